@@ -1,0 +1,57 @@
+"""The tab counters (Inbox / Mine / Unassigned): moved in the same transaction as the change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from frontdesk.store import tables as t
+from frontdesk.store.db import Tx
+
+CountKey = tuple[int, int, int | None, str]  # workspace, inbox, assignee, status
+
+
+def key_of(conversation: Mapping[str, Any]) -> CountKey:
+    return (
+        conversation["workspace_id"],
+        conversation["inbox_id"],
+        conversation["assignee_id"],
+        conversation["status"],
+    )
+
+
+async def move(tx: Tx, before: CountKey | None, after: CountKey | None) -> None:
+    if before == after:
+        return
+    if before is not None:
+        await _add(tx, before, -1)
+    if after is not None:
+        await _add(tx, after, +1)
+
+
+async def _add(tx: Tx, key: CountKey, delta: int) -> None:
+    workspace_id, inbox_id, assignee_id, status = key
+    insert = pg_insert if tx.dialect == "postgresql" else sqlite_insert
+    stmt = insert(t.conversation_counts).values(
+        workspace_id=workspace_id,
+        inbox_id=inbox_id,
+        assignee_id=assignee_id or 0,
+        status=status,
+        count=delta,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["inbox_id", "assignee_id", "status"],
+        set_={"count": t.conversation_counts.c.count + delta},
+    )
+    await tx.conn.execute(stmt)
+
+
+def counts_query(workspace_id: int) -> sa.Select[Any]:
+    cc = t.conversation_counts
+    return sa.select(cc.c.inbox_id, cc.c.assignee_id, cc.c.status, cc.c.count).where(
+        cc.c.workspace_id == workspace_id, cc.c.count != 0
+    )

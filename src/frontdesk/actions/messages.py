@@ -1,0 +1,292 @@
+"""Messages: inbound ingest, replies (with their delivery job), notes, delivery receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from frontdesk.access import Actor, access_conversation_by_id, conversation_select
+from frontdesk.actions.conversations import (
+    do_add_participants,
+    do_open_conversation,
+    do_update_conversation,
+)
+from frontdesk.channels.base import InboundMessage, InboundStatus
+from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, MessageKind, SenderType
+from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
+from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
+from frontdesk.jobs.queue import enqueue
+from frontdesk.store import tables as t
+from frontdesk.store.db import Tx
+from frontdesk.store.types import utcnow
+from frontdesk.store.views import conversation_view, message_view
+
+Row = Mapping[str, Any]
+PREVIEW_LENGTH = 140
+MAX_TEXT_LENGTH = 65_536
+
+
+@dataclass(frozen=True)
+class Received:
+    message_id: int
+    conversation_id: int
+    duplicate: bool
+
+
+def _preview(text: str) -> str:
+    return " ".join(text.split())[:PREVIEW_LENGTH]
+
+
+async def _find_or_create_identity(
+    tx: Tx, inbox: Row, msg: InboundMessage, now: datetime
+) -> tuple[int, int, str]:
+    """(identity id, contact id, contact name) for the sender, creating them on first contact."""
+    ci, c = t.contact_identities, t.contacts
+    found = (
+        await tx.conn.execute(
+            sa.select(ci.c.id, ci.c.contact_id, c.c.name)
+            .join(c, c.c.id == ci.c.contact_id)
+            .where(ci.c.inbox_id == inbox["id"], ci.c.source_id == msg.contact.source_id)
+        )
+    ).first()
+    if found is not None:
+        return found[0], found[1], found[2]
+    name = msg.contact.name or msg.contact.email or msg.contact.phone or f"Contact {msg.contact.source_id}"
+    contact_id = (
+        await tx.conn.execute(
+            c.insert()
+            .values(
+                workspace_id=inbox["workspace_id"],
+                name=name[:200],
+                email=msg.contact.email,
+                phone=msg.contact.phone,
+                attributes={},
+                created_at=now,
+            )
+            .returning(c.c.id)
+        )
+    ).scalar_one()
+    identity_id = (
+        await tx.conn.execute(
+            ci.insert()
+            .values(
+                contact_id=contact_id, inbox_id=inbox["id"], source_id=msg.contact.source_id, created_at=now
+            )
+            .returning(ci.c.id)
+        )
+    ).scalar_one()
+    return identity_id, contact_id, name
+
+
+async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Received:
+    """Store one inbound message idempotently by its provider id and bring its conversation up."""
+    m = t.messages
+    seen = (
+        await tx.conn.execute(
+            sa.select(m.c.id, m.c.conversation_id).where(
+                m.c.inbox_id == inbox["id"], m.c.source_id == msg.source_id
+            )
+        )
+    ).first()
+    if seen is not None:
+        return Received(seen[0], seen[1], duplicate=True)
+    now = utcnow()
+    identity_id, contact_id, contact_name = await _find_or_create_identity(tx, inbox, msg, now)
+    conv: Row | None = (
+        (
+            await tx.conn.execute(
+                conversation_select()
+                .where(t.conversations.c.identity_id == identity_id)
+                .order_by(t.conversations.c.id.desc())
+                .limit(1)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    reopen = inbox["settings"].get("lock_to_single_conversation", True)
+    created = False
+    if conv is None or (conv["status"] == ConversationStatus.RESOLVED and not reopen):
+        conv = await do_open_conversation(
+            tx,
+            workspace_id=inbox["workspace_id"],
+            inbox_id=inbox["id"],
+            contact_id=contact_id,
+            identity_id=identity_id,
+            contact_name=contact_name,
+            now=now,
+        )
+        created = True
+    values: dict[str, Any] = dict(
+        workspace_id=inbox["workspace_id"],
+        conversation_id=conv["id"],
+        inbox_id=inbox["id"],
+        kind=MessageKind.INCOMING.value,
+        sender_type=SenderType.CONTACT.value,
+        sender_id=contact_id,
+        text=msg.text,
+        content_type=msg.content_type,
+        source_id=msg.source_id,
+        delivery_status=None,
+        failure_reason=None,
+        data=msg.data,
+        created_at=now,
+    )
+    message_id = (await tx.conn.execute(m.insert().values(**values).returning(m.c.id))).scalar_one()
+    changes: dict[str, Any] = {
+        "status": ConversationStatus.OPEN.value,
+        "snoozed_until": None,
+        "last_activity_at": now,
+        "waiting_since": conv["waiting_since"] or now,
+        "last_message_preview": _preview(msg.text),
+        "unread_count": conv["unread_count"] + 1,
+    }
+    await tx.emit(
+        MessageCreated(inbox["workspace_id"], inbox["id"], message_view({**values, "id": message_id}))
+    )
+    if created:
+        after = {**conv, **changes}
+        await tx.conn.execute(
+            t.conversations.update().where(t.conversations.c.id == conv["id"]).values(**changes)
+        )
+        await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(after)))
+    else:
+        await do_update_conversation(tx, conv, changes)
+    return Received(message_id, conv["id"], duplicate=False)
+
+
+async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:
+    """Apply a delivery receipt to one of this inbox's outgoing messages; False if unknown."""
+    m = t.messages
+    where = [m.c.inbox_id == inbox["id"], m.c.kind == MessageKind.OUTGOING.value]
+    if status.message_id is not None:
+        where.append(m.c.id == status.message_id)
+    else:
+        where.append(m.c.source_id == status.source_id)
+    row = (await tx.conn.execute(sa.select(m).where(*where))).mappings().first()
+    if row is None:
+        return False
+    await do_set_delivery(tx, row, status.status, reason=status.reason)
+    return True
+
+
+async def do_set_delivery(
+    tx: Tx, message: Row, status: DeliveryStatus, *, reason: str | None = None, source_id: str | None = None
+) -> bool:
+    if not delivery_may_advance(DeliveryStatus(message["delivery_status"]), status):
+        return False
+    changes: dict[str, Any] = {"delivery_status": status.value}
+    if status == DeliveryStatus.FAILED:
+        changes["failure_reason"] = (reason or "failed")[:2000]
+    if source_id and not message["source_id"]:
+        changes["source_id"] = source_id
+    await tx.conn.execute(t.messages.update().where(t.messages.c.id == message["id"]).values(**changes))
+    await tx.emit(
+        MessageUpdated(message["workspace_id"], message["inbox_id"], message_view({**message, **changes}))
+    )
+    return True
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise InvalidInput("text must not be empty", field="text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"text is longer than {MAX_TEXT_LENGTH} characters", field="text")
+    return text
+
+
+async def check_send_reply(tx: Tx, actor: Actor, conversation_id: int, text: str) -> dict[str, Any]:
+    """The outgoing message and its delivery job commit together: a reply is never lost."""
+    conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
+    _check_text(text)
+    now = utcnow()
+    values: dict[str, Any] = dict(
+        workspace_id=conv["workspace_id"],
+        conversation_id=conv["id"],
+        inbox_id=conv["inbox_id"],
+        kind=MessageKind.OUTGOING.value,
+        sender_type=SenderType.AGENT.value,
+        sender_id=actor.user_id,
+        text=text,
+        content_type="text",
+        source_id=None,
+        delivery_status=DeliveryStatus.QUEUED.value,
+        failure_reason=None,
+        data={},
+        created_at=now,
+    )
+    message_id = (
+        await tx.conn.execute(t.messages.insert().values(**values).returning(t.messages.c.id))
+    ).scalar_one()
+    await enqueue(tx, "send_reply", {"message_id": message_id})
+    message = message_view({**values, "id": message_id})
+    await tx.emit(MessageCreated(conv["workspace_id"], conv["inbox_id"], message))
+    changes: dict[str, Any] = {
+        "last_activity_at": now,
+        "waiting_since": None,
+        "last_message_preview": _preview(text),
+        "unread_count": 0,
+    }
+    if conv["first_reply_at"] is None:
+        changes["first_reply_at"] = now
+        changes["first_reply_seconds"] = first_reply_seconds(conv["created_at"], now)
+    await do_add_participants(tx, conv["id"], [actor.user_id])
+    await do_update_conversation(tx, conv, changes)
+    return message
+
+
+async def check_add_note(tx: Tx, actor: Actor, conversation_id: int, text: str) -> dict[str, Any]:
+    """A private note; @mentions (email or name without spaces) name members who are then
+    added as participants."""
+    conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
+    _check_text(text)
+    mentioned = await _resolve_mentions(tx, actor.workspace_id, extract_mentions(text))
+    now = utcnow()
+    values: dict[str, Any] = dict(
+        workspace_id=conv["workspace_id"],
+        conversation_id=conv["id"],
+        inbox_id=conv["inbox_id"],
+        kind=MessageKind.NOTE.value,
+        sender_type=SenderType.AGENT.value,
+        sender_id=actor.user_id,
+        text=text,
+        content_type="text",
+        source_id=None,
+        delivery_status=None,
+        failure_reason=None,
+        data={"mentions": mentioned},
+        created_at=now,
+    )
+    message_id = (
+        await tx.conn.execute(t.messages.insert().values(**values).returning(t.messages.c.id))
+    ).scalar_one()
+    message = message_view({**values, "id": message_id})
+    await tx.emit(MessageCreated(conv["workspace_id"], conv["inbox_id"], message))
+    await do_add_participants(tx, conv["id"], mentioned)
+    return message
+
+
+async def _resolve_mentions(tx: Tx, workspace_id: int, handles: list[str]) -> list[int]:
+    if not handles:
+        return []
+    u = t.users
+    rows = (
+        await tx.conn.execute(
+            sa.select(u.c.id, u.c.email_lower, u.c.name)
+            .join(t.memberships, t.memberships.c.user_id == u.c.id)
+            .where(t.memberships.c.workspace_id == workspace_id)
+        )
+    ).all()
+    wanted = set(handles)
+    return [
+        r.id
+        for r in rows
+        if r.email_lower in wanted
+        or r.name.lower().replace(" ", "") in wanted
+        or r.email_lower.split("@")[0] in wanted
+    ]

@@ -1,0 +1,110 @@
+"""create_app(settings): wires the store, bus, hub, worker, routers and channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from frontdesk import __version__
+from frontdesk.bus import make_bus
+from frontdesk.bus.hub import Hub
+from frontdesk.http import errors, ops, webhooks, ws
+from frontdesk.http.api import auth, contacts, conversations, inboxes, resources, workspaces
+from frontdesk.http.middleware import BodyLimitAndMetrics
+from frontdesk.jobs.handlers import JobContext
+from frontdesk.jobs.queue import JobQueue
+from frontdesk.jobs.worker import Worker, worker_id
+from frontdesk.security import SecretBox
+from frontdesk.services import Services
+from frontdesk.settings import Settings
+from frontdesk.store.db import Database
+
+
+def build_services(settings: Settings) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(settings.outbound_timeout_seconds), follow_redirects=False)
+    return Services(
+        settings=settings,
+        db=db,
+        bus=make_bus(settings.redis_url),
+        hub=Hub(),
+        http=http,
+        box=SecretBox(settings.secret_key),
+    )
+
+
+def build_worker(services: Services) -> Worker:
+    s = services.settings
+    queue = JobQueue(
+        services.db,
+        worker_id=worker_id(),
+        lease_seconds=s.job_lease_seconds,
+        backoff_base=s.job_backoff_base_seconds,
+        backoff_max=s.job_backoff_max_seconds,
+    )
+    worker = Worker(
+        queue,
+        JobContext(db=services.db, http=services.http, box=services.box),
+        poll_seconds=s.job_poll_seconds,
+    )
+    services.db.on_jobs_enqueued(worker.wake)
+    return worker
+
+
+@contextlib.asynccontextmanager
+async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Services]:
+    """Start the bus (and the worker); stop them in reverse order."""
+    await services.bus.start(services.hub.deliver)
+    services.db.on_commit(services.bus.publish)
+    worker_task: asyncio.Task[None] | None = None
+    if with_worker:
+        services.worker = build_worker(services)
+        worker_task = asyncio.create_task(services.worker.run())
+    try:
+        yield services
+    finally:
+        if services.worker is not None and worker_task is not None:
+            await services.worker.stop()
+            await worker_task
+        await services.bus.close()
+        await services.http.aclose()
+        await services.db.dispose()
+
+
+def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
+    services = build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(services, with_worker=with_worker):
+            yield
+
+    app = FastAPI(
+        title="Frontdesk",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    errors.install(app)
+    for module in (auth, workspaces, inboxes, contacts, conversations, resources):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(webhooks.router)
+    app.include_router(ws.router)
+    app.include_router(ops.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Any:
+        return RedirectResponse("/api/docs")
+
+    app.add_middleware(BodyLimitAndMetrics, max_body=settings.max_body_bytes)
+    return app

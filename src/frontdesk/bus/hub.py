@@ -1,0 +1,63 @@
+"""The local hub: which websocket sees which event.
+
+Each socket subscribes with its workspace and the inboxes its agent may see; an event of
+another inbox or workspace never reaches it. A socket that cannot keep up is dropped rather
+than letting memory grow; it resumes from its last sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+QUEUE_LIMIT = 2000
+
+
+@dataclass(eq=False)
+class Subscription:
+    workspace_id: int
+    user_id: int
+    inbox_ids: frozenset[int] | None  # None: every inbox of the workspace
+    queue: asyncio.Queue[dict[str, Any] | None] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
+    )
+    overflowed: bool = False
+
+    def sees(self, event: dict[str, Any]) -> bool:
+        inbox_id = event.get("inbox_id")
+        return inbox_id is None or self.inbox_ids is None or inbox_id in self.inbox_ids
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._by_workspace: dict[int, set[Subscription]] = defaultdict(set)
+
+    def subscribe(self, workspace_id: int, user_id: int, inbox_ids: frozenset[int] | None) -> Subscription:
+        sub = Subscription(workspace_id, user_id, inbox_ids)
+        self._by_workspace[workspace_id].add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subs = self._by_workspace.get(sub.workspace_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._by_workspace[sub.workspace_id]
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(s) for s in self._by_workspace.values())
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        for sub in list(self._by_workspace.get(event["workspace_id"], ())):
+            if sub.overflowed or not sub.sees(event):
+                continue
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                sub.overflowed = True
+                # Make room for the wake-up so the socket notices and closes.
+                sub.queue.get_nowait()
+                sub.queue.put_nowait(None)

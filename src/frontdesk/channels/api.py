@@ -1,0 +1,169 @@
+"""The API channel (PRODUCT C10): any app posts messages in and receives replies by webhook.
+
+Inbound:  POST /webhooks/api/<inbox uid>, JSON body, header
+          X-Frontdesk-Signature: sha256=<hex HMAC-SHA256 of the raw body with the inbox secret>.
+Outbound: the worker POSTs each reply to the inbox's webhook_url, signed the same way, with
+          X-Frontdesk-Message-Id so the receiver can drop a repeated delivery.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any, Literal
+
+import httpx
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
+
+from frontdesk.channels.base import (
+    ChannelAdapter,
+    ChannelError,
+    InboundContact,
+    InboundEvent,
+    InboundMessage,
+    InboundStatus,
+    Outbound,
+    ProviderReceipt,
+    WebhookRejected,
+    WebhookRequest,
+)
+from frontdesk.domain.enums import DeliveryStatus
+from frontdesk.domain.errors import InvalidInput
+from frontdesk.security import hmac_sha256_hex, signature_matches
+
+SIGNATURE_HEADER = "x-frontdesk-signature"
+MESSAGE_ID_HEADER = "X-Frontdesk-Message-Id"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ApiSettings(_Strict):
+    webhook_url: HttpUrl | None = Field(default=None, description="Where replies are POSTed.")
+    lock_to_single_conversation: bool = Field(
+        default=True, description="Reopen the contact's last conversation instead of starting a new one."
+    )
+
+
+class ApiContactIn(_Strict):
+    source_id: str = Field(min_length=1, max_length=255)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class ApiMessageIn(_Strict):
+    type: Literal["message"]
+    source_id: str = Field(min_length=1, max_length=255)
+    contact: ApiContactIn
+    text: str = Field(min_length=1, max_length=65_536)
+    content_type: Literal["text"] = "text"
+
+
+class ApiStatusIn(_Strict):
+    type: Literal["status"]
+    message_id: int
+    status: Literal["delivered", "read", "failed"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+_Payload = TypeAdapter(Annotated[ApiMessageIn | ApiStatusIn, Field(discriminator="type")])
+
+
+def validation_to_invalid(exc: ValidationError) -> InvalidInput:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return InvalidInput(f"{where or 'body'}: {first['msg']}", field=where or None)
+
+
+class ApiAdapter(ChannelAdapter):
+    channel_type = "api"
+    settings_schema = ApiSettings
+    secret_fields = ("hmac_secret",)
+
+    @classmethod
+    def generated_secrets(cls) -> dict[str, str]:
+        return {"hmac_secret": secrets.token_urlsafe(32)}
+
+    def verify(self, request: WebhookRequest) -> None:
+        if not signature_matches(
+            self.secrets["hmac_secret"], request.body, request.headers.get(SIGNATURE_HEADER)
+        ):
+            raise WebhookRejected("missing or wrong X-Frontdesk-Signature")
+
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+        try:
+            raw = orjson.loads(request.body)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"body is not valid JSON: {exc}", field="body") from None
+        try:
+            payload = _Payload.validate_python(raw)
+        except ValidationError as exc:
+            raise validation_to_invalid(exc) from None
+        if isinstance(payload, ApiStatusIn):
+            return [
+                InboundStatus(
+                    status=DeliveryStatus(payload.status),
+                    message_id=payload.message_id,
+                    reason=payload.reason,
+                )
+            ]
+        c = payload.contact
+        return [
+            InboundMessage(
+                source_id=payload.source_id,
+                contact=InboundContact(source_id=c.source_id, name=c.name, email=c.email, phone=c.phone),
+                text=payload.text,
+                content_type=payload.content_type,
+            )
+        ]
+
+    async def send(self, outbound: Outbound) -> ProviderReceipt:
+        url = self.settings.get("webhook_url")
+        if not url:
+            raise ChannelError("the inbox has no webhook_url to deliver replies to", retryable=False)
+        body = orjson.dumps(self._body(outbound))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Frontdesk-Signature": "sha256=" + hmac_sha256_hex(self.secrets["hmac_secret"], body),
+            MESSAGE_ID_HEADER: str(outbound.message_id),
+        }
+        try:
+            response = await self.http.post(url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise ChannelError("timed out waiting for the webhook receiver", retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"could not reach the webhook receiver: {exc}", retryable=True) from None
+        return self._receipt(response)
+
+    @staticmethod
+    def _body(outbound: Outbound) -> dict[str, Any]:
+        return {
+            "event": "message.created",
+            "message": {
+                "id": outbound.message_id,
+                "conversation_id": outbound.conversation_id,
+                "conversation_number": outbound.conversation_number,
+                "text": outbound.text,
+                "content_type": outbound.content_type,
+                "sender_name": outbound.sender_name,
+            },
+            "contact": {"source_id": outbound.recipient_source_id, "name": outbound.recipient_name},
+        }
+
+    @staticmethod
+    def _receipt(response: httpx.Response) -> ProviderReceipt:
+        code = response.status_code
+        if 200 <= code < 300:
+            source_id = None
+            try:
+                data = response.json()
+                if isinstance(data, dict) and isinstance(data.get("source_id"), str):
+                    source_id = data["source_id"]
+            except ValueError:
+                pass
+            return ProviderReceipt(source_id=source_id)
+        reason = f"webhook receiver answered HTTP {code}: {response.text[:300]}"
+        # 408 and 429 and 5xx are the receiver's temporary trouble; other 4xx will not change.
+        raise ChannelError(reason, retryable=code in (408, 425, 429) or code >= 500)

@@ -1,0 +1,125 @@
+"""The channel adapter interface: each channel knows its provider and nothing else.
+
+The domain sees only the neutral events below, so a new channel never touches conversation code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel
+
+from frontdesk.domain.enums import DeliveryStatus
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What an adapter may look at of an inbound HTTP request: nothing framework-specific."""
+
+    method: str
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class InboundContact:
+    source_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    source_id: str
+    contact: InboundContact
+    text: str
+    content_type: str = "text"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundStatus:
+    """A delivery receipt for one of our outgoing messages, by our id or the provider's."""
+
+    status: DeliveryStatus
+    message_id: int | None = None
+    source_id: str | None = None
+    reason: str | None = None
+
+
+InboundEvent = InboundMessage | InboundStatus
+
+
+@dataclass(frozen=True)
+class Outbound:
+    message_id: int
+    conversation_id: int
+    conversation_number: int
+    text: str
+    content_type: str
+    recipient_source_id: str
+    recipient_name: str
+    sender_name: str | None
+
+
+@dataclass(frozen=True)
+class ProviderReceipt:
+    source_id: str | None
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    customer_writes_first: bool = False
+    reply_window_seconds: int | None = None
+    max_text_length: int = 65_536
+
+
+class WebhookRejected(Exception):
+    """The request failed the provider's signature or handshake: refused, logged, never stored."""
+
+
+class ChannelError(Exception):
+    """A send failed; `retryable` says whether trying again can help."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class ChannelAdapter(ABC):
+    channel_type: ClassVar[str]
+    rules: ClassVar[ChannelRules] = ChannelRules()
+    # What the administrator fills in; fields listed in secret_fields are encrypted at rest.
+    settings_schema: ClassVar[type[BaseModel]]
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, settings: Mapping[str, Any], secrets: Mapping[str, Any], http: httpx.AsyncClient
+    ) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self.http = http
+
+    @classmethod
+    def generated_secrets(cls) -> dict[str, str]:
+        """Secrets Frontdesk creates itself when the inbox is added."""
+        return {}
+
+    @abstractmethod
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise WebhookRejected unless the request really comes from the provider."""
+
+    @abstractmethod
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+        """Provider payload to neutral events; raise InvalidInput naming what is wrong."""
+
+    @abstractmethod
+    async def send(self, outbound: Outbound) -> ProviderReceipt:
+        """Deliver one outgoing message; raise ChannelError on failure."""

@@ -1,0 +1,64 @@
+"""One typed class per event. Logged events are rows written with their change and published
+after commit; ephemeral ones (typing, presence) go straight to the bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str]
+    workspace_id: int
+    inbox_id: int | None
+
+    def payload(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class MessageCreated(Event):
+    type: ClassVar[str] = "message.created"
+    message: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"message": self.message}
+
+
+@dataclass(frozen=True)
+class MessageUpdated(Event):
+    type: ClassVar[str] = "message.updated"
+    message: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"message": self.message}
+
+
+@dataclass(frozen=True)
+class ConversationCreated(Event):
+    type: ClassVar[str] = "conversation.created"
+    conversation: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"conversation": self.conversation}
+
+
+@dataclass(frozen=True)
+class ConversationUpdated(Event):
+    type: ClassVar[str] = "conversation.updated"
+    conversation: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"conversation": self.conversation}
+
+
+EPHEMERAL_TYPES = ("typing", "presence.updated")
+LOGGED_TYPES = tuple(
+    cls.type for cls in (MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated)
+)
+
+
+def ephemeral(type_: str, workspace_id: int, inbox_id: int | None, data: dict[str, Any]) -> dict[str, Any]:
+    """An event that is not kept in the change log: it has no sequence number."""
+    return {"seq": None, "type": type_, "workspace_id": workspace_id, "inbox_id": inbox_id, "data": data}

@@ -1,0 +1,1 @@
+"""The HTTP surface: REST API, webhooks, websocket stream, operations endpoints."""

@@ -1,0 +1,1 @@
+"""REST API under /api/v1: one module per resource; handlers parse → check_*/access_* → serialise."""

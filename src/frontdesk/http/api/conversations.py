@@ -1,0 +1,153 @@
+"""Conversations: the list with its tab counts, detail, changes, and the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from frontdesk.access import access_conversation_by_id
+from frontdesk.actions.conversations import (
+    check_add_participant,
+    check_assign,
+    check_mark_read,
+    check_set_labels,
+    check_set_priority,
+    check_set_status,
+)
+from frontdesk.actions.messages import check_add_note, check_send_reply
+from frontdesk.domain.enums import ConversationStatus, Priority
+from frontdesk.domain.errors import InvalidInput
+from frontdesk.http.api.models import (
+    AssignmentIn,
+    ConversationUpdateIn,
+    LabelsIn,
+    MessageIn,
+    ParticipantIn,
+)
+from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.store import queries
+from frontdesk.store.views import conversation_view
+
+router = APIRouter(tags=["conversations"])
+
+
+@router.get("/workspaces/{workspace_id}/conversations")
+async def list_conversations(
+    actor: WorkspaceActor,
+    svc: Svc,
+    status: ConversationStatus | None = ConversationStatus.OPEN,
+    all_statuses: bool = Query(False, description="The Archive view: every status."),
+    inbox_id: int | None = None,
+    assignee_id: int | None = None,
+    team_id: int | None = None,
+    label: str | None = None,
+    priority: Priority | None = None,
+    mine: bool = False,
+    unassigned: bool = False,
+    cursor: str | None = None,
+    limit: int = Query(25, ge=1, le=100),
+) -> dict[str, Any]:
+    f = queries.ConversationFilter(
+        status=None if all_statuses else status,
+        inbox_id=inbox_id,
+        assignee_id=assignee_id,
+        team_id=team_id,
+        label=label,
+        priority=priority.value if priority else None,
+        mine=mine,
+        unassigned=unassigned,
+    )
+    async with svc.db.read() as conn:
+        items, next_cursor = await queries.list_conversations(conn, actor, f, cursor, limit)
+    return {"conversations": items, "next_cursor": next_cursor}
+
+
+@router.get("/workspaces/{workspace_id}/conversations/counts")
+async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | None = None) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        return await queries.conversation_counts(conn, actor, inbox_id)
+
+
+@router.get("/workspaces/{workspace_id}/conversations/{conversation_id}")
+async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        return conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
+
+
+@router.patch("/workspaces/{workspace_id}/conversations/{conversation_id}")
+async def update_conversation(
+    conversation_id: int, body: ConversationUpdateIn, actor: WorkspaceActor, svc: Svc
+) -> dict[str, Any]:
+    if body.status is None and body.priority is None:
+        if body.snoozed_until is not None:
+            raise InvalidInput("snoozed_until needs status snoozed", field="snoozed_until")
+        raise InvalidInput("nothing to change: give status and/or priority", field="status")
+    async with svc.db.write() as tx:
+        conv: dict[str, Any] = {}
+        if body.status is not None:
+            conv = await check_set_status(tx, actor, conversation_id, body.status, body.snoozed_until)
+        if body.priority is not None:
+            conv = await check_set_priority(tx, actor, conversation_id, body.priority)
+        if "contact_name" not in conv:
+            conv = dict(await access_conversation_by_id(tx.conn, actor, conversation_id))
+    return conversation_view(conv)
+
+
+@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/assignment")
+async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        conv = await check_assign(
+            tx,
+            actor,
+            conversation_id,
+            assignee_id=body.assignee_id,
+            team_id=body.team_id,
+            comment=body.comment,
+        )
+    return conversation_view(conv)
+
+
+@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/participants")
+async def add_participant(
+    conversation_id: int, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
+) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        return conversation_view(await check_add_participant(tx, actor, conversation_id, body.user_id))
+
+
+@router.put("/workspaces/{workspace_id}/conversations/{conversation_id}/labels")
+async def set_labels(conversation_id: int, body: LabelsIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        return conversation_view(await check_set_labels(tx, actor, conversation_id, body.labels))
+
+
+@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/read")
+async def mark_read(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        return conversation_view(await check_mark_read(tx, actor, conversation_id))
+
+
+@router.get("/workspaces/{workspace_id}/conversations/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: int,
+    actor: WorkspaceActor,
+    svc: Svc,
+    before: int | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        await access_conversation_by_id(conn, actor, conversation_id)
+        items, older = await queries.thread(conn, conversation_id, before, limit)
+    return {"messages": items, "next_before": older}
+
+
+@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/messages", status_code=201)
+async def create_message(
+    conversation_id: int, body: MessageIn, actor: WorkspaceActor, svc: Svc
+) -> dict[str, Any]:
+    """A reply to the customer (queued for delivery), or with private=true a note for the team."""
+    async with svc.db.write() as tx:
+        if body.private:
+            return await check_add_note(tx, actor, conversation_id, body.text)
+        return await check_send_reply(tx, actor, conversation_id, body.text)

@@ -1,0 +1,91 @@
+"""Inboxes (one connected channel each), their members and their secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+
+from frontdesk.access import access_inbox_by_id, visible_inboxes
+from frontdesk.actions.workspace_objects import (
+    check_create_inbox,
+    check_set_inbox_members,
+    check_update_inbox,
+)
+from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
+from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.store import tables as t
+from frontdesk.store.views import inbox_view
+
+router = APIRouter(tags=["inboxes"])
+
+
+def webhook_path(row: Any) -> str:
+    return f"/webhooks/{row['channel_type']}/{row['uid']}"
+
+
+@router.get("/workspaces/{workspace_id}/inboxes")
+async def list_inboxes(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
+    i = t.inboxes
+    async with svc.db.read() as conn:
+        rows = (
+            (
+                await conn.execute(
+                    sa.select(i)
+                    .where(i.c.workspace_id == actor.workspace_id, visible_inboxes(actor, i.c.id))
+                    .order_by(i.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return [inbox_view(r, webhook_path(r)) for r in rows]
+
+
+@router.post("/workspaces/{workspace_id}/inboxes", status_code=201)
+async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        inbox_id = await check_create_inbox(
+            tx, actor, svc.box, body.name, body.channel_type, body.settings, body.secrets
+        )
+        row = await access_inbox_by_id(tx.conn, actor, inbox_id)
+    return {**inbox_view(row, webhook_path(row)), "secrets": svc.box.open(row["secrets_encrypted"])}
+
+
+@router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}")
+async def get_inbox(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        row = await access_inbox_by_id(conn, actor, inbox_id)
+        members = (
+            (
+                await conn.execute(
+                    sa.select(t.inbox_members.c.user_id).where(t.inbox_members.c.inbox_id == inbox_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return {**inbox_view(row, webhook_path(row)), "member_ids": sorted(members)}
+
+
+@router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets")
+async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    actor.require_admin()
+    async with svc.db.read() as conn:
+        row = await access_inbox_by_id(conn, actor, inbox_id)
+    return svc.box.open(row["secrets_encrypted"])
+
+
+@router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}")
+async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        await check_update_inbox(tx, actor, inbox_id, body.name, body.settings)
+        row = await access_inbox_by_id(tx.conn, actor, inbox_id)
+    return inbox_view(row, webhook_path(row))
+
+
+@router.put("/workspaces/{workspace_id}/inboxes/{inbox_id}/members", status_code=204)
+async def set_members(inbox_id: int, body: InboxMembersIn, actor: WorkspaceActor, svc: Svc) -> None:
+    async with svc.db.write() as tx:
+        await check_set_inbox_members(tx, actor, inbox_id, body.user_ids)

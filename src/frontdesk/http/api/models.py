@@ -1,0 +1,118 @@
+"""Request bodies. Unknown fields and wrong types are refused (422) rather than ignored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from frontdesk.domain.enums import ConversationStatus, Priority, Role
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class LoginIn(Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+
+
+class TokenIn(Body):
+    name: str = Field(max_length=200)
+
+
+class WorkspaceIn(Body):
+    name: str = Field(max_length=200)
+
+
+class InvitationIn(Body):
+    email: str = Field(max_length=320)
+    role: Role = Field(default=Role.AGENT, strict=False)
+
+
+class AcceptInvitationIn(Body):
+    token: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class RoleIn(Body):
+    role: Role = Field(strict=False)
+
+
+class TeamIn(Body):
+    name: str = Field(max_length=200)
+
+
+class TeamMemberIn(Body):
+    user_id: int
+
+
+class InboxIn(Body):
+    name: str = Field(max_length=200)
+    channel_type: str = Field(max_length=40)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, Any] = Field(default_factory=dict)
+
+
+class InboxUpdateIn(Body):
+    name: str | None = Field(default=None, max_length=200)
+    settings: dict[str, Any] | None = None
+
+
+class InboxMembersIn(Body):
+    user_ids: list[int]
+
+
+class ContactIn(Body):
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class ContactUpdateIn(Body):
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    attributes: dict[str, Any] | None = None
+
+
+class ConversationUpdateIn(Body):
+    status: ConversationStatus | None = Field(default=None, strict=False)
+    snoozed_until: datetime | None = Field(default=None, strict=False)
+    priority: Priority | None = Field(default=None, strict=False)
+
+
+class AssignmentIn(Body):
+    assignee_id: int | None = None
+    team_id: int | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ParticipantIn(Body):
+    user_id: int
+
+
+class LabelsIn(Body):
+    labels: list[str]
+
+
+class MessageIn(Body):
+    text: str = Field(max_length=65_536)
+    private: bool = False
+
+
+class LabelIn(Body):
+    name: str = Field(max_length=100)
+    color: str = Field(default="#6b7280", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class CannedIn(Body):
+    short_code: str = Field(max_length=60)
+    text: str = Field(max_length=10_000)
+
+
+class CannedUpdateIn(Body):
+    text: str = Field(max_length=10_000)

@@ -1,0 +1,97 @@
+"""Labels, canned responses, search and the change log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+
+from frontdesk.actions.workspace_objects import (
+    check_create_canned,
+    check_create_label,
+    check_delete_canned,
+    check_update_canned,
+)
+from frontdesk.http.api.models import CannedIn, CannedUpdateIn, LabelIn
+from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.store import queries
+from frontdesk.store import tables as t
+
+router = APIRouter(tags=["labels, canned responses, search, events"])
+
+
+@router.get("/workspaces/{workspace_id}/labels")
+async def list_labels(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
+    lb = t.labels
+    async with svc.db.read() as conn:
+        rows = (
+            (
+                await conn.execute(
+                    sa.select(lb.c.id, lb.c.name, lb.c.color)
+                    .where(lb.c.workspace_id == actor.workspace_id)
+                    .order_by(lb.c.name)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return [dict(r) for r in rows]
+
+
+@router.post("/workspaces/{workspace_id}/labels", status_code=201)
+async def create_label(body: LabelIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        label_id = await check_create_label(tx, actor, body.name, body.color)
+    return {"id": label_id, "name": body.name.strip(), "color": body.color}
+
+
+@router.get("/workspaces/{workspace_id}/canned-responses")
+async def list_canned(actor: WorkspaceActor, svc: Svc, q: str | None = None) -> list[dict[str, Any]]:
+    cr = t.canned_responses
+    stmt = sa.select(cr.c.id, cr.c.short_code, cr.c.text).where(cr.c.workspace_id == actor.workspace_id)
+    if q:
+        stmt = stmt.where(cr.c.short_code.startswith(q.lstrip("/"), autoescape=True))
+    async with svc.db.read() as conn:
+        rows = (await conn.execute(stmt.order_by(cr.c.short_code))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+@router.post("/workspaces/{workspace_id}/canned-responses", status_code=201)
+async def create_canned(body: CannedIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    async with svc.db.write() as tx:
+        canned_id = await check_create_canned(tx, actor, body.short_code, body.text)
+    return {"id": canned_id, "short_code": body.short_code.strip().lstrip("/"), "text": body.text.strip()}
+
+
+@router.patch("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)
+async def update_canned(canned_id: int, body: CannedUpdateIn, actor: WorkspaceActor, svc: Svc) -> None:
+    async with svc.db.write() as tx:
+        await check_update_canned(tx, actor, canned_id, body.text)
+
+
+@router.delete("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)
+async def delete_canned(canned_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+    async with svc.db.write() as tx:
+        await check_delete_canned(tx, actor, canned_id)
+
+
+@router.get("/workspaces/{workspace_id}/search")
+async def search(
+    actor: WorkspaceActor,
+    svc: Svc,
+    q: str = Query(min_length=1, max_length=200),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        return await queries.search(conn, actor, q, limit)
+
+
+@router.get("/workspaces/{workspace_id}/events")
+async def list_events(
+    actor: WorkspaceActor, svc: Svc, since: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=1000)
+) -> dict[str, Any]:
+    """The change log after `since`: a reconnecting client catches up from its last sequence."""
+    async with svc.db.read() as conn:
+        events = await queries.events_since(conn, actor, since, limit)
+    return {"events": events, "last_seq": events[-1]["seq"] if events else since}

@@ -1,0 +1,97 @@
+"""Annotated dependencies: Svc (the process's services), CurrentUser, WorkspaceActor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from frontdesk.access import Actor, access_actor_by_workspace
+from frontdesk.domain.errors import Forbidden, Unauthenticated
+from frontdesk.security import token_digest
+from frontdesk.services import Services
+from frontdesk.store import tables as t
+from frontdesk.store.types import utcnow
+
+SESSION_COOKIE = "frontdesk_session"
+CSRF_COOKIE = "frontdesk_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+Svc = Annotated[Services, Depends(get_services)]
+
+
+@dataclass(frozen=True)
+class Auth:
+    user_id: int
+    session_id: int | None  # None when authenticated by an API token
+    csrf_token: str | None
+
+
+async def authenticate(conn: HTTPConnection, services: Services) -> Auth:
+    """Bearer API token (scripts) or session cookie (dashboard); one query either way."""
+    header = conn.headers.get("authorization", "")
+    now = utcnow()
+    async with services.db.read() as db:
+        if header.lower().startswith("bearer "):
+            row = (
+                await db.execute(
+                    sa.select(t.api_tokens.c.user_id)
+                    .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
+                    .where(
+                        t.api_tokens.c.token_hash == token_digest(header[7:].strip()),
+                        t.api_tokens.c.revoked_at.is_(None),
+                        t.users.c.is_active,
+                    )
+                )
+            ).first()
+            if row is None:
+                raise Unauthenticated("the API token is unknown or revoked")
+            return Auth(user_id=row[0], session_id=None, csrf_token=None)
+        cookie = conn.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise Unauthenticated("sign in or send an API token (Authorization: Bearer …)")
+        row = (
+            await db.execute(
+                sa.select(t.sessions.c.id, t.sessions.c.user_id, t.sessions.c.csrf_token)
+                .join(t.users, t.users.c.id == t.sessions.c.user_id)
+                .where(
+                    t.sessions.c.token_hash == token_digest(cookie),
+                    t.sessions.c.revoked_at.is_(None),
+                    t.sessions.c.expires_at > now,
+                    t.users.c.is_active,
+                )
+            )
+        ).first()
+    if row is None:
+        raise Unauthenticated("the session has expired; sign in again")
+    return Auth(user_id=row[1], session_id=row[0], csrf_token=row[2])
+
+
+async def current_auth(request: Request, services: Svc) -> Auth:
+    auth = await authenticate(request, services)
+    if auth.session_id is not None and request.method not in SAFE_METHODS:
+        # Cookie sessions need the CSRF token in a header a cross-site form cannot set.
+        if request.headers.get(CSRF_HEADER) != auth.csrf_token:
+            raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+    return auth
+
+
+CurrentAuth = Annotated[Auth, Depends(current_auth)]
+
+
+async def workspace_actor(workspace_id: int, auth: CurrentAuth, services: Svc) -> Actor:
+    async with services.db.read() as conn:
+        return await access_actor_by_workspace(conn, auth.user_id, workspace_id)
+
+
+WorkspaceActor = Annotated[Actor, Depends(workspace_actor)]

@@ -1,0 +1,77 @@
+"""ASGI middleware: refuse oversize bodies before reading them; count requests for /metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter("frontdesk_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "frontdesk_http_request_seconds",
+    "HTTP request duration",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    body = orjson.dumps(
+        {"error": {"code": "too_large", "message": f"the body is larger than {limit} bytes", "field": "body"}}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitAndMetrics:
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await _send_413(send, self.max_body)
+            return
+        received = 0
+        status: dict[str, Any] = {"code": 500, "started": False}
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["started"] = message["status"], True
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not status["started"]:
+                await _send_413(send, self.max_body)
+            status["code"] = 413
+        route = getattr(scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - started)

@@ -1,0 +1,93 @@
+"""Inbound webhooks: verify, store, answer. The 200 is sent only after the commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from prometheus_client import Counter
+from sqlalchemy.exc import IntegrityError
+
+from frontdesk.actions.messages import do_receive_message, do_receive_status
+from frontdesk.channels.base import InboundMessage, WebhookRejected, WebhookRequest
+from frontdesk.channels.registry import adapter_class
+from frontdesk.domain.errors import NotFound, Unauthenticated
+from frontdesk.http.deps import Svc
+from frontdesk.store import tables as t
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["webhooks"])
+INGESTED = Counter("frontdesk_ingest_total", "Inbound webhook events", ["channel", "outcome"])
+ATTEMPTS = 3  # concurrent first messages of one contact may race on the unique keys
+
+
+@router.post("/webhooks/{channel_type}/{inbox_uid}")
+async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc) -> dict[str, Any]:
+    body = await request.body()
+    async with svc.db.read() as conn:
+        inbox = (
+            (
+                await conn.execute(
+                    sa.select(t.inboxes).where(
+                        t.inboxes.c.uid == inbox_uid, t.inboxes.c.channel_type == channel_type
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+    if inbox is None:
+        raise NotFound("no inbox at this address", field="inbox")
+    adapter = adapter_class(channel_type)(
+        inbox["settings"], svc.box.open(inbox["secrets_encrypted"]), svc.http
+    )
+    hook = WebhookRequest(
+        method=request.method,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=dict(request.query_params),
+        body=body,
+    )
+    try:
+        adapter.verify(hook)
+    except WebhookRejected as exc:
+        INGESTED.labels(channel_type, "rejected").inc()
+        log.warning(
+            "webhook refused",
+            extra={
+                "inbox_id": inbox["id"],
+                "reason": str(exc),
+                "client": request.client.host if request.client else None,
+            },
+        )
+        raise Unauthenticated(str(exc), field="signature") from None
+    events = adapter.parse(hook)
+    for attempt in range(ATTEMPTS):
+        try:
+            result = await _store(svc, inbox, events)
+            break
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    INGESTED.labels(channel_type, "stored").inc(len(events))
+    return result
+
+
+async def _store(svc: Svc, inbox: Any, events: list[Any]) -> dict[str, Any]:
+    stored: list[dict[str, Any]] = []
+    async with svc.db.write() as tx:
+        for event in events:
+            if isinstance(event, InboundMessage):
+                r = await do_receive_message(tx, inbox, event)
+                stored.append(
+                    {
+                        "message_id": r.message_id,
+                        "conversation_id": r.conversation_id,
+                        "duplicate": r.duplicate,
+                    }
+                )
+            else:
+                known = await do_receive_status(tx, inbox, event)
+                stored.append({"status": event.status.value, "applied": known})
+    return {"ok": True, "results": stored}

@@ -1,0 +1,160 @@
+"""The agent websocket: authenticated, sees only its inboxes' events, resumes from a sequence.
+
+Protocol (JSON text frames):
+  server → {"seq", "type", "workspace_id", "inbox_id", "created_at", "data"}   events
+  server → {"type": "ready", "last_seq": N}        after the catch-up replay
+  client → {"type": "typing", "conversation_id": N, "typing": true}
+  client → {"type": "ping"}  ← {"type": "pong"}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter as Tally
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from prometheus_client import Gauge
+
+from frontdesk.access import Actor, access_actor_by_workspace, access_conversation_by_id
+from frontdesk.domain.errors import DomainError
+from frontdesk.events import ephemeral
+from frontdesk.http.deps import authenticate, get_services
+from frontdesk.services import Services
+from frontdesk.store import queries
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+CONNECTIONS = Gauge("frontdesk_websocket_connections", "Open agent websockets")
+_online: Tally[tuple[int, int]] = Tally()
+
+
+def _origin_ok(ws: WebSocket) -> bool:
+    """Cookie-authenticated sockets must come from our own pages (no cross-site hijacking)."""
+    origin = ws.headers.get("origin")
+    if origin is None or "authorization" in ws.headers:
+        return True
+    host = ws.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+@router.websocket("/api/v1/workspaces/{workspace_id}/stream")
+async def stream(ws: WebSocket, workspace_id: int, since: int | None = None) -> None:
+    services = get_services(ws)
+    try:
+        if not _origin_ok(ws):
+            raise DomainError("cross-origin websocket refused")
+        auth = await authenticate(ws, services)
+        async with services.db.read() as conn:
+            actor = await access_actor_by_workspace(conn, auth.user_id, workspace_id)
+    except DomainError as exc:
+        await ws.close(code=4401, reason=exc.message[:120])
+        return
+    await ws.accept()
+    sub = services.hub.subscribe(workspace_id, actor.user_id, actor.inbox_ids)
+    CONNECTIONS.inc()
+    await _presence(services, actor, +1)
+    try:
+        await _run(ws, services, actor, sub, since)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        services.hub.unsubscribe(sub)
+        CONNECTIONS.dec()
+        await _presence(services, actor, -1)
+
+
+async def _run(ws: WebSocket, services: Services, actor: Actor, sub: Any, since: int | None) -> None:
+    last_seq = 0
+    if since is not None:
+        # Subscribed first, then replayed: nothing falls between the two; repeats are skipped.
+        async with services.db.read() as conn:
+            missed = await queries.events_since(conn, actor, since, 10_000)
+        for event in missed:
+            await ws.send_text(orjson.dumps(event).decode())
+            last_seq = event["seq"]
+        last_seq = max(last_seq, since)
+    await ws.send_text(orjson.dumps({"type": "ready", "last_seq": last_seq}).decode())
+    reader = asyncio.create_task(_read(ws, services, actor))
+    try:
+        while True:
+            getter = asyncio.create_task(sub.queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done:
+                getter.cancel()
+                reader.result()
+                return
+            event = getter.result()
+            if event is None:  # overflowed: the client resumes with ?since=
+                await ws.close(code=4408, reason="too slow; reconnect with since")
+                return
+            seq = event.get("seq")
+            if seq is not None and seq <= last_seq:
+                continue
+            await ws.send_text(orjson.dumps(event).decode())
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await reader
+
+
+async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
+    while True:
+        raw = await ws.receive_text()
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            await ws.send_text('{"type":"error","message":"frames must be JSON"}')
+            continue
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind == "ping":
+            await ws.send_text('{"type":"pong"}')
+        elif kind == "typing" and isinstance(msg.get("conversation_id"), int):
+            try:
+                async with services.db.read() as conn:
+                    conv = await access_conversation_by_id(conn, actor, msg["conversation_id"])
+            except DomainError:
+                continue
+            await services.bus.publish(
+                [
+                    ephemeral(
+                        "typing",
+                        actor.workspace_id,
+                        conv["inbox_id"],
+                        {
+                            "conversation_id": conv["id"],
+                            "user_id": actor.user_id,
+                            "typing": bool(msg.get("typing", True)),
+                        },
+                    )
+                ]
+            )
+        else:
+            await ws.send_text('{"type":"error","message":"unknown frame type"}')
+
+
+async def _presence(services: Services, actor: Actor, delta: int) -> None:
+    key = (actor.workspace_id, actor.user_id)
+    before = _online[key]
+    _online[key] += delta
+    if _online[key] <= 0:
+        del _online[key]
+    after = _online.get(key, 0)
+    if (before == 0) != (after == 0):
+        status = "online" if after else "offline"
+        try:
+            await services.bus.publish(
+                [
+                    ephemeral(
+                        "presence.updated",
+                        actor.workspace_id,
+                        None,
+                        {"user_id": actor.user_id, "status": status},
+                    )
+                ]
+            )
+        except Exception:
+            log.warning("could not publish presence", exc_info=True)

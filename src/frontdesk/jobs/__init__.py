@@ -1,0 +1,1 @@
+"""Durable background work: the queue (jobs table) and handlers named verb_noun."""

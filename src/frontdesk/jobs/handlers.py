@@ -1,0 +1,118 @@
+"""Job handlers: send_reply (deliver an outgoing message through its channel) and wake_snoozed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from frontdesk.actions.conversations import do_wake_snoozed
+from frontdesk.actions.messages import do_set_delivery
+from frontdesk.channels.base import ChannelError, Outbound
+from frontdesk.channels.registry import adapter_class
+from frontdesk.domain.enums import DeliveryStatus, MessageKind
+from frontdesk.security import SecretBox
+from frontdesk.store import tables as t
+from frontdesk.store.db import Database, Tx
+
+
+@dataclass(frozen=True)
+class JobContext:
+    db: Database
+    http: httpx.AsyncClient
+    box: SecretBox
+
+
+class PermanentJobError(Exception):
+    """Retrying cannot help: the job fails at once with this reason."""
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+OnDead = Callable[[Tx, dict[str, Any], str], Awaitable[None]]
+
+
+async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
+    m, conv, ci = t.messages, t.conversations, t.contact_identities
+    async with ctx.db.read() as conn:
+        row = (
+            (
+                await conn.execute(
+                    sa.select(
+                        m.c.id,
+                        m.c.kind,
+                        m.c.text,
+                        m.c.content_type,
+                        m.c.delivery_status,
+                        m.c.sender_id,
+                        conv.c.id.label("conversation_id"),
+                        conv.c.number,
+                        ci.c.source_id.label("recipient"),
+                        t.contacts.c.name.label("contact_name"),
+                        t.inboxes.c.channel_type,
+                        t.inboxes.c.settings,
+                        t.inboxes.c.secrets_encrypted,
+                        t.users.c.name.label("sender_name"),
+                    )
+                    .join(conv, conv.c.id == m.c.conversation_id)
+                    .join(ci, ci.c.id == conv.c.identity_id)
+                    .join(t.contacts, t.contacts.c.id == conv.c.contact_id)
+                    .join(t.inboxes, t.inboxes.c.id == m.c.inbox_id)
+                    .outerjoin(t.users, t.users.c.id == m.c.sender_id)
+                    .where(m.c.id == payload["message_id"])
+                )
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        return  # the message was deleted: nothing to deliver
+    # Shared guards: a note or an incoming message is never sent out; a message already
+    # past "queued" (a repeated job after a lost completion) is not sent twice.
+    if row["kind"] != MessageKind.OUTGOING or row["delivery_status"] != DeliveryStatus.QUEUED:
+        return
+    adapter = adapter_class(row["channel_type"])(
+        row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http
+    )
+    outbound = Outbound(
+        message_id=row["id"],
+        conversation_id=row["conversation_id"],
+        conversation_number=row["number"],
+        text=row["text"],
+        content_type=row["content_type"],
+        recipient_source_id=row["recipient"],
+        recipient_name=row["contact_name"],
+        sender_name=row["sender_name"],
+    )
+    try:
+        receipt = await adapter.send(outbound)
+    except ChannelError as exc:
+        if exc.retryable:
+            raise
+        raise PermanentJobError(exc.reason) from None
+    async with ctx.db.write() as tx:
+        current = (await tx.conn.execute(sa.select(m).where(m.c.id == row["id"]))).mappings().one()
+        await do_set_delivery(tx, current, DeliveryStatus.SENT, source_id=receipt.source_id)
+
+
+async def fail_reply(tx: Tx, payload: dict[str, Any], reason: str) -> None:
+    m = t.messages
+    current = (await tx.conn.execute(sa.select(m).where(m.c.id == payload["message_id"]))).mappings().first()
+    if current is not None:
+        await do_set_delivery(tx, current, DeliveryStatus.FAILED, reason=reason)
+
+
+async def wake_snoozed(ctx: JobContext, payload: dict[str, Any]) -> None:
+    async with ctx.db.write() as tx:
+        await do_wake_snoozed(
+            tx, payload["conversation_id"], datetime.fromisoformat(payload["snoozed_until"])
+        )
+
+
+HANDLERS: dict[str, tuple[Handler, OnDead | None]] = {
+    "send_reply": (send_reply, fail_reply),
+    "wake_snoozed": (wake_snoozed, None),
+}

@@ -1,0 +1,113 @@
+"""The worker loop: claim due jobs, run them, complete, retry with back-off, or fail visibly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+
+from prometheus_client import Counter, Histogram
+
+from frontdesk.channels.base import ChannelError
+from frontdesk.jobs.handlers import HANDLERS, JobContext, PermanentJobError
+from frontdesk.jobs.queue import Job, JobQueue
+from frontdesk.store.types import utcnow
+
+log = logging.getLogger(__name__)
+JOBS_DONE = Counter("frontdesk_jobs_total", "Jobs finished, by kind and outcome", ["kind", "outcome"])
+JOB_PICKUP = Histogram(
+    "frontdesk_job_pickup_seconds",
+    "Time from a job being due to being claimed",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self, queue: JobQueue, ctx: JobContext, *, poll_seconds: float, concurrency: int = 16
+    ) -> None:
+        self.queue = queue
+        self.ctx = ctx
+        self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            free = self.concurrency - len(self._running)
+            jobs = await self.queue.claim(free) if free > 0 else []
+            for job in jobs:
+                JOB_PICKUP.observe(max(0.0, (utcnow() - job.run_at).total_seconds()))
+                task = asyncio.create_task(self._run_one(job))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+            if len(jobs) == free and free > 0:
+                continue  # more may be due right now
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _run_one(self, job: Job) -> None:
+        handler, on_dead = HANDLERS.get(job.kind, (None, None))
+        started = time.perf_counter()
+        try:
+            if handler is None:
+                raise PermanentJobError(f"no handler for job kind {job.kind!r}")
+            await handler(self.ctx, job.payload)
+        except PermanentJobError as exc:
+            await self._dead(job, str(exc), on_dead)
+        except (ChannelError, Exception) as exc:
+            reason = exc.reason if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
+            if job.attempts >= job.max_attempts:
+                await self._dead(job, f"gave up after {job.attempts} attempts: {reason}", on_dead)
+            else:
+                run_at = await self.queue.retry_later(job, reason)
+                JOBS_DONE.labels(job.kind, "retry").inc()
+                log.warning(
+                    "job will be retried",
+                    extra={
+                        "job_id": job.id,
+                        "kind": job.kind,
+                        "attempt": job.attempts,
+                        "retry_at": run_at.isoformat(),
+                        "error": reason,
+                    },
+                )
+        else:
+            await self.queue.complete(job)
+            JOBS_DONE.labels(job.kind, "done").inc()
+            log.debug(
+                "job done",
+                extra={
+                    "job_id": job.id,
+                    "kind": job.kind,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+    async def _dead(self, job: Job, reason: str, on_dead: object) -> None:
+        async with self.queue.db.write() as tx:
+            await self.queue.mark_failed(tx, job, reason)
+            if callable(on_dead):
+                await on_dead(tx, job.payload, reason)
+        JOBS_DONE.labels(job.kind, "failed").inc()
+        log.error("job failed", extra={"job_id": job.id, "kind": job.kind, "error": reason})

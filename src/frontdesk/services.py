@@ -1,0 +1,25 @@
+"""What one process holds: the database, the bus and hub, the HTTP client, the worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from frontdesk.bus import Bus
+from frontdesk.bus.hub import Hub
+from frontdesk.jobs.worker import Worker
+from frontdesk.security import SecretBox
+from frontdesk.settings import Settings
+from frontdesk.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: Bus
+    hub: Hub
+    http: httpx.AsyncClient
+    box: SecretBox
+    worker: Worker | None = None

@@ -1,0 +1,85 @@
+"""Every setting Frontdesk reads, its default and its FRONTDESK_* environment variable.
+
+docs/settings.md is checked against this class by a test, so a setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRONTDESK_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Folder for the SQLite database and attachments."
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL; empty means SQLite in data_dir "
+        "(e.g. postgresql+asyncpg://user@host/db).",
+    )
+    redis_url: str = Field(
+        default="", description="Redis URL for realtime fan-out between processes; empty means in-process."
+    )
+    secret_key: str = Field(
+        default=DEV_SECRET_KEY,
+        description="Key that encrypts channel secrets at rest. Required outside dev mode.",
+    )
+    dev_mode: bool = Field(
+        default=False, description="Allows the placeholder secret key and insecure cookies."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `frontdesk serve` listens on.")
+    port: int = Field(default=8000, description="Port `frontdesk serve` listens on.")
+    public_url: str = Field(
+        default="", description="The address users reach Frontdesk at; used in links and webhook URLs."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, description="Largest accepted request body for JSON and webhooks."
+    )
+    max_attachment_bytes: int = Field(default=25 * 1_048_576, description="Largest accepted attachment.")
+    session_days: int = Field(default=14, description="How long a dashboard sign-in lasts.")
+    job_lease_seconds: float = Field(
+        default=30.0, description="How long a worker owns a claimed job before another may take it."
+    )
+    job_max_attempts: int = Field(default=8, description="Delivery attempts before a job is marked failed.")
+    job_poll_seconds: float = Field(default=0.05, description="How often an idle worker looks for due jobs.")
+    job_backoff_base_seconds: float = Field(
+        default=2.0, description="First retry delay; doubles each attempt, with jitter."
+    )
+    job_backoff_max_seconds: float = Field(default=600.0, description="Longest delay between two attempts.")
+    outbound_timeout_seconds: float = Field(
+        default=10.0, description="Timeout of every HTTP call to a provider."
+    )
+    log_format: str = Field(default="json", description="`json` for structured logs, `text` for people.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if not self.dev_mode and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError(
+                "FRONTDESK_SECRET_KEY is the development placeholder; set a real key "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or FRONTDESK_DEV_MODE=1"
+            )
+        if len(self.secret_key) < 16:
+            raise ValueError("FRONTDESK_SECRET_KEY must be at least 16 characters")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"

@@ -1,0 +1,144 @@
+"""Engines, read connections and write transactions.
+
+Writes go through `Database.write()`, which collects the events and jobs of the change in the
+same transaction and hands the events to the bus only after the commit succeeded.
+
+SQLite allows one writer: in-process writes queue on a lock and open with BEGIN IMMEDIATE, so
+they never fail half-way on a lock upgrade; reads use their own pool and never wait for writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from frontdesk.events import Event
+from frontdesk.store import tables as t
+from frontdesk.store.types import utcnow
+
+AfterCommit = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+@dataclass
+class Tx:
+    """One write transaction: the connection plus what must happen after it commits."""
+
+    conn: AsyncConnection
+    dialect: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    jobs_enqueued: bool = False
+
+    async def emit(self, event: Event) -> None:
+        """Record an event in the change log; it reaches the bus after commit."""
+        now = utcnow()
+        workspace_id, inbox_id, type_ = event.workspace_id, event.inbox_id, event.type
+        payload = event.payload()
+        seq = (
+            await self.conn.execute(
+                t.events.insert()
+                .values(
+                    workspace_id=workspace_id, inbox_id=inbox_id, type=type_, payload=payload, created_at=now
+                )
+                .returning(t.events.c.seq)
+            )
+        ).scalar_one()
+        self.events.append(
+            {
+                "seq": seq,
+                "type": type_,
+                "workspace_id": workspace_id,
+                "inbox_id": inbox_id,
+                "created_at": now.isoformat(),
+                "data": payload,
+            }
+        )
+
+
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    @sa_event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's BEGIN below be the only transaction control.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @sa_event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self._write_lock = asyncio.Lock()
+        self._after_commit: list[AfterCommit] = []
+        self._on_jobs: list[Callable[[], None]] = []
+        if self.dialect == "sqlite":
+            self.engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
+            self.read_engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            _configure_sqlite(self.engine, immediate=True)
+            _configure_sqlite(self.read_engine, immediate=False)
+        else:
+            self.engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+            )
+            self.read_engine = self.engine
+
+    def on_commit(self, callback: AfterCommit) -> None:
+        self._after_commit.append(callback)
+
+    def on_jobs_enqueued(self, callback: Callable[[], None]) -> None:
+        self._on_jobs.append(callback)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.read_engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        if self.dialect == "sqlite":
+            async with self._write_lock, self._transaction() as tx:
+                yield tx
+        else:
+            async with self._transaction() as tx:
+                yield tx
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Tx]:
+        async with self.engine.connect() as conn:
+            tx = Tx(conn=conn, dialect=self.dialect)
+            async with conn.begin():
+                yield tx
+        # Only reached when the commit succeeded: nothing is published for a failed write.
+        await self._committed(tx)
+
+    async def _committed(self, tx: Tx) -> None:
+        if tx.events:
+            for callback in self._after_commit:
+                await callback(tx.events)
+        if tx.jobs_enqueued:
+            for wake in self._on_jobs:
+                wake()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+
+async def ping(db: Database) -> None:
+    async with db.read() as conn:
+        await conn.execute(sa.text("SELECT 1"))

@@ -1,0 +1,217 @@
+"""Named read queries: the conversation list and its tab counts, the thread, search, the
+change log. Each is one statement (or a fixed few), whatever the number of rows: no N+1."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from frontdesk.access import Actor, conversation_select, visible_inboxes
+from frontdesk.actions.counters import counts_query
+from frontdesk.domain.enums import ConversationStatus
+from frontdesk.domain.errors import InvalidInput
+from frontdesk.store import tables as t
+from frontdesk.store.views import contact_view, conversation_view, message_view
+
+c = t.conversations
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    status: ConversationStatus | None = ConversationStatus.OPEN  # None: every status (Archive)
+    inbox_id: int | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    label: str | None = None
+    priority: str | None = None
+    mine: bool = False
+    unassigned: bool = False
+
+
+def encode_cursor(last_activity_at: datetime, conversation_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{last_activity_at.isoformat()}|{conversation_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        when, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(when), int(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor is not one this API returned", field="cursor") from None
+
+
+async def list_conversations(
+    conn: AsyncConnection, actor: Actor, f: ConversationFilter, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    stmt = conversation_select().where(
+        c.c.workspace_id == actor.workspace_id, visible_inboxes(actor, c.c.inbox_id)
+    )
+    if f.status is not None:
+        stmt = stmt.where(c.c.status == f.status.value)
+    if f.inbox_id is not None:
+        stmt = stmt.where(c.c.inbox_id == f.inbox_id)
+    if f.mine:
+        stmt = stmt.where(c.c.assignee_id == actor.user_id)
+    elif f.unassigned:
+        stmt = stmt.where(c.c.assignee_id.is_(None))
+    elif f.assignee_id is not None:
+        stmt = stmt.where(c.c.assignee_id == f.assignee_id)
+    if f.team_id is not None:
+        stmt = stmt.where(c.c.team_id == f.team_id)
+    if f.priority is not None:
+        stmt = stmt.where(c.c.priority == f.priority)
+    if f.label is not None:
+        cl, lb = t.conversation_labels, t.labels
+        stmt = stmt.where(
+            c.c.id.in_(
+                sa.select(cl.c.conversation_id)
+                .join(lb, lb.c.id == cl.c.label_id)
+                .where(lb.c.workspace_id == actor.workspace_id, lb.c.name == f.label)
+            )
+        )
+    if cursor:
+        at, ident = decode_cursor(cursor)
+        stmt = stmt.where(
+            sa.or_(c.c.last_activity_at < at, sa.and_(c.c.last_activity_at == at, c.c.id < ident))
+        )
+    stmt = stmt.order_by(c.c.last_activity_at.desc(), c.c.id.desc()).limit(limit + 1)
+    rows = (await conn.execute(stmt)).mappings().all()
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last["last_activity_at"], last["id"])
+    return [conversation_view(r) for r in page], next_cursor
+
+
+async def conversation_counts(
+    conn: AsyncConnection, actor: Actor, inbox_id: int | None = None
+) -> dict[str, dict[str, int]]:
+    """Inbox / Mine / Unassigned counts per status, read from the counters (no COUNT(*))."""
+    stmt = counts_query(actor.workspace_id).where(visible_inboxes(actor, t.conversation_counts.c.inbox_id))
+    if inbox_id is not None:
+        stmt = stmt.where(t.conversation_counts.c.inbox_id == inbox_id)
+    tabs: dict[str, dict[str, int]] = {
+        tab: {s.value: 0 for s in ConversationStatus} for tab in ("all", "mine", "unassigned")
+    }
+    for _inbox, assignee, status, count in (await conn.execute(stmt)).all():
+        tabs["all"][status] += count
+        if assignee == actor.user_id:
+            tabs["mine"][status] += count
+        if assignee == 0:
+            tabs["unassigned"][status] += count
+    return tabs
+
+
+async def thread(
+    conn: AsyncConnection, conversation_id: int, before: int | None, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Messages oldest first; `before` pages back in time by message id."""
+    m = t.messages
+    stmt = sa.select(m).where(m.c.conversation_id == conversation_id)
+    if before is not None:
+        stmt = stmt.where(m.c.id < before)
+    rows = (await conn.execute(stmt.order_by(m.c.id.desc()).limit(limit + 1))).mappings().all()
+    page = list(reversed(rows[:limit]))
+    older = page[0]["id"] if len(rows) > limit else None
+    return [message_view(r) for r in page], older
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_terms(q: str) -> list[str]:
+    terms = _WORD.findall(q)[:8]
+    if not terms:
+        raise InvalidInput("the search needs at least one word", field="q")
+    return terms
+
+
+def _match(
+    conn: AsyncConnection,
+    fts_table: str,
+    rowid: sa.ColumnElement[int],
+    vector_owner: sa.Table,
+    terms: list[str],
+) -> sa.ColumnElement[bool]:
+    if conn.dialect.name == "sqlite":
+        # Each term quoted (so no FTS syntax gets through) and matched as a prefix.
+        expr = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
+        return rowid.in_(
+            sa.text(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :q").bindparams(q=expr)
+        )
+    query = " & ".join(term + ":*" for term in terms)
+    return sa.literal_column(f"{vector_owner.name}.search_vector").op("@@")(
+        sa.func.to_tsquery("simple", query)
+    )
+
+
+async def search(conn: AsyncConnection, actor: Actor, q: str, limit: int) -> dict[str, Any]:
+    terms = search_terms(q)
+    m = t.messages
+    msg_rows = (
+        (
+            await conn.execute(
+                sa.select(m)
+                .where(
+                    m.c.workspace_id == actor.workspace_id,
+                    visible_inboxes(actor, m.c.inbox_id),
+                    _match(conn, "messages_fts", m.c.id, m, terms),
+                )
+                .order_by(m.c.id.desc())
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    ct = t.contacts
+    contact_stmt = sa.select(ct).where(
+        ct.c.workspace_id == actor.workspace_id, _match(conn, "contacts_fts", ct.c.id, ct, terms)
+    )
+    if actor.inbox_ids is not None:
+        contact_stmt = contact_stmt.where(
+            ct.c.id.in_(sa.select(c.c.contact_id).where(visible_inboxes(actor, c.c.inbox_id)))
+        )
+    contact_rows = (await conn.execute(contact_stmt.order_by(ct.c.id.desc()).limit(limit))).mappings().all()
+    return {
+        "messages": [message_view(r) for r in msg_rows],
+        "contacts": [contact_view(r) for r in contact_rows],
+    }
+
+
+async def events_since(conn: AsyncConnection, actor: Actor, since: int, limit: int) -> list[dict[str, Any]]:
+    e = t.events
+    rows = (
+        (
+            await conn.execute(
+                sa.select(e)
+                .where(
+                    e.c.workspace_id == actor.workspace_id,
+                    e.c.seq > since,
+                    sa.or_(e.c.inbox_id.is_(None), visible_inboxes(actor, e.c.inbox_id)),
+                )
+                .order_by(e.c.seq)
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [
+        {
+            "seq": r["seq"],
+            "type": r["type"],
+            "workspace_id": r["workspace_id"],
+            "inbox_id": r["inbox_id"],
+            "created_at": r["created_at"].isoformat(),
+            "data": r["payload"],
+        }
+        for r in rows
+    ]

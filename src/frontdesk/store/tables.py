@@ -1,0 +1,337 @@
+"""Every table, as SQLAlchemy Core. Indexes follow the list, thread and search queries."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from frontdesk.store.types import BigId, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column[int]:
+    return sa.Column(name, BigId, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("next_conversation_number", sa.Integer, nullable=False, server_default="1"),
+    _created(),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_lower", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("locale", sa.String(10), nullable=False, server_default="en"),
+    _created(),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    _fk("user_id", "users.id"),
+    sa.Column("role", sa.String(20), nullable=False),
+    _created(),
+    sa.UniqueConstraint("workspace_id", "user_id", name="uq_memberships_workspace_user"),
+    sa.Index("ix_memberships_user", "user_id"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _fk("invited_by", "users.id", nullable=True, ondelete="SET NULL"),
+    _created(),
+    sa.Column("accepted_at", UTCDateTime(), nullable=True),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_teams_workspace_name"),
+)
+
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    _fk("team_id", "teams.id"),
+    _fk("user_id", "users.id"),
+    sa.PrimaryKeyConstraint("team_id", "user_id"),
+)
+
+inboxes = sa.Table(
+    "inboxes",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("channel_type", sa.String(40), nullable=False),
+    # The public identifier in webhook URLs: not a secret (secrets never travel in URLs).
+    sa.Column("uid", sa.String(40), nullable=False, unique=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("secrets_encrypted", sa.Text, nullable=False),
+    _created(),
+    sa.Index("ix_inboxes_workspace", "workspace_id"),
+)
+
+inbox_members = sa.Table(
+    "inbox_members",
+    metadata,
+    _fk("inbox_id", "inboxes.id"),
+    _fk("user_id", "users.id"),
+    sa.PrimaryKeyConstraint("inbox_id", "user_id"),
+    sa.Index("ix_inbox_members_user", "user_id"),
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("phone", sa.String(40), nullable=True),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    _created(),
+    sa.Index("ix_contacts_workspace_id", "workspace_id", "id"),
+    sa.Index("ix_contacts_workspace_email", "workspace_id", "email"),
+)
+
+contact_identities = sa.Table(
+    "contact_identities",
+    metadata,
+    _id(),
+    _fk("contact_id", "contacts.id"),
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("source_id", sa.String(255), nullable=False),
+    _created(),
+    sa.UniqueConstraint("inbox_id", "source_id", name="uq_contact_identities_inbox_source"),
+    sa.Index("ix_contact_identities_contact", "contact_id"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("number", sa.Integer, nullable=False),
+    _fk("inbox_id", "inboxes.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("identity_id", "contact_identities.id"),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("snoozed_until", UTCDateTime(), nullable=True),
+    _fk("assignee_id", "users.id", nullable=True, ondelete="SET NULL"),
+    _fk("team_id", "teams.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("priority", sa.String(20), nullable=False, server_default="none"),
+    sa.Column("last_activity_at", UTCDateTime(), nullable=False),
+    sa.Column("waiting_since", UTCDateTime(), nullable=True),
+    sa.Column("first_reply_at", UTCDateTime(), nullable=True),
+    sa.Column("first_reply_seconds", sa.Integer, nullable=True),
+    sa.Column("last_message_preview", sa.String(200), nullable=False, server_default=""),
+    sa.Column("unread_count", sa.Integer, nullable=False, server_default="0"),
+    # Label names, kept beside conversation_labels (the filter) so a list row needs no join.
+    sa.Column("labels", sa.JSON, nullable=False),
+    _created(),
+    sa.UniqueConstraint("workspace_id", "number", name="uq_conversations_workspace_number"),
+    # List queries: filter by status (and inbox or assignee), newest activity first, keyset on id.
+    sa.Index("ix_conversations_ws_status_activity", "workspace_id", "status", "last_activity_at", "id"),
+    sa.Index("ix_conversations_inbox_status_activity", "inbox_id", "status", "last_activity_at", "id"),
+    sa.Index("ix_conversations_assignee_status_activity", "assignee_id", "status", "last_activity_at", "id"),
+    sa.Index("ix_conversations_team_status_activity", "team_id", "status", "last_activity_at", "id"),
+    # Ingest: the newest conversation of an identity.
+    sa.Index("ix_conversations_identity", "identity_id", "id"),
+    sa.Index("ix_conversations_contact", "contact_id"),
+)
+
+participants = sa.Table(
+    "participants",
+    metadata,
+    _fk("conversation_id", "conversations.id"),
+    _fk("user_id", "users.id"),
+    _created(),
+    sa.PrimaryKeyConstraint("conversation_id", "user_id"),
+)
+
+labels = sa.Table(
+    "labels",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("color", sa.String(7), nullable=False, server_default="#6b7280"),
+    _created(),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_labels_workspace_name"),
+)
+
+conversation_labels = sa.Table(
+    "conversation_labels",
+    metadata,
+    _fk("conversation_id", "conversations.id"),
+    _fk("label_id", "labels.id"),
+    sa.PrimaryKeyConstraint("conversation_id", "label_id"),
+    sa.Index("ix_conversation_labels_label", "label_id", "conversation_id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    _fk("conversation_id", "conversations.id"),
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("sender_type", sa.String(20), nullable=False),
+    sa.Column("sender_id", BigId, nullable=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(40), nullable=False, server_default="text"),
+    sa.Column("source_id", sa.String(255), nullable=True),
+    sa.Column("delivery_status", sa.String(20), nullable=True),
+    sa.Column("failure_reason", sa.Text, nullable=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    _created(),
+    sa.UniqueConstraint("inbox_id", "source_id", name="uq_messages_inbox_source"),
+    sa.Index("ix_messages_conversation", "conversation_id", "id"),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    _id(),
+    _fk("message_id", "messages.id"),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("path", sa.String(500), nullable=False),
+    _created(),
+    sa.Index("ix_attachments_message", "message_id"),
+)
+
+canned_responses = sa.Table(
+    "canned_responses",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("short_code", sa.String(60), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    _created(),
+    sa.UniqueConstraint("workspace_id", "short_code", name="uq_canned_responses_workspace_code"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    sa.Column("actor_id", BigId, nullable=True),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target_type", sa.String(40), nullable=False),
+    sa.Column("target_id", BigId, nullable=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    _created(),
+    sa.Index("ix_audit_events_workspace", "workspace_id", "id"),
+)
+
+# Tab counts (Inbox / Mine / Unassigned) kept as counters, one row per inbox, assignee, status.
+# assignee_id 0 means unassigned so the key has no NULL in it.
+conversation_counts = sa.Table(
+    "conversation_counts",
+    metadata,
+    sa.Column("workspace_id", BigId, nullable=False),
+    sa.Column("inbox_id", BigId, nullable=False),
+    sa.Column("assignee_id", BigId, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("inbox_id", "assignee_id", "status"),
+    sa.Index("ix_conversation_counts_workspace", "workspace_id"),
+)
+
+# The change log and outbox: one row per event, written with the change; its id is the sequence
+# a reconnecting client resumes from.
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", BigId, nullable=False),
+    sa.Column("inbox_id", BigId, nullable=True),
+    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    _created(),
+    sa.Index("ix_events_workspace_seq", "workspace_id", "seq"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    _id(),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("run_at", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+    sa.Column("locked_by", sa.String(100), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_jobs_status_run_at", "status", "run_at"),
+    sa.Index("ix_jobs_status_locked_until", "status", "locked_until"),
+)
