@@ -53,6 +53,7 @@ def build_worker(services: Services) -> Worker:
         queue,
         JobContext(db=services.db, http=services.http, box=services.box),
         poll_seconds=s.job_poll_seconds,
+        max_attempts=s.job_max_attempts,
     )
     services.db.on_jobs_enqueued(worker.wake)
     return worker

@@ -68,7 +68,7 @@ def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool)
         access_log=False,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
     )
 
 

@@ -7,6 +7,7 @@ is the record; Redis only makes the live path fast.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -48,8 +49,6 @@ class RedisBus:
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
-            except asyncio.CancelledError:
-                pass
         await self._redis.aclose()

@@ -79,10 +79,10 @@ async def authenticate(conn: HTTPConnection, services: Services) -> Auth:
 
 async def current_auth(request: Request, services: Svc) -> Auth:
     auth = await authenticate(request, services)
-    if auth.session_id is not None and request.method not in SAFE_METHODS:
-        # Cookie sessions need the CSRF token in a header a cross-site form cannot set.
-        if request.headers.get(CSRF_HEADER) != auth.csrf_token:
-            raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+    # Cookie sessions need the CSRF token in a header a cross-site form cannot set.
+    needs_csrf = auth.session_id is not None and request.method not in SAFE_METHODS
+    if needs_csrf and request.headers.get(CSRF_HEADER) != auth.csrf_token:
+        raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
     return auth
 
 

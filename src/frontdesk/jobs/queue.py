@@ -20,7 +20,8 @@ from frontdesk.store import tables as t
 from frontdesk.store.db import Database, Tx
 from frontdesk.store.types import utcnow
 
-DEFAULT_MAX_ATTEMPTS = 8
+# 0 means the worker's FRONTDESK_JOB_MAX_ATTEMPTS; a job kind may ask for its own budget.
+DEFAULT_MAX_ATTEMPTS = 0
 
 
 @dataclass(frozen=True)

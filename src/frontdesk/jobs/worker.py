@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -30,11 +31,18 @@ def worker_id() -> str:
 
 class Worker:
     def __init__(
-        self, queue: JobQueue, ctx: JobContext, *, poll_seconds: float, concurrency: int = 16
+        self,
+        queue: JobQueue,
+        ctx: JobContext,
+        *,
+        poll_seconds: float,
+        max_attempts: int,
+        concurrency: int = 16,
     ) -> None:
         self.queue = queue
         self.ctx = ctx
         self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -55,10 +63,8 @@ class Worker:
             if len(jobs) == free and free > 0:
                 continue  # more may be due right now
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def stop(self) -> None:
         self._stopping = True
@@ -77,7 +83,7 @@ class Worker:
             await self._dead(job, str(exc), on_dead)
         except (ChannelError, Exception) as exc:
             reason = exc.reason if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
-            if job.attempts >= job.max_attempts:
+            if job.attempts >= (job.max_attempts or self.max_attempts):
                 await self._dead(job, f"gave up after {job.attempts} attempts: {reason}", on_dead)
             else:
                 run_at = await self.queue.retry_later(job, reason)

@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: demo test install lint bench
+
+$(BIN)/frontdesk: pyproject.toml uv.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade uv
+	$(BIN)/uv sync --frozen --quiet
+	touch $(BIN)/frontdesk
+
+install: $(BIN)/frontdesk
+
+demo: install
+	FRONTDESK_DEV_MODE=1 $(BIN)/frontdesk demo
+	FRONTDESK_DEV_MODE=1 FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve --port $(PORT)
+
+test: install
+	./scripts/test
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
+
+bench: install
+	$(BIN)/python bench/run.py

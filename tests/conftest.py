@@ -1,0 +1,153 @@
+"""Test fixtures: a real database (SQLite or PostgreSQL, chosen by FRONTDESK_TEST_BACKEND),
+a real uvicorn server on 127.0.0.1, real HTTP and websocket clients. No mocks of our code."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from sqlalchemy import event as sa_event
+
+from frontdesk.app import create_app
+from frontdesk.services import Services
+from frontdesk.settings import Settings
+from frontdesk.store.migrate import upgrade
+
+BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
+PG_ADMIN_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_exec(sql: str) -> None:
+    engine = sa.create_engine(
+        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.execute(sa.text(sql))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: a SQLite file to copy, or a PostgreSQL database to truncate."""
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "frontdesk.db"
+        upgrade(f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+    else:
+        name = f"frontdesk_test_{uuid.uuid4().hex[:10]}"
+        _pg_exec(f'CREATE DATABASE "{name}"')
+        url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+        upgrade(url)
+        yield url
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _truncate_pg(url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from frontdesk.store.tables import metadata
+
+    engine = create_async_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(template: str, tmp_path: Path) -> str:
+    if BACKEND == "sqlite":
+        target = tmp_path / "frontdesk.db"
+        shutil.copy(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    await _truncate_pg(template)
+    return template
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        dev_mode=True,
+        redis_url=REDIS_URL if BACKEND == "postgres" else "",
+        job_poll_seconds=0.02,
+        job_backoff_base_seconds=0.05,
+        job_backoff_max_seconds=0.2,
+        job_max_attempts=3,
+        outbound_timeout_seconds=2.0,
+        log_format="text",
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class QueryCounter:
+    statements: list[str] = field(default_factory=list)
+    enabled: bool = False
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.enabled and not statement.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
+            self.statements.append(statement)
+
+
+@dataclass
+class Server:
+    url: str
+    services: Services
+    counter: QueryCounter
+
+    def ws_url(self, path: str) -> str:
+        return "ws://" + self.url.removeprefix("http://") + path
+
+
+@pytest.fixture
+async def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    overrides = getattr(request, "param", {}) or {}
+    settings = make_settings(database_url, tmp_path / "data", **overrides)
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+    )
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    for _ in range(500):
+        if uv.started:
+            break
+        await asyncio.sleep(0.01)
+    services: Services = app.state.services
+    counter = QueryCounter()
+    for engine in {services.db.engine, services.db.read_engine}:
+        sa_event.listen(engine.sync_engine, "before_cursor_execute", counter)
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", services=services, counter=counter)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client
