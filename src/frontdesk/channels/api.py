@@ -28,7 +28,7 @@ from frontdesk.channels.base import (
     WebhookRequest,
 )
 from frontdesk.domain.enums import DeliveryStatus
-from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.errors import InvalidInput, MalformedRequest
 from frontdesk.security import hmac_sha256_hex, signature_matches
 
 SIGNATURE_HEADER = "x-frontdesk-signature"
@@ -96,7 +96,7 @@ class ApiAdapter(ChannelAdapter):
         try:
             raw = orjson.loads(request.body)
         except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"body is not valid JSON: {exc}", field="body") from None
+            raise MalformedRequest(f"body is not valid JSON: {exc}", field="body") from None
         try:
             payload = _Payload.validate_python(raw)
         except ValidationError as exc:

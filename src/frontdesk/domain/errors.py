@@ -20,6 +20,12 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class MalformedRequest(DomainError):
+    """The request cannot even be read (not JSON, wrong encoding): HTTP 400."""
+
+    code = "malformed"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

@@ -14,12 +14,14 @@ from frontdesk.domain.errors import (
     DomainError,
     Forbidden,
     InvalidInput,
+    MalformedRequest,
     NotFound,
     TooLarge,
     Unauthenticated,
 )
 
 STATUS = {
+    MalformedRequest: 400,
     InvalidInput: 422,
     NotFound: 404,
     Forbidden: 403,

@@ -107,6 +107,10 @@ class JobQueue:
                 t.jobs.c.created_at,
             )
         )
+        # Look before taking the write lock: an idle queue costs one cheap read per poll.
+        async with self.db.read() as conn:
+            if (await conn.execute(sa.select(t.jobs.c.id).where(_due(now)).limit(1))).first() is None:
+                return []
         async with self.db.write() as tx:
             rows = (await tx.conn.execute(stmt)).mappings().all()
         return [Job(**dict(r)) for r in rows]

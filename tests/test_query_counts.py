@@ -1,0 +1,58 @@
+"""Query counts pinned on the hot paths: an N+1 fails here, not in production."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Server
+from tests.factories import make_admin, make_inbox, receive
+
+
+async def statements_for(server: Server, call: object) -> list[str]:
+    server.counter.statements.clear()
+    server.counter.enabled = True
+    try:
+        await call  # type: ignore[misc]
+    finally:
+        server.counter.enabled = False
+    return list(server.counter.statements)
+
+
+async def test_list_and_counts_do_not_grow_with_rows(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    url = f"/api/v1/workspaces/{ws}/conversations?limit=50"
+    await receive(http, inbox, "m-0", contact="c0")
+    few = await statements_for(server, http.get(url, headers=admin.headers))
+    for i in range(1, 12):
+        await receive(http, inbox, f"m-{i}", contact=f"c{i}")
+    many = await statements_for(server, http.get(url, headers=admin.headers))
+    assert len(few) == len(many) == 3, many  # token, membership, list
+    counts = await statements_for(
+        server, http.get(f"/api/v1/workspaces/{ws}/conversations/counts", headers=admin.headers)
+    )
+    assert len(counts) == 3, counts
+
+
+async def test_thread(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    conv = (await receive(http, inbox, "m-0"))["conversation_id"]
+    for i in range(1, 10):
+        await receive(http, inbox, f"m-{i}")
+    url = f"/api/v1/workspaces/{ws}/conversations/{conv}/messages"
+    assert len(await statements_for(server, http.get(url, headers=admin.headers))) == 4
+
+
+async def test_ingest(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    first = await statements_for(server, receive(http, inbox, "m-0", contact="new"))
+    # inbox, dedupe, identity, contact insert, identity insert, conversation lookup, number,
+    # conversation insert, counter, message, message event, conversation update, conversation event
+    assert len(first) == 13, first
+    follow_up = await statements_for(server, receive(http, inbox, "m-1", contact="new"))
+    # inbox, dedupe, identity, conversation, message, event, conversation update, event
+    assert len(follow_up) == 8, follow_up
+    duplicate = await statements_for(server, receive(http, inbox, "m-1", contact="new"))
+    assert len(duplicate) == 2, duplicate
