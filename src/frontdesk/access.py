@@ -18,7 +18,7 @@ from frontdesk.domain.errors import Forbidden, NotFound
 from frontdesk.domain.rules import can_manage_workspace, sees_every_inbox
 from frontdesk.store import tables as t
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ async def access_conversation_by_id(
     stmt = conversation_select().where(c.c.id == conversation_id, c.c.workspace_id == actor.workspace_id)
     if for_update and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=c)
-    row = (await conn.execute(stmt)).mappings().first()
+    row: Row | None = (await conn.execute(stmt)).mappings().first()
     if row is None or not actor.may_see_inbox(row["inbox_id"]):
         raise NotFound("conversation not found", field="conversation_id")
     return row

@@ -27,7 +27,7 @@ from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
 from frontdesk.store.views import conversation_view, message_view
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
 
 
 async def do_open_conversation(

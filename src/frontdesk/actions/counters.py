@@ -15,7 +15,7 @@ from frontdesk.store.db import Tx
 CountKey = tuple[int, int, int | None, str]  # workspace, inbox, assignee, status
 
 
-def key_of(conversation: Mapping[str, Any]) -> CountKey:
+def key_of(conversation: Mapping[Any, Any]) -> CountKey:
     return (
         conversation["workspace_id"],
         conversation["inbox_id"],

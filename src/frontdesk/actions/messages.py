@@ -26,7 +26,7 @@ from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
 from frontdesk.store.views import conversation_view, message_view
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
 PREVIEW_LENGTH = 140
 MAX_TEXT_LENGTH = 65_536
 

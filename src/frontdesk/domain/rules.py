@@ -35,7 +35,7 @@ def retry_delay(attempt: int, base: float, cap: float, rng: random.Random | None
     """Exponential back-off with full jitter: a random delay in [base*2^(n-1)/2, base*2^(n-1)]."""
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
     r = (rng or random).random()
-    return ceiling / 2 + r * ceiling / 2
+    return float(ceiling / 2 + r * ceiling / 2)
 
 
 def can_manage_workspace(role: Role) -> bool:

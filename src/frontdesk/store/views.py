@@ -12,7 +12,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def message_view(row: Mapping[str, Any]) -> dict[str, Any]:
+def message_view(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
@@ -30,7 +30,7 @@ def message_view(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def conversation_view(row: Mapping[str, Any]) -> dict[str, Any]:
+def conversation_view(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "number": row["number"],
@@ -52,7 +52,7 @@ def conversation_view(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def contact_view(row: Mapping[str, Any]) -> dict[str, Any]:
+def contact_view(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
@@ -63,7 +63,7 @@ def contact_view(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def inbox_view(row: Mapping[str, Any], webhook_path: str) -> dict[str, Any]:
+def inbox_view(row: Mapping[Any, Any], webhook_path: str) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
