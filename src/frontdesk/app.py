@@ -15,7 +15,7 @@ from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.http import errors, ops, webhooks, ws
-from frontdesk.http.api import auth, contacts, conversations, inboxes, resources, workspaces
+from frontdesk.http.api import attachments, auth, contacts, conversations, inboxes, resources, workspaces
 from frontdesk.http.middleware import BodyLimitAndMetrics
 from frontdesk.jobs.handlers import JobContext
 from frontdesk.jobs.queue import JobQueue
@@ -51,7 +51,12 @@ def build_worker(services: Services) -> Worker:
     )
     worker = Worker(
         queue,
-        JobContext(db=services.db, http=services.http, box=services.box),
+        JobContext(
+            db=services.db,
+            http=services.http,
+            box=services.box,
+            public_url=s.public_url or f"http://{s.host}:{s.port}",
+        ),
         poll_seconds=s.job_poll_seconds,
         max_attempts=s.job_max_attempts,
     )
@@ -97,9 +102,10 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    for module in (auth, workspaces, inboxes, contacts, conversations, resources):
+    for module in (auth, workspaces, inboxes, contacts, conversations, resources, attachments):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(webhooks.router)
+    app.include_router(attachments.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)
 
@@ -107,5 +113,9 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     async def root() -> Any:
         return RedirectResponse("/api/docs")
 
-    app.add_middleware(BodyLimitAndMetrics, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitAndMetrics,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_attachment_bytes * attachments.MAX_FILES + 65_536,
+    )
     return app

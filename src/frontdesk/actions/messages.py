@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from frontdesk.access import Actor, access_conversation_by_id, conversation_select
+from frontdesk.actions.attachments import StoredFile, attachment_view, do_attach
 from frontdesk.actions.conversations import (
     do_add_participants,
     do_open_conversation,
@@ -36,6 +37,10 @@ class Received:
     message_id: int
     conversation_id: int
     duplicate: bool
+
+
+def _files_data(files: Sequence[StoredFile]) -> dict[str, Any]:
+    return {"attachments": [attachment_view(f) for f in files]} if files else {}
 
 
 def _preview(text: str) -> str:
@@ -192,18 +197,20 @@ async def do_set_delivery(
     return True
 
 
-def _check_text(text: str) -> str:
-    if not text.strip():
+def _check_text(text: str, files: Sequence[StoredFile] = ()) -> str:
+    if not text.strip() and not files:
         raise InvalidInput("text must not be empty", field="text")
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"text is longer than {MAX_TEXT_LENGTH} characters", field="text")
     return text
 
 
-async def check_send_reply(tx: Tx, actor: Actor, conversation_id: int, text: str) -> dict[str, Any]:
+async def check_send_reply(
+    tx: Tx, actor: Actor, conversation_id: int, text: str, files: Sequence[StoredFile] = ()
+) -> dict[str, Any]:
     """The outgoing message and its delivery job commit together: a reply is never lost."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
-    _check_text(text)
+    _check_text(text, files)
     now = utcnow()
     values: dict[str, Any] = dict(
         workspace_id=conv["workspace_id"],
@@ -217,12 +224,14 @@ async def check_send_reply(tx: Tx, actor: Actor, conversation_id: int, text: str
         source_id=None,
         delivery_status=DeliveryStatus.QUEUED.value,
         failure_reason=None,
-        data={},
+        data=_files_data(files),
         created_at=now,
     )
     message_id = (
         await tx.conn.execute(t.messages.insert().values(**values).returning(t.messages.c.id))
     ).scalar_one()
+    for stored in files:
+        await do_attach(tx, message_id, stored)
     await enqueue(tx, "send_reply", {"message_id": message_id})
     message = message_view({**values, "id": message_id})
     await tx.emit(MessageCreated(conv["workspace_id"], conv["inbox_id"], message))
@@ -240,11 +249,13 @@ async def check_send_reply(tx: Tx, actor: Actor, conversation_id: int, text: str
     return message
 
 
-async def check_add_note(tx: Tx, actor: Actor, conversation_id: int, text: str) -> dict[str, Any]:
+async def check_add_note(
+    tx: Tx, actor: Actor, conversation_id: int, text: str, files: Sequence[StoredFile] = ()
+) -> dict[str, Any]:
     """A private note; @mentions (email or name without spaces) name members who are then
     added as participants."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
-    _check_text(text)
+    _check_text(text, files)
     mentioned = await _resolve_mentions(tx, actor.workspace_id, extract_mentions(text))
     now = utcnow()
     values: dict[str, Any] = dict(
@@ -259,12 +270,14 @@ async def check_add_note(tx: Tx, actor: Actor, conversation_id: int, text: str) 
         source_id=None,
         delivery_status=None,
         failure_reason=None,
-        data={"mentions": mentioned},
+        data={"mentions": mentioned, **_files_data(files)},
         created_at=now,
     )
     message_id = (
         await tx.conn.execute(t.messages.insert().values(**values).returning(t.messages.c.id))
     ).scalar_one()
+    for stored in files:
+        await do_attach(tx, message_id, stored)
     message = message_view({**values, "id": message_id})
     await tx.emit(MessageCreated(conv["workspace_id"], conv["inbox_id"], message))
     await do_add_participants(tx, conv["id"], mentioned)

@@ -148,6 +148,7 @@ class ApiAdapter(ChannelAdapter):
                 "text": outbound.text,
                 "content_type": outbound.content_type,
                 "sender_name": outbound.sender_name,
+                "attachments": list(outbound.attachments),
             },
             "contact": {"source_id": outbound.recipient_source_id, "name": outbound.recipient_name},
         }

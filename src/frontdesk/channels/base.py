@@ -66,6 +66,8 @@ class Outbound:
     recipient_source_id: str
     recipient_name: str
     sender_name: str | None
+    # Each: file_name, content_type, size and an absolute url the provider can fetch.
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

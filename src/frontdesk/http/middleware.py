@@ -37,17 +37,20 @@ async def _send_413(send: Send, limit: int) -> None:
 
 
 class BodyLimitAndMetrics:
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_upload = max_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # File uploads have their own, larger limit; every other body the small one.
+        limit = self.max_upload if scope["path"].endswith("/attachments") else self.max_body
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _send_413(send, self.max_body)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_413(send, limit)
             return
         received = 0
         status: dict[str, Any] = {"code": 500, "started": False}
@@ -56,7 +59,7 @@ class BodyLimitAndMetrics:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body:
+            if received > limit:
                 raise _TooLarge
             return message
 
@@ -70,7 +73,7 @@ class BodyLimitAndMetrics:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not status["started"]:
-                await _send_413(send, self.max_body)
+                await _send_413(send, limit)
             status["code"] = 413
         route = getattr(scope.get("route"), "path", "unmatched")
         REQUESTS.labels(scope["method"], route, str(status["code"])).inc()

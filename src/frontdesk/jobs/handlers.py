@@ -25,6 +25,7 @@ class JobContext:
     db: Database
     http: httpx.AsyncClient
     box: SecretBox
+    public_url: str  # absolute base for links the provider follows (attachments)
 
 
 class PermanentJobError(Exception):
@@ -48,6 +49,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
                         m.c.content_type,
                         m.c.delivery_status,
                         m.c.sender_id,
+                        m.c.data,
                         conv.c.id.label("conversation_id"),
                         conv.c.number,
                         ci.c.source_id.label("recipient"),
@@ -86,6 +88,9 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         recipient_source_id=row["recipient"],
         recipient_name=row["contact_name"],
         sender_name=row["sender_name"],
+        attachments=tuple(
+            {**a, "url": ctx.public_url.rstrip("/") + a["url"]} for a in row["data"].get("attachments", [])
+        ),
     )
     try:
         receipt = await adapter.send(outbound)

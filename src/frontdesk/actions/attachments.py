@@ -1,0 +1,55 @@
+"""Files attached to messages: written to the data folder, recorded beside their message."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from frontdesk.store import tables as t
+from frontdesk.store.db import Tx
+from frontdesk.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    file_name: str
+    content_type: str
+    size: int
+    relative_path: str
+
+
+def storage_path(now: datetime) -> str:
+    """Unguessable, date-sharded, never derived from the user's file name."""
+    return f"{now:%Y/%m}/{secrets.token_hex(16)}"
+
+
+def write_file(root: Path, relative: str, content: bytes) -> None:
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+
+
+def attachment_view(stored: StoredFile) -> dict[str, Any]:
+    """What a message's data carries about each file; the URL's random part is the capability."""
+    return {
+        "file_name": stored.file_name,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "url": f"/files/{stored.relative_path}",
+    }
+
+
+async def do_attach(tx: Tx, message_id: int, stored: StoredFile) -> None:
+    await tx.conn.execute(
+        t.attachments.insert().values(
+            message_id=message_id,
+            file_name=stored.file_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            path=stored.relative_path,
+            created_at=utcnow(),
+        )
+    )

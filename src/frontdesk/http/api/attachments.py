@@ -1,0 +1,107 @@
+"""Uploading files with a reply or note, and downloading them by their unguessable URL."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import FileResponse
+
+from frontdesk.actions.attachments import StoredFile, storage_path, write_file
+from frontdesk.actions.messages import check_add_note, check_send_reply
+from frontdesk.domain.attachments import check_attachment
+from frontdesk.domain.errors import InvalidInput, NotFound, TooLarge
+from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.store import tables as t
+from frontdesk.store.types import utcnow
+
+router = APIRouter(tags=["attachments"])
+files_router = APIRouter(tags=["attachments"])
+MAX_FILES = 5
+CHUNK = 256 * 1024
+_PATH = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}$")
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"{upload.filename} is larger than {limit} bytes", field="file")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _store_uploads(svc: Svc, uploads: list[UploadFile]) -> list[StoredFile]:
+    if not uploads or len(uploads) > MAX_FILES:
+        raise InvalidInput(f"attach between 1 and {MAX_FILES} files", field="file")
+    stored: list[StoredFile] = []
+    limit = svc.settings.max_attachment_bytes
+    for upload in uploads:
+        content = await _read_limited(upload, limit)
+        name = check_attachment(
+            upload.filename or "file", upload.content_type or "", content[:16], len(content), limit
+        )
+        relative = storage_path(utcnow())
+        write_file(svc.settings.attachments_dir, relative, content)
+        stored.append(
+            StoredFile(
+                name, (upload.content_type or "").split(";")[0].strip().lower(), len(content), relative
+            )
+        )
+    return stored
+
+
+@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/attachments", status_code=201)
+async def upload(
+    conversation_id: int,
+    actor: WorkspaceActor,
+    svc: Svc,
+    file: Annotated[list[UploadFile], File(description="One to five files.")],
+    text: Annotated[str, Form(max_length=65_536)] = "",
+    private: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    """A reply (or with private=true a note) carrying files; the text may be empty."""
+    stored = await _store_uploads(svc, file)
+    try:
+        async with svc.db.write() as tx:
+            if private:
+                return await check_add_note(tx, actor, conversation_id, text, stored)
+            return await check_send_reply(tx, actor, conversation_id, text, stored)
+    except Exception:
+        for s in stored:  # the message was not stored: neither are its files
+            (svc.settings.attachments_dir / s.relative_path).unlink(missing_ok=True)
+        raise
+
+
+@files_router.get("/files/{year}/{month}/{token}")
+async def download(year: str, month: str, token: str, svc: Svc) -> FileResponse:
+    relative = f"{year}/{month}/{token}"
+    if not _PATH.match(relative):
+        raise NotFound("no such file", field="file")
+    async with svc.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.attachments.c.file_name, t.attachments.c.content_type).where(
+                    t.attachments.c.path == relative
+                )
+            )
+        ).first()
+    path = svc.settings.attachments_dir / relative
+    if row is None or not path.is_file():
+        raise NotFound("no such file", field="file")
+    disposition = "inline" if row.content_type in INLINE_TYPES else "attachment"
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        filename=row.file_name,
+        content_disposition_type=disposition,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
+    )
