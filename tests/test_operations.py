@@ -1,0 +1,87 @@
+"""Operations endpoints, settings, the CLI, and secrets at rest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from pydantic import ValidationError
+
+from frontdesk.cli import main
+from frontdesk.settings import DEV_SECRET_KEY, Settings
+from frontdesk.store import tables as t
+from tests.conftest import BACKEND, Server
+from tests.factories import make_admin, make_inbox, receive
+
+
+async def test_health_ready_and_metrics(server: Server, http: httpx.AsyncClient) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok"}
+    assert (await http.get("/readyz")).json() == {"status": "ok"}
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    await receive(http, inbox, "m-1")
+    text = (await http.get("/metrics")).text
+    assert 'frontdesk_ingest_total{channel="api",outcome="stored"}' in text
+    assert "frontdesk_queue_depth" in text and "frontdesk_queue_oldest_seconds" in text
+    assert "frontdesk_websocket_connections" in text
+    assert 'route="/webhooks/{channel_type}/{inbox_uid}"' in text
+
+
+async def test_openapi_documents_the_api(http: httpx.AsyncClient) -> None:
+    spec = (await http.get("/api/openapi.json")).json()
+    paths = spec["paths"]
+    for path in (
+        "/api/v1/auth/login",
+        "/api/v1/workspaces/{workspace_id}/conversations",
+        "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
+        "/api/v1/workspaces/{workspace_id}/search",
+        "/webhooks/{channel_type}/{inbox_uid}",
+    ):
+        assert path in paths, path
+    assert (await http.get("/api/docs")).status_code == 200
+
+
+async def test_channel_secrets_are_encrypted_at_rest(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    async with server.services.db.read() as conn:
+        row = (await conn.execute(sa.select(t.inboxes).where(t.inboxes.c.id == inbox.id))).mappings().one()
+    assert inbox.secret not in row["secrets_encrypted"]
+    assert inbox.secret not in json.dumps(row["settings"])
+    assert server.services.box.open(row["secrets_encrypted"])["hmac_secret"] == inbox.secret
+
+
+def test_settings_refuse_the_placeholder_secret_outside_dev_mode() -> None:
+    with pytest.raises(ValidationError, match="FRONTDESK_SECRET_KEY"):
+        Settings(secret_key=DEV_SECRET_KEY, dev_mode=False)
+    with pytest.raises(ValidationError, match="at least 16"):
+        Settings(secret_key="short", dev_mode=False)
+    assert Settings(secret_key=DEV_SECRET_KEY, dev_mode=True).dev_mode
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the CLI is exercised once, on the embedded database")
+def test_cli_version_migrate_create_admin_and_demo(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"FRONTDESK_DATA_DIR": str(tmp_path), "FRONTDESK_DEV_MODE": "1", "FRONTDESK_DATABASE_URL": ""}
+    assert "frontdesk 0.1.0" in runner.invoke(main, ["version"]).output
+    refused = runner.invoke(main, ["migrate"], env={**env, "FRONTDESK_DEV_MODE": "0"})
+    assert refused.exit_code == 2 and "FRONTDESK_SECRET_KEY" in refused.output
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    args = ["create-admin", "--email", "Boss@Example.com", "--name", "Boss", "--password", "long-enough-pw"]
+    created = runner.invoke(main, args, env=env)
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(main, [*args[:2], "boss@example.com", *args[3:]], env=env)
+    assert again.exit_code == 1 and "already exists" in again.output
+    demo = runner.invoke(main, ["demo"], env=env)
+    assert demo.exit_code == 0, demo.output
+    assert "admin@demo.frontdesk.test" in demo.output and "frontdesk-demo" in demo.output
+    assert runner.invoke(main, ["demo"], env=env).exit_code == 0  # a second run changes nothing
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'frontdesk.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.conversations)).scalar_one() == 36
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.users)).scalar_one() == 4
+    engine.dispose()

@@ -1,0 +1,78 @@
+"""The durable queue on the configured backend: claims, leases, back-off, failure."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from frontdesk.domain.enums import JobStatus
+from frontdesk.jobs.queue import JobQueue, enqueue
+from frontdesk.store import tables as t
+from frontdesk.store.db import Database
+from frontdesk.store.types import utcnow
+
+
+def queue(db: Database, name: str, lease: float = 30) -> JobQueue:
+    return JobQueue(db, worker_id=name, lease_seconds=lease, backoff_base=1, backoff_max=10)
+
+
+async def test_each_job_is_claimed_once_even_by_racing_workers(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.write() as tx:
+            for i in range(40):
+                await enqueue(tx, "noop", {"i": i})
+        workers = [queue(db, f"w{n}") for n in range(4)]
+        claimed = await asyncio.gather(*(w.claim(15) for w in workers))
+        ids = [job.id for batch in claimed for job in batch]
+        assert len(ids) == len(set(ids)) == 40
+    finally:
+        await db.dispose()
+
+
+async def test_a_dead_workers_job_is_taken_again_after_its_lease(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.write() as tx:
+            await enqueue(tx, "noop", {})
+        [job] = await queue(db, "dies", lease=0.2).claim(5)
+        assert await queue(db, "other").claim(5) == []  # leased
+        await asyncio.sleep(0.3)
+        [again] = await queue(db, "other").claim(5)
+        assert again.id == job.id and again.attempts == 2
+    finally:
+        await db.dispose()
+
+
+async def test_retry_later_backs_off_and_failed_jobs_stay_visible(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.write() as tx:
+            await enqueue(tx, "noop", {})
+        q = queue(db, "w")
+        [job] = await q.claim(1)
+        run_at = await q.retry_later(job, "HTTP 503")
+        assert timedelta(seconds=0.4) < run_at - utcnow() < timedelta(seconds=1.1)
+        assert await q.claim(1) == []  # not due yet
+        async with db.write() as tx:
+            await q.mark_failed(tx, job, "gave up")
+        async with db.read() as conn:
+            row = (await conn.execute(sa.select(t.jobs))).mappings().one()
+        assert (row["status"], row["last_error"]) == (JobStatus.FAILED, "gave up")
+    finally:
+        await db.dispose()
+
+
+async def test_future_jobs_wait_for_their_time(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.write() as tx:
+            await enqueue(tx, "later", {}, run_at=utcnow() + timedelta(seconds=0.3))
+        q = queue(db, "w")
+        assert await q.claim(1) == []
+        await asyncio.sleep(0.35)
+        assert [j.kind for j in await q.claim(1)] == ["later"]
+    finally:
+        await db.dispose()
