@@ -25,8 +25,9 @@ from frontdesk.actions.workspace_objects import (
     check_create_team,
     check_set_inbox_members,
 )
-from frontdesk.channels.base import InboundContact, InboundMessage
+from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, Role
+from frontdesk.domain.inbound import InboundContact, InboundMessage
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings
 from frontdesk.store import tables as t
@@ -100,7 +101,7 @@ async def _build(db: Database, box: SecretBox) -> None:
         team = await check_create_team(tx, actor, "Support")
         for agent in agents:
             await check_add_team_member(tx, actor, team, agent)
-        inbox_id = await check_create_inbox(tx, actor, box, "Shop app (API)", "api", {}, {})
+        inbox_id = await check_create_inbox(tx, actor, box, adapter_class, "Shop app (API)", "api", {}, {})
         await check_set_inbox_members(tx, actor, inbox_id, agents)
         for name, color in (("billing", "#2563eb"), ("shipping", "#16a34a"), ("bug", "#dc2626")):
             await check_create_label(tx, actor, name, color)

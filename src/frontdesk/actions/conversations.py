@@ -14,6 +14,7 @@ from frontdesk.access import (
     access_conversation_by_id,
     access_member_by_id,
     access_team_by_id,
+    conversation_select,
 )
 from frontdesk.actions import counters
 from frontdesk.actions.audit import do_audit
@@ -174,8 +175,6 @@ async def check_set_status(
 
 async def do_wake_snoozed(tx: Tx, conversation_id: int, snoozed_until: datetime) -> bool:
     """Reopen a snoozed conversation whose time has come; a later change wins over the job."""
-    from frontdesk.access import conversation_select
-
     row = (
         (await tx.conn.execute(conversation_select().where(t.conversations.c.id == conversation_id)))
         .mappings()

@@ -16,9 +16,9 @@ from frontdesk.actions.conversations import (
     do_open_conversation,
     do_update_conversation,
 )
-from frontdesk.channels.base import InboundMessage, InboundStatus
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, MessageKind, SenderType
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.inbound import InboundMessage, InboundStatus
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue

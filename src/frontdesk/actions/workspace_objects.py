@@ -16,8 +16,8 @@ from frontdesk.access import (
     access_team_by_id,
 )
 from frontdesk.actions.audit import do_audit
-from frontdesk.channels.registry import adapter_class
-from frontdesk.domain.errors import Conflict, InvalidInput
+from frontdesk.domain.channels import ChannelLookup, ChannelSpec
+from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
 from frontdesk.security import SecretBox, new_token
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
@@ -72,8 +72,7 @@ async def check_add_team_member(tx: Tx, actor: Actor, team_id: int, user_id: int
         await tx.conn.execute(t.team_members.insert().values(team_id=team_id, user_id=user_id))
 
 
-def _validate_settings(channel_type: str, settings: dict[str, Any]) -> dict[str, Any]:
-    cls = adapter_class(channel_type)
+def _validate_settings(cls: type[ChannelSpec], settings: dict[str, Any]) -> dict[str, Any]:
     try:
         model = cls.settings_schema.model_validate(settings)
     except ValidationError as exc:
@@ -87,6 +86,7 @@ async def check_create_inbox(
     tx: Tx,
     actor: Actor,
     box: SecretBox,
+    channels: ChannelLookup,
     name: str,
     channel_type: str,
     settings: dict[str, Any],
@@ -94,8 +94,8 @@ async def check_create_inbox(
 ) -> int:
     actor.require_admin()
     name = _name(name)
-    cls = adapter_class(channel_type)
-    clean = _validate_settings(channel_type, settings)
+    cls = channels(channel_type)
+    clean = _validate_settings(cls, settings)
     unknown = set(secrets) - set(cls.secret_fields)
     if unknown:
         raise InvalidInput(f"unknown secret field(s): {', '.join(sorted(unknown))}", field="secrets")
@@ -124,7 +124,12 @@ async def check_create_inbox(
 
 
 async def check_update_inbox(
-    tx: Tx, actor: Actor, inbox_id: int, name: str | None, settings: dict[str, Any] | None
+    tx: Tx,
+    actor: Actor,
+    channels: ChannelLookup,
+    inbox_id: int,
+    name: str | None,
+    settings: dict[str, Any] | None,
 ) -> None:
     actor.require_admin()
     inbox = await access_inbox_by_id(tx.conn, actor, inbox_id)
@@ -132,7 +137,9 @@ async def check_update_inbox(
     if name is not None:
         changes["name"] = _name(name)
     if settings is not None:
-        changes["settings"] = _validate_settings(inbox["channel_type"], {**inbox["settings"], **settings})
+        changes["settings"] = _validate_settings(
+            channels(inbox["channel_type"]), {**inbox["settings"], **settings}
+        )
     if changes:
         await tx.conn.execute(t.inboxes.update().where(t.inboxes.c.id == inbox_id).values(**changes))
         await do_audit(tx, actor.workspace_id, actor.user_id, "inbox.update", "inbox", inbox_id)
@@ -225,8 +232,6 @@ async def check_update_canned(tx: Tx, actor: Actor, canned_id: int, text: str) -
         .values(text=_name(text, "text", 10_000))
     )
     if result.rowcount == 0:
-        from frontdesk.domain.errors import NotFound
-
         raise NotFound("canned response not found", field="canned_response_id")
 
 
@@ -238,6 +243,4 @@ async def check_delete_canned(tx: Tx, actor: Actor, canned_id: int) -> None:
         )
     )
     if result.rowcount == 0:
-        from frontdesk.domain.errors import NotFound
-
         raise NotFound("canned response not found", field="canned_response_id")

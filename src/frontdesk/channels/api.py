@@ -18,10 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 from frontdesk.channels.base import (
     ChannelAdapter,
     ChannelError,
-    InboundContact,
-    InboundEvent,
-    InboundMessage,
-    InboundStatus,
     Outbound,
     ProviderReceipt,
     WebhookRejected,
@@ -29,6 +25,7 @@ from frontdesk.channels.base import (
 )
 from frontdesk.domain.enums import DeliveryStatus
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
+from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundMessage, InboundStatus
 from frontdesk.security import hmac_sha256_hex, signature_matches
 
 SIGNATURE_HEADER = "x-frontdesk-signature"

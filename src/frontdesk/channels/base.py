@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
 
-from frontdesk.domain.enums import DeliveryStatus
+from frontdesk.domain.inbound import InboundEvent
 
 
 @dataclass(frozen=True)
@@ -24,36 +24,6 @@ class WebhookRequest:
     headers: Mapping[str, str]  # lower-case names
     query: Mapping[str, str]
     body: bytes
-
-
-@dataclass(frozen=True)
-class InboundContact:
-    source_id: str
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    source_id: str
-    contact: InboundContact
-    text: str
-    content_type: str = "text"
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class InboundStatus:
-    """A delivery receipt for one of our outgoing messages, by our id or the provider's."""
-
-    status: DeliveryStatus
-    message_id: int | None = None
-    source_id: str | None = None
-    reason: str | None = None
-
-
-InboundEvent = InboundMessage | InboundStatus
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.messages import do_receive_message, do_receive_status
-from frontdesk.channels.base import InboundMessage, WebhookRejected, WebhookRequest
+from frontdesk.channels.base import WebhookRejected, WebhookRequest
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.errors import NotFound, Unauthenticated
+from frontdesk.domain.inbound import InboundMessage
 from frontdesk.http.deps import Svc
 from frontdesk.store import tables as t
 

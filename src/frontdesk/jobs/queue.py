@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -164,7 +164,5 @@ async def queue_stats(db: Database) -> tuple[int, float]:
     if isinstance(oldest, str):
         oldest = datetime.fromisoformat(oldest)
     if oldest.tzinfo is None:
-        from datetime import UTC
-
         oldest = oldest.replace(tzinfo=UTC)
     return depth, max(0.0, (now - oldest).total_seconds())

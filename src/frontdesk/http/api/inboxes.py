@@ -13,6 +13,7 @@ from frontdesk.actions.workspace_objects import (
     check_set_inbox_members,
     check_update_inbox,
 )
+from frontdesk.channels.registry import adapter_class
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
@@ -47,7 +48,7 @@ async def list_inboxes(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
 async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         inbox_id = await check_create_inbox(
-            tx, actor, svc.box, body.name, body.channel_type, body.settings, body.secrets
+            tx, actor, svc.box, adapter_class, body.name, body.channel_type, body.settings, body.secrets
         )
         row = await access_inbox_by_id(tx.conn, actor, inbox_id)
     return {**inbox_view(row, webhook_path(row)), "secrets": svc.box.open(row["secrets_encrypted"])}
@@ -80,7 +81,7 @@ async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> d
 @router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}")
 async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
-        await check_update_inbox(tx, actor, inbox_id, body.name, body.settings)
+        await check_update_inbox(tx, actor, adapter_class, inbox_id, body.name, body.settings)
         row = await access_inbox_by_id(tx.conn, actor, inbox_id)
     return inbox_view(row, webhook_path(row))
 

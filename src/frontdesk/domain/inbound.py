@@ -1,0 +1,38 @@
+"""The neutral inbound events every channel adapter produces; the domain sees only these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from frontdesk.domain.enums import DeliveryStatus
+
+
+@dataclass(frozen=True)
+class InboundContact:
+    source_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    source_id: str
+    contact: InboundContact
+    text: str
+    content_type: str = "text"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundStatus:
+    """A delivery receipt for one of our outgoing messages, by our id or the provider's."""
+
+    status: DeliveryStatus
+    message_id: int | None = None
+    source_id: str | None = None
+    reason: str | None = None
+
+
+InboundEvent = InboundMessage | InboundStatus
