@@ -56,11 +56,13 @@ async def test_message_in_reply_out_with_status(
     ) as ws:
         await next_event(ws, "ready")
         result = await receive(http, inbox, "wamid-1", text="Where is my parcel?")
+        # A client learns of the conversation before the message that opened it.
+        conv = await next_event(ws, "conversation.created")
+        assert conv["data"]["conversation"]["status"] == "open"
         created = await next_event(ws, "message.created")
         assert created["data"]["message"]["text"] == "Where is my parcel?"
         assert created["data"]["message"]["id"] == result["message_id"]
-        conv = await next_event(ws, "conversation.created")
-        assert conv["data"]["conversation"]["status"] == "open"
+        assert created["seq"] > conv["seq"]
 
         base = f"/api/v1/workspaces/{ws_id}/conversations/{result['conversation_id']}/messages"
         reply = await http.post(base, headers=admin.headers, json={"text": "It ships today."})

@@ -16,6 +16,7 @@ from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.http import errors, ops, webhooks, ws
 from frontdesk.http.api import attachments, auth, contacts, conversations, inboxes, resources, workspaces
+from frontdesk.http.inbox_cache import InboxCache
 from frontdesk.http.middleware import BodyLimitAndMetrics
 from frontdesk.jobs.handlers import JobContext
 from frontdesk.jobs.queue import JobQueue
@@ -30,13 +31,15 @@ def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     http = httpx.AsyncClient(timeout=httpx.Timeout(settings.outbound_timeout_seconds), follow_redirects=False)
+    box = SecretBox(settings.secret_key)
     return Services(
         settings=settings,
         db=db,
         bus=make_bus(settings.redis_url),
         hub=Hub(),
         http=http,
-        box=SecretBox(settings.secret_key),
+        box=box,
+        inboxes=InboxCache(db, box),
     )
 
 
@@ -102,9 +105,10 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+    # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
+    app.include_router(webhooks.router)
     for module in (auth, workspaces, inboxes, contacts, conversations, resources, attachments):
         app.include_router(module.router, prefix="/api/v1")
-    app.include_router(webhooks.router)
     app.include_router(attachments.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)

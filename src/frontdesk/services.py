@@ -8,6 +8,7 @@ import httpx
 
 from frontdesk.bus import Bus
 from frontdesk.bus.hub import Hub
+from frontdesk.http.inbox_cache import InboxCache
 from frontdesk.jobs.worker import Worker
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings
@@ -22,4 +23,5 @@ class Services:
     hub: Hub
     http: httpx.AsyncClient
     box: SecretBox
+    inboxes: InboxCache
     worker: Worker | None = None

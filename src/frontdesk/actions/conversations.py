@@ -31,6 +31,17 @@ from frontdesk.store.views import conversation_view, message_view
 Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
 
 
+_conv = t.conversations
+_NEXT_NUMBER = (
+    t.workspaces.update()
+    .where(t.workspaces.c.id == sa.bindparam("workspace_id_"))
+    .values(next_conversation_number=t.workspaces.c.next_conversation_number + 1)
+    .returning(t.workspaces.c.next_conversation_number)
+)
+_INSERT_CONVERSATION = _conv.insert().returning(_conv.c.id)
+_UPDATE_CONVERSATION = _conv.update().where(_conv.c.id == sa.bindparam("id_"))
+
+
 async def do_open_conversation(
     tx: Tx,
     *,
@@ -40,38 +51,32 @@ async def do_open_conversation(
     identity_id: int,
     contact_name: str,
     now: datetime,
+    **initial: Any,
 ) -> dict[str, Any]:
-    number = (
-        await tx.conn.execute(
-            t.workspaces.update()
-            .where(t.workspaces.c.id == workspace_id)
-            .values(next_conversation_number=t.workspaces.c.next_conversation_number + 1)
-            .returning(t.workspaces.c.next_conversation_number)
-        )
-    ).scalar_one() - 1
-    values: dict[str, Any] = dict(
-        workspace_id=workspace_id,
-        number=number,
-        inbox_id=inbox_id,
-        contact_id=contact_id,
-        identity_id=identity_id,
-        status=ConversationStatus.OPEN.value,
-        snoozed_until=None,
-        assignee_id=None,
-        team_id=None,
-        priority=Priority.NONE.value,
-        last_activity_at=now,
-        waiting_since=None,
-        first_reply_at=None,
-        first_reply_seconds=None,
-        last_message_preview="",
-        unread_count=0,
-        labels=[],
-        created_at=now,
-    )
-    conversation_id = (
-        await tx.conn.execute(t.conversations.insert().values(**values).returning(t.conversations.c.id))
-    ).scalar_one()
+    """Insert a new open conversation with its per-workspace number; `initial` overrides defaults."""
+    number = (await tx.conn.execute(_NEXT_NUMBER, {"workspace_id_": workspace_id})).scalar_one() - 1
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "number": number,
+        "inbox_id": inbox_id,
+        "contact_id": contact_id,
+        "identity_id": identity_id,
+        "status": ConversationStatus.OPEN.value,
+        "snoozed_until": None,
+        "assignee_id": None,
+        "team_id": None,
+        "priority": Priority.NONE.value,
+        "last_activity_at": now,
+        "waiting_since": None,
+        "first_reply_at": None,
+        "first_reply_seconds": None,
+        "last_message_preview": "",
+        "unread_count": 0,
+        "labels": [],
+        "created_at": now,
+        **initial,
+    }
+    conversation_id = (await tx.conn.execute(_INSERT_CONVERSATION, values)).scalar_one()
     row = {**values, "id": conversation_id, "contact_name": contact_name}
     await counters.move(tx, None, counters.key_of(row))
     return row
@@ -81,9 +86,7 @@ async def do_update_conversation(tx: Tx, before: Row, changes: dict[str, Any]) -
     """Apply column changes, move the counters, emit conversation.updated; returns the new row."""
     after = {**before, **changes}
     if changes:
-        await tx.conn.execute(
-            t.conversations.update().where(t.conversations.c.id == before["id"]).values(**changes)
-        )
+        await tx.conn.execute(_UPDATE_CONVERSATION, {"id_": before["id"], **changes})
         await counters.move(tx, counters.key_of(before), counters.key_of(after))
     await tx.emit(ConversationUpdated(after["workspace_id"], after["inbox_id"], conversation_view(after)))
     return after

@@ -33,21 +33,31 @@ async def move(tx: Tx, before: CountKey | None, after: CountKey | None) -> None:
         await _add(tx, after, +1)
 
 
+def _upsert(dialect: str) -> Any:
+    cc = t.conversation_counts
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(cc).on_conflict_do_update(
+        index_elements=["inbox_id", "assignee_id", "status"],
+        set_={"count": cc.c.count + sa.bindparam("delta", type_=sa.Integer)},
+    )
+
+
+_UPSERT = {dialect: _upsert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 async def _add(tx: Tx, key: CountKey, delta: int) -> None:
     workspace_id, inbox_id, assignee_id, status = key
-    insert = pg_insert if tx.dialect == "postgresql" else sqlite_insert
-    stmt = insert(t.conversation_counts).values(
-        workspace_id=workspace_id,
-        inbox_id=inbox_id,
-        assignee_id=assignee_id or 0,
-        status=status,
-        count=delta,
+    await tx.conn.execute(
+        _UPSERT[tx.dialect],
+        {
+            "workspace_id": workspace_id,
+            "inbox_id": inbox_id,
+            "assignee_id": assignee_id or 0,
+            "status": status,
+            "count": delta,
+            "delta": delta,
+        },
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["inbox_id", "assignee_id", "status"],
-        set_={"count": t.conversation_counts.c.count + delta},
-    )
-    await tx.conn.execute(stmt)
 
 
 def counts_query(workspace_id: int) -> sa.Select[Any]:

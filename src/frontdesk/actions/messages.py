@@ -47,75 +47,67 @@ def _preview(text: str) -> str:
     return " ".join(text.split())[:PREVIEW_LENGTH]
 
 
+_ci, _c, _m = t.contact_identities, t.contacts, t.messages
+_B = sa.bindparam
+# Built once: SQLAlchemy reuses their compiled form for every message (the ingest hot path).
+_SEEN = sa.select(_m.c.id, _m.c.conversation_id).where(
+    _m.c.inbox_id == _B("inbox_id"), _m.c.source_id == _B("source_id")
+)
+_IDENTITY = (
+    sa.select(_ci.c.id, _ci.c.contact_id, _c.c.name)
+    .join(_c, _c.c.id == _ci.c.contact_id)
+    .where(_ci.c.inbox_id == _B("inbox_id"), _ci.c.source_id == _B("source_id"))
+)
+_INSERT_CONTACT = _c.insert().returning(_c.c.id)
+_INSERT_IDENTITY = _ci.insert().returning(_ci.c.id)
+_LATEST_CONVERSATION = (
+    conversation_select()
+    .where(t.conversations.c.identity_id == _B("identity_id"))
+    .order_by(t.conversations.c.id.desc())
+    .limit(1)
+)
+_INSERT_MESSAGE = _m.insert().returning(_m.c.id)
+
+
 async def _find_or_create_identity(
     tx: Tx, inbox: Row, msg: InboundMessage, now: datetime
 ) -> tuple[int, int, str]:
     """(identity id, contact id, contact name) for the sender, creating them on first contact."""
-    ci, c = t.contact_identities, t.contacts
-    found = (
-        await tx.conn.execute(
-            sa.select(ci.c.id, ci.c.contact_id, c.c.name)
-            .join(c, c.c.id == ci.c.contact_id)
-            .where(ci.c.inbox_id == inbox["id"], ci.c.source_id == msg.contact.source_id)
-        )
-    ).first()
+    key = {"inbox_id": inbox["id"], "source_id": msg.contact.source_id}
+    found = (await tx.conn.execute(_IDENTITY, key)).first()
     if found is not None:
         return found[0], found[1], found[2]
     name = msg.contact.name or msg.contact.email or msg.contact.phone or f"Contact {msg.contact.source_id}"
     contact_id = (
         await tx.conn.execute(
-            c.insert()
-            .values(
-                workspace_id=inbox["workspace_id"],
-                name=name[:200],
-                email=msg.contact.email,
-                phone=msg.contact.phone,
-                attributes={},
-                created_at=now,
-            )
-            .returning(c.c.id)
+            _INSERT_CONTACT,
+            {
+                "workspace_id": inbox["workspace_id"],
+                "name": name[:200],
+                "email": msg.contact.email,
+                "phone": msg.contact.phone,
+                "attributes": {},
+                "created_at": now,
+            },
         )
     ).scalar_one()
     identity_id = (
-        await tx.conn.execute(
-            ci.insert()
-            .values(
-                contact_id=contact_id, inbox_id=inbox["id"], source_id=msg.contact.source_id, created_at=now
-            )
-            .returning(ci.c.id)
-        )
+        await tx.conn.execute(_INSERT_IDENTITY, {**key, "contact_id": contact_id, "created_at": now})
     ).scalar_one()
     return identity_id, contact_id, name
 
 
 async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Received:
     """Store one inbound message idempotently by its provider id and bring its conversation up."""
-    m = t.messages
-    seen = (
-        await tx.conn.execute(
-            sa.select(m.c.id, m.c.conversation_id).where(
-                m.c.inbox_id == inbox["id"], m.c.source_id == msg.source_id
-            )
-        )
-    ).first()
+    seen = (await tx.conn.execute(_SEEN, {"inbox_id": inbox["id"], "source_id": msg.source_id})).first()
     if seen is not None:
         return Received(seen[0], seen[1], duplicate=True)
     now = utcnow()
     identity_id, contact_id, contact_name = await _find_or_create_identity(tx, inbox, msg, now)
     conv: Row | None = (
-        (
-            await tx.conn.execute(
-                conversation_select()
-                .where(t.conversations.c.identity_id == identity_id)
-                .order_by(t.conversations.c.id.desc())
-                .limit(1)
-            )
-        )
-        .mappings()
-        .first()
+        (await tx.conn.execute(_LATEST_CONVERSATION, {"identity_id": identity_id})).mappings().first()
     )
     reopen = inbox["settings"].get("lock_to_single_conversation", True)
-    created = False
     if conv is None or (conv["status"] == ConversationStatus.RESOLVED and not reopen):
         conv = await do_open_conversation(
             tx,
@@ -125,8 +117,21 @@ async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Receive
             identity_id=identity_id,
             contact_name=contact_name,
             now=now,
+            waiting_since=now,
+            last_message_preview=_preview(msg.text),
+            unread_count=1,
         )
-        created = True
+        await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(conv)))
+        changes: dict[str, Any] | None = None
+    else:
+        changes = {
+            "status": ConversationStatus.OPEN.value,
+            "snoozed_until": None,
+            "last_activity_at": now,
+            "waiting_since": conv["waiting_since"] or now,
+            "last_message_preview": _preview(msg.text),
+            "unread_count": conv["unread_count"] + 1,
+        }
     values: dict[str, Any] = dict(
         workspace_id=inbox["workspace_id"],
         conversation_id=conv["id"],
@@ -142,25 +147,11 @@ async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Receive
         data=msg.data,
         created_at=now,
     )
-    message_id = (await tx.conn.execute(m.insert().values(**values).returning(m.c.id))).scalar_one()
-    changes: dict[str, Any] = {
-        "status": ConversationStatus.OPEN.value,
-        "snoozed_until": None,
-        "last_activity_at": now,
-        "waiting_since": conv["waiting_since"] or now,
-        "last_message_preview": _preview(msg.text),
-        "unread_count": conv["unread_count"] + 1,
-    }
+    message_id = (await tx.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
     await tx.emit(
         MessageCreated(inbox["workspace_id"], inbox["id"], message_view({**values, "id": message_id}))
     )
-    if created:
-        after = {**conv, **changes}
-        await tx.conn.execute(
-            t.conversations.update().where(t.conversations.c.id == conv["id"]).values(**changes)
-        )
-        await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(after)))
-    else:
+    if changes is not None:
         await do_update_conversation(tx, conv, changes)
     return Received(message_id, conv["id"], duplicate=False)
 

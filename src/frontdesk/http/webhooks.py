@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +15,6 @@ from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.errors import NotFound, Unauthenticated
 from frontdesk.domain.inbound import InboundMessage
 from frontdesk.http.deps import Svc
-from frontdesk.store import tables as t
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -27,23 +25,11 @@ ATTEMPTS = 3  # concurrent first messages of one contact may race on the unique 
 @router.post("/webhooks/{channel_type}/{inbox_uid}")
 async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc) -> dict[str, Any]:
     body = await request.body()
-    async with svc.db.read() as conn:
-        inbox = (
-            (
-                await conn.execute(
-                    sa.select(t.inboxes).where(
-                        t.inboxes.c.uid == inbox_uid, t.inboxes.c.channel_type == channel_type
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-    if inbox is None:
+    cached = await svc.inboxes.get(channel_type, inbox_uid)
+    if cached is None:
         raise NotFound("no inbox at this address", field="inbox")
-    adapter = adapter_class(channel_type)(
-        inbox["settings"], svc.box.open(inbox["secrets_encrypted"]), svc.http
-    )
+    inbox = cached.row
+    adapter = adapter_class(channel_type)(inbox["settings"], cached.secrets, svc.http)
     hook = WebhookRequest(
         method=request.method,
         headers={k.lower(): v for k, v in request.headers.items()},

@@ -17,11 +17,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from frontdesk.events import Event
+from frontdesk.store import sqlite_inline
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
+
+# Hot-path statements are built once: SQLAlchemy then reuses their compiled form and cache key
+# instead of rebuilding both for every message.
+_INSERT_EVENT = t.events.insert().returning(t.events.c.seq)
 
 AfterCommit = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
@@ -42,11 +48,14 @@ class Tx:
         payload = event.payload()
         seq = (
             await self.conn.execute(
-                t.events.insert()
-                .values(
-                    workspace_id=workspace_id, inbox_id=inbox_id, type=type_, payload=payload, created_at=now
-                )
-                .returning(t.events.c.seq)
+                _INSERT_EVENT,
+                {
+                    "workspace_id": workspace_id,
+                    "inbox_id": inbox_id,
+                    "type": type_,
+                    "payload": payload,
+                    "created_at": now,
+                },
             )
         ).scalar_one()
         self.events.append(
@@ -70,7 +79,7 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA busy_timeout=5000")
         cur.close()
 
     @sa_event.listens_for(engine.sync_engine, "begin")
@@ -86,8 +95,13 @@ class Database:
         self._after_commit: list[AfterCommit] = []
         self._on_jobs: list[Callable[[], None]] = []
         if self.dialect == "sqlite":
-            self.engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
-            self.read_engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            connect = sqlite_inline.creator(make_url(url).database or ":memory:")
+            self.engine = create_async_engine(
+                url, async_creator=connect, pool_size=1, max_overflow=0, pool_timeout=120
+            )
+            self.read_engine = create_async_engine(
+                url, async_creator=connect, pool_size=pool_size, max_overflow=0
+            )
             _configure_sqlite(self.engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
         else:

@@ -82,7 +82,9 @@ async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> d
 async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         await check_update_inbox(tx, actor, adapter_class, inbox_id, body.name, body.settings)
-        row = await access_inbox_by_id(tx.conn, actor, inbox_id)
+    svc.inboxes.forget(inbox_id)
+    async with svc.db.read() as conn:
+        row = await access_inbox_by_id(conn, actor, inbox_id)
     return inbox_view(row, webhook_path(row))
 
 
