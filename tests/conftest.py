@@ -28,6 +28,8 @@ BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
 TEST_SECRET = "test-secret-key-0123456789abcdef"
+# Runs sharing one Redis must not hear each other's events.
+REDIS_CHANNEL = f"frontdesk:test:{uuid.uuid4().hex}"
 
 
 def free_port() -> int:
@@ -90,6 +92,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         secret_key=TEST_SECRET,
         dev_mode=True,
         redis_url=REDIS_URL if BACKEND == "postgres" else "",
+        redis_channel=REDIS_CHANNEL,
         job_poll_seconds=0.02,
         job_backoff_base_seconds=0.05,
         job_backoff_max_seconds=0.2,

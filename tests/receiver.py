@@ -27,6 +27,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
     deliveries: list[Delivery] = field(default_factory=list)
     bad_signatures: int = 0
+    delay: float = 0.0  # seconds to wait before answering each delivery
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     _server: asyncio.Server | None = None
@@ -52,6 +53,8 @@ class Receiver:
                     k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 status = self._answer(headers, body)
                 payload = json.dumps({"source_id": f"rcv-{len(self.deliveries) - 1}"}).encode()
                 writer.write(

@@ -9,6 +9,7 @@ import pytest
 
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
+from tests.conftest import REDIS_CHANNEL as CHANNEL
 from tests.conftest import REDIS_URL
 
 BACKENDS = ["memory"] + (["redis"] if REDIS_URL else [])
@@ -18,7 +19,9 @@ BACKENDS = ["memory"] + (["redis"] if REDIS_URL else [])
 async def test_every_process_receives_every_event_in_order(kind: str) -> None:
     url = REDIS_URL if kind == "redis" else ""
     # In memory there is one process, whose own events must come back; Redis links two.
-    processes = [make_bus(url)] if kind == "memory" else [make_bus(url), make_bus(url)]
+    processes = (
+        [make_bus(url, CHANNEL)] if kind == "memory" else [make_bus(url, CHANNEL), make_bus(url, CHANNEL)]
+    )
     received: list[list[dict[str, Any]]] = [[] for _ in processes]
     for bus, sink in zip(processes, received, strict=True):
 

@@ -167,3 +167,18 @@ async def test_typing_reaches_other_agents(server: Server, http: httpx.AsyncClie
             "user_id": admin.user_id,
             "typing": True,
         }
+
+
+@pytest.mark.parametrize("server", [{"job_lease_seconds": 0.3}], indirect=True)
+async def test_a_delivery_slower_than_the_lease_is_sent_once(
+    server: Server, http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id, webhook_url=receiver.url)
+    receiver.delay = 1.2  # four leases long: the worker must keep renewing its claim
+    result = await receive(http, inbox, "m-1")
+    base = f"/api/v1/workspaces/{ws_id}/conversations/{result['conversation_id']}/messages"
+    reply = (await http.post(base, headers=admin.headers, json={"text": "hi"})).json()
+    await wait_for_status(http, admin.headers, base, reply["id"], "sent")
+    await asyncio.sleep(0.5)
+    assert len(receiver.deliveries) == 1

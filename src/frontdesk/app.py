@@ -35,7 +35,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=db,
-        bus=make_bus(settings.redis_url),
+        bus=make_bus(settings.redis_url, settings.redis_channel),
         hub=Hub(),
         http=http,
         box=box,

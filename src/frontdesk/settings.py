@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="", description="Redis URL for realtime fan-out between processes; empty means in-process."
     )
+    redis_channel: str = Field(
+        default="frontdesk:events",
+        description="Redis pub/sub channel of this installation; installations sharing one Redis "
+        "must each have their own (pub/sub ignores the Redis database number).",
+    )
     secret_key: str = Field(
         default=DEV_SECRET_KEY,
         description="Key that encrypts channel secrets at rest. Required outside dev mode.",

@@ -18,11 +18,11 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
-def make_bus(redis_url: str) -> Bus:
+def make_bus(redis_url: str, channel: str = "frontdesk:events") -> Bus:
     if redis_url:
         from frontdesk.bus.redis import RedisBus
 
-        return RedisBus(redis_url)
+        return RedisBus(redis_url, channel)
     from frontdesk.bus.memory import MemoryBus
 
     return MemoryBus()

@@ -16,18 +16,18 @@ import redis.asyncio as aioredis
 
 from frontdesk.bus import Deliver
 
-CHANNEL = "frontdesk:events"
 log = logging.getLogger(__name__)
 
 
 class RedisBus:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str) -> None:
+        self._channel = channel
         self._redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, deliver: Deliver) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self._channel)
         self._listener = asyncio.create_task(self._listen(pubsub, deliver))
 
     async def _listen(self, pubsub: Any, deliver: Deliver) -> None:
@@ -44,7 +44,7 @@ class RedisBus:
                 await deliver(event)
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
-        await self._redis.publish(CHANNEL, orjson.dumps(events))
+        await self._redis.publish(self._channel, orjson.dumps(events))
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -115,6 +115,19 @@ class JobQueue:
             rows = (await tx.conn.execute(stmt)).mappings().all()
         return [Job(**dict(r)) for r in rows]
 
+    async def extend_lease(self, job: Job) -> None:
+        now = utcnow()
+        async with self.db.write() as tx:
+            await tx.conn.execute(
+                t.jobs.update()
+                .where(
+                    t.jobs.c.id == job.id,
+                    t.jobs.c.locked_by == self.worker_id,
+                    t.jobs.c.status == JobStatus.RUNNING,
+                )
+                .values(locked_until=now + self.lease, updated_at=now)
+            )
+
     async def complete(self, job: Job) -> None:
         # Done jobs are deleted: the message row keeps the outcome, the queue stays small.
         async with self.db.write() as tx:

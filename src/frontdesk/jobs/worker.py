@@ -57,7 +57,7 @@ class Worker:
             jobs = await self.queue.claim(free) if free > 0 else []
             for job in jobs:
                 JOB_PICKUP.observe(max(0.0, (utcnow() - job.run_at).total_seconds()))
-                task = asyncio.create_task(self._run_one(job))
+                task = asyncio.create_task(self._run_leased(job))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
             if len(jobs) == free and free > 0:
@@ -71,6 +71,26 @@ class Worker:
         self._wake.set()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _run_leased(self, job: Job) -> None:
+        """Run a job while renewing its lease, so a slow delivery is never taken over (and sent
+        twice) by another worker; only a worker that stopped renewing loses its jobs."""
+        renewer = asyncio.create_task(self._renew(job))
+        try:
+            await self._run_one(job)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew(self, job: Job) -> None:
+        interval = self.queue.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.queue.extend_lease(job)
+            except Exception:
+                log.warning("could not renew a job lease", extra={"job_id": job.id}, exc_info=True)
 
     async def _run_one(self, job: Job) -> None:
         handler, on_dead = HANDLERS.get(job.kind, (None, None))
