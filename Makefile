@@ -15,8 +15,8 @@ $(BIN)/frontdesk: pyproject.toml uv.lock
 install: $(BIN)/frontdesk
 
 demo: install
-	FRONTDESK_DEV_MODE=1 $(BIN)/frontdesk demo
-	FRONTDESK_DEV_MODE=1 FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve --port $(PORT)
+	FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) $(BIN)/frontdesk demo
+	FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
 
 test: install
 	./scripts/test
