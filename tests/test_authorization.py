@@ -176,3 +176,24 @@ async def test_api_bad_input(server: Server, http: httpx.AsyncClient) -> None:
     assert r.status_code == 422 and r.json()["error"]["field"] == "status"
     teams = (await http.get(f"{base}/teams", headers=h)).json()
     assert [t["name"] for t in teams] == ["dup"]
+
+
+async def test_audit_trail_records_administrative_and_conversation_actions(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws = await make_admin(server, http)
+    agent = await make_member(server, http, ws)
+    inbox = await make_inbox(http, admin, ws, members=[agent.user_id])
+    conv = (await receive(http, inbox, "m-1"))["conversation_id"]
+    await http.patch(
+        f"/api/v1/workspaces/{ws}/conversations/{conv}", headers=agent.headers, json={"status": "resolved"}
+    )
+    url = f"/api/v1/workspaces/{ws}/audit-events"
+    assert (await http.get(url, headers=agent.headers)).status_code == 403
+    events = (await http.get(url, headers=admin.headers)).json()["events"]
+    assert [(e["action"], e["actor_id"]) for e in events] == [
+        ("conversation.status", agent.user_id),
+        ("inbox.members", admin.user_id),
+        ("inbox.create", admin.user_id),
+        ("workspace.create", admin.user_id),
+    ]

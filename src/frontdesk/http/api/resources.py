@@ -95,3 +95,19 @@ async def list_events(
     async with svc.db.read() as conn:
         events = await queries.events_since(conn, actor, since, limit)
     return {"events": events, "last_seq": events[-1]["seq"] if events else since}
+
+
+@router.get("/workspaces/{workspace_id}/audit-events")
+async def list_audit_events(
+    actor: WorkspaceActor, svc: Svc, before: int | None = None, limit: int = Query(100, ge=1, le=500)
+) -> dict[str, Any]:
+    """Who did what (administrators and supervisors), newest first."""
+    actor.require_supervisor()
+    a = t.audit_events
+    stmt = sa.select(a).where(a.c.workspace_id == actor.workspace_id)
+    if before is not None:
+        stmt = stmt.where(a.c.id < before)
+    async with svc.db.read() as conn:
+        rows = (await conn.execute(stmt.order_by(a.c.id.desc()).limit(limit))).mappings().all()
+    events = [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
+    return {"events": events, "next_before": events[-1]["id"] if len(events) == limit else None}
