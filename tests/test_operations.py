@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -85,3 +86,28 @@ def test_cli_version_migrate_create_admin_and_demo(tmp_path: Path) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.conversations)).scalar_one() == 36
         assert conn.execute(sa.select(sa.func.count()).select_from(t.users)).scalar_one() == 4
     engine.dispose()
+
+
+def test_response_schemas_mirror_the_event_views() -> None:
+    """Events and API responses share store/views.py; the OpenAPI schemas must describe them."""
+    from frontdesk.http.api import schemas
+    from frontdesk.store import views
+
+    now = datetime.now(UTC)
+    conversation = dict.fromkeys(t.conversations.c.keys()) | {
+        "contact_name": "A",
+        "labels": [],
+        "last_activity_at": now,
+        "created_at": now,
+    }
+    message = dict.fromkeys(t.messages.c.keys()) | {"created_at": now}
+    contact = dict.fromkeys(t.contacts.c.keys()) | {"created_at": now}
+    inbox = dict.fromkeys(t.inboxes.c.keys()) | {"created_at": now}
+    pairs = [
+        (views.conversation_view(conversation), schemas.Conversation),
+        (views.message_view(message), schemas.Message),
+        (views.contact_view(contact), schemas.Contact),
+        (views.inbox_view(inbox, "/webhooks/api/x"), schemas.Inbox),
+    ]
+    for view, model in pairs:
+        assert set(view) == set(model.model_fields), model.__name__

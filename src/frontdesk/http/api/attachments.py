@@ -13,6 +13,7 @@ from frontdesk.actions.attachments import StoredFile, storage_path, write_file
 from frontdesk.actions.messages import check_add_note, check_send_reply
 from frontdesk.domain.attachments import check_attachment
 from frontdesk.domain.errors import InvalidInput, NotFound, TooLarge
+from frontdesk.http.api import schemas
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
@@ -56,7 +57,11 @@ async def _store_uploads(svc: Svc, uploads: list[UploadFile]) -> list[StoredFile
     return stored
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/attachments", status_code=201)
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/attachments",
+    status_code=201,
+    response_model=schemas.Message,
+)
 async def upload(
     conversation_id: int,
     actor: WorkspaceActor,

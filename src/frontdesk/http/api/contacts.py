@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from frontdesk.access import access_contact_by_id, conversation_select, visible_inboxes
 from frontdesk.actions.workspace_objects import check_create_contact, check_update_contact
+from frontdesk.http.api import schemas
 from frontdesk.http.api.models import ContactIn, ContactUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
@@ -17,7 +18,7 @@ from frontdesk.store.views import contact_view, conversation_view
 router = APIRouter(tags=["contacts"])
 
 
-@router.get("/workspaces/{workspace_id}/contacts")
+@router.get("/workspaces/{workspace_id}/contacts", response_model=schemas.ContactPage)
 async def list_contacts(
     actor: WorkspaceActor, svc: Svc, before: int | None = None, limit: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
@@ -37,7 +38,7 @@ async def list_contacts(
     }
 
 
-@router.post("/workspaces/{workspace_id}/contacts", status_code=201)
+@router.post("/workspaces/{workspace_id}/contacts", status_code=201, response_model=schemas.Contact)
 async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         contact_id = await check_create_contact(tx, actor, body.name, body.email, body.phone)
@@ -49,7 +50,7 @@ async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> di
     return contact_view(row)
 
 
-@router.get("/workspaces/{workspace_id}/contacts/{contact_id}")
+@router.get("/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.ContactDetail)
 async def get_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     ci, cv = t.contact_identities, t.conversations
     async with svc.db.read() as conn:
@@ -84,7 +85,7 @@ async def get_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[
     }
 
 
-@router.patch("/workspaces/{workspace_id}/contacts/{contact_id}")
+@router.patch("/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.Contact)
 async def update_contact(
     contact_id: int, body: ContactUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from frontdesk.actions.conversations import (
 from frontdesk.actions.messages import check_add_note, check_send_reply
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.http.api import schemas
 from frontdesk.http.api.models import (
     AssignmentIn,
     ConversationUpdateIn,
@@ -32,7 +33,7 @@ from frontdesk.store.views import conversation_view
 router = APIRouter(tags=["conversations"])
 
 
-@router.get("/workspaces/{workspace_id}/conversations")
+@router.get("/workspaces/{workspace_id}/conversations", response_model=schemas.ConversationPage)
 async def list_conversations(
     actor: WorkspaceActor,
     svc: Svc,
@@ -63,19 +64,21 @@ async def list_conversations(
     return {"conversations": items, "next_cursor": next_cursor}
 
 
-@router.get("/workspaces/{workspace_id}/conversations/counts")
+@router.get("/workspaces/{workspace_id}/conversations/counts", response_model=schemas.TabCounts)
 async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | None = None) -> dict[str, Any]:
     async with svc.db.read() as conn:
         return await queries.conversation_counts(conn, actor, inbox_id)
 
 
-@router.get("/workspaces/{workspace_id}/conversations/{conversation_id}")
+@router.get("/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.Conversation)
 async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
         return conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
 
 
-@router.patch("/workspaces/{workspace_id}/conversations/{conversation_id}")
+@router.patch(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.Conversation
+)
 async def update_conversation(
     conversation_id: int, body: ConversationUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
@@ -94,7 +97,10 @@ async def update_conversation(
     return conversation_view(conv)
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/assignment")
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/assignment",
+    response_model=schemas.Conversation,
+)
 async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         conv = await check_assign(
@@ -108,7 +114,10 @@ async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor
     return conversation_view(conv)
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/participants")
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/participants",
+    response_model=schemas.Conversation,
+)
 async def add_participant(
     conversation_id: int, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
@@ -116,19 +125,25 @@ async def add_participant(
         return conversation_view(await check_add_participant(tx, actor, conversation_id, body.user_id))
 
 
-@router.put("/workspaces/{workspace_id}/conversations/{conversation_id}/labels")
+@router.put(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/labels", response_model=schemas.Conversation
+)
 async def set_labels(conversation_id: int, body: LabelsIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return conversation_view(await check_set_labels(tx, actor, conversation_id, body.labels))
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/read")
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/read", response_model=schemas.Conversation
+)
 async def mark_read(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return conversation_view(await check_mark_read(tx, actor, conversation_id))
 
 
-@router.get("/workspaces/{workspace_id}/conversations/{conversation_id}/messages")
+@router.get(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/messages", response_model=schemas.MessagePage
+)
 async def list_messages(
     conversation_id: int,
     actor: WorkspaceActor,
@@ -142,7 +157,11 @@ async def list_messages(
     return {"messages": items, "next_before": older}
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/messages", status_code=201)
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
+    status_code=201,
+    response_model=schemas.Message,
+)
 async def create_message(
     conversation_id: int, body: MessageIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from frontdesk.actions.workspace_objects import (
     check_update_inbox,
 )
 from frontdesk.channels.registry import adapter_class
+from frontdesk.http.api import schemas
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
@@ -26,7 +27,7 @@ def webhook_path(row: Any) -> str:
     return f"/webhooks/{row['channel_type']}/{row['uid']}"
 
 
-@router.get("/workspaces/{workspace_id}/inboxes")
+@router.get("/workspaces/{workspace_id}/inboxes", response_model=list[schemas.Inbox])
 async def list_inboxes(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     i = t.inboxes
     async with svc.db.read() as conn:
@@ -44,7 +45,7 @@ async def list_inboxes(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     return [inbox_view(r, webhook_path(r)) for r in rows]
 
 
-@router.post("/workspaces/{workspace_id}/inboxes", status_code=201)
+@router.post("/workspaces/{workspace_id}/inboxes", status_code=201, response_model=schemas.InboxCreated)
 async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         inbox_id = await check_create_inbox(
@@ -54,7 +55,7 @@ async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[s
     return {**inbox_view(row, webhook_path(row)), "secrets": svc.box.open(row["secrets_encrypted"])}
 
 
-@router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}")
+@router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.InboxDetail)
 async def get_inbox(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
@@ -78,7 +79,7 @@ async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> d
     return svc.box.open(row["secrets_encrypted"])
 
 
-@router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}")
+@router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox)
 async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         await check_update_inbox(tx, actor, adapter_class, inbox_id, body.name, body.settings)

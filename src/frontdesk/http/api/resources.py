@@ -13,6 +13,7 @@ from frontdesk.actions.workspace_objects import (
     check_delete_canned,
     check_update_canned,
 )
+from frontdesk.http.api import schemas
 from frontdesk.http.api.models import CannedIn, CannedUpdateIn, LabelIn
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import queries
@@ -76,7 +77,7 @@ async def delete_canned(canned_id: int, actor: WorkspaceActor, svc: Svc) -> None
         await check_delete_canned(tx, actor, canned_id)
 
 
-@router.get("/workspaces/{workspace_id}/search")
+@router.get("/workspaces/{workspace_id}/search", response_model=schemas.SearchResults)
 async def search(
     actor: WorkspaceActor,
     svc: Svc,
@@ -87,7 +88,7 @@ async def search(
         return await queries.search(conn, actor, q, limit)
 
 
-@router.get("/workspaces/{workspace_id}/events")
+@router.get("/workspaces/{workspace_id}/events", response_model=schemas.EventPage)
 async def list_events(
     actor: WorkspaceActor, svc: Svc, since: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=1000)
 ) -> dict[str, Any]:
