@@ -126,20 +126,64 @@ async def test_retry_then_success(server: Server, http: httpx.AsyncClient, recei
     assert len(receiver.deliveries) == 2
 
 
+async def frames_until_ready(ws: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(5):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame.get("type") == "ready":
+                return frames, frame
+            frames.append(frame)
+
+
 async def test_socket_resumes_from_sequence(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws_id = await make_admin(server, http)
     inbox = await make_inbox(http, admin, ws_id)
     await receive(http, inbox, "m-1")
-    log = (await http.get(f"/api/v1/workspaces/{ws_id}/events", headers=admin.headers)).json()
-    last = log["last_seq"]
-    await receive(http, inbox, "m-2", text="second")  # missed while disconnected
-    url = server.ws_url(f"/api/v1/workspaces/{ws_id}/stream?since={last}")
+    url = server.ws_url(f"/api/v1/workspaces/{ws_id}/stream")
     async with websockets.connect(url, additional_headers=admin.headers) as ws:
-        replayed = await next_event(ws, "message.created")
-        assert replayed["data"]["message"]["text"] == "second"
-        assert replayed["seq"] > last
-        ready = await next_event(ws, "ready")
-        assert ready["last_seq"] >= replayed["seq"]
+        replayed, ready = await frames_until_ready(ws)
+        assert replayed == []  # a fresh socket is told where the log stands, not sent it
+    last = ready["last_seq"]
+    assert (
+        last
+        == (await http.get(f"/api/v1/workspaces/{ws_id}/events", headers=admin.headers)).json()["last_seq"]
+    )
+    await receive(http, inbox, "m-2", text="second")  # missed while disconnected
+    async with websockets.connect(f"{url}?since={last}", additional_headers=admin.headers) as ws:
+        replayed, ready = await frames_until_ready(ws)
+    seqs = [e["seq"] for e in replayed]
+    assert len(seqs) == len(set(seqs))
+    texts = [
+        e["data"]["message"]["text"] for e in replayed if e["type"] == "message.created" and e["seq"] > last
+    ]
+    assert texts == ["second"]
+    assert ready["last_seq"] == max(seqs)
+
+
+async def test_membership_changes_reach_open_sockets(server: Server, http: httpx.AsyncClient) -> None:
+    from tests.factories import make_member
+
+    admin, ws_id = await make_admin(server, http)
+    agent = await make_member(server, http, ws_id)
+    inbox = await make_inbox(http, admin, ws_id)
+    members_url = f"/api/v1/workspaces/{ws_id}/inboxes/{inbox.id}/members"
+    url = server.ws_url(f"/api/v1/workspaces/{ws_id}/stream")
+    async with websockets.connect(url, additional_headers=agent.headers) as ws:
+        await next_event(ws, "ready")
+        await http.put(members_url, headers=admin.headers, json={"user_ids": [agent.user_id]})
+        granted = await next_event(ws, "inbox.members_updated")
+        assert granted["data"] == {"inbox_id": inbox.id, "member_ids": [agent.user_id]}
+        await receive(http, inbox, "m-1", text="now visible")
+        assert (await next_event(ws, "message.created"))["data"]["message"]["text"] == "now visible"
+        await http.put(members_url, headers=admin.headers, json={"user_ids": []})
+        revoked = await next_event(ws, "inbox.members_updated")
+        assert revoked["data"]["member_ids"] == []
+        await receive(http, inbox, "m-2", text="hidden again")
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await next_event(ws, "pong"))["type"] == "pong"
+        with pytest.raises(TimeoutError):
+            await next_event(ws, "message.created", timeout=0.5)
 
 
 async def test_socket_refuses_without_credentials(server: Server, http: httpx.AsyncClient) -> None:

@@ -51,13 +51,17 @@ async def test_retry_later_backs_off_and_failed_jobs_stay_visible(database_url: 
     try:
         async with db.write() as tx:
             await enqueue(tx, "noop", {})
-        q = queue(db, "w")
+        q = JobQueue(db, worker_id="w", lease_seconds=30, backoff_base=0.2, backoff_max=10)
         [job] = await q.claim(1)
         run_at = await q.retry_later(job, "HTTP 503")
-        assert timedelta(seconds=0.4) < run_at - utcnow() < timedelta(seconds=1.1)
+        assert timedelta(seconds=0.05) < run_at - utcnow() < timedelta(seconds=0.25)
         assert await q.claim(1) == []  # not due yet
+        await asyncio.sleep(0.25)
+        [again] = await q.claim(1)
+        assert again.attempts == 2
         async with db.write() as tx:
-            await q.mark_failed(tx, job, "gave up")
+            assert not await queue(db, "someone-else").mark_failed(tx, again, "not mine")
+            assert await q.mark_failed(tx, again, "gave up")
         async with db.read() as conn:
             row = (await conn.execute(sa.select(t.jobs))).mappings().one()
         assert (row["status"], row["last_error"]) == (JobStatus.FAILED, "gave up")

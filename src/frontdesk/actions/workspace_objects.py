@@ -18,6 +18,7 @@ from frontdesk.access import (
 from frontdesk.actions.audit import do_audit
 from frontdesk.domain.channels import ChannelLookup, ChannelSpec
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
+from frontdesk.events import InboxMembersUpdated
 from frontdesk.security import SecretBox, new_token
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
@@ -155,6 +156,7 @@ async def check_set_inbox_members(tx: Tx, actor: Actor, inbox_id: int, user_ids:
         await tx.conn.execute(
             t.inbox_members.insert(), [{"inbox_id": inbox_id, "user_id": u} for u in sorted(set(user_ids))]
         )
+    await tx.emit(InboxMembersUpdated(actor.workspace_id, None, inbox_id, sorted(set(user_ids))))
     await do_audit(
         tx,
         actor.workspace_id,

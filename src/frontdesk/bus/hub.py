@@ -46,11 +46,24 @@ class Hub:
             if not subs:
                 del self._by_workspace[sub.workspace_id]
 
+    def _regrant(self, event: dict[str, Any]) -> None:
+        """Apply an inbox membership change to open sockets before anything else is sent."""
+        inbox_id, members = event["data"]["inbox_id"], set(event["data"]["member_ids"])
+        for sub in self._by_workspace.get(event["workspace_id"], ()):
+            if sub.inbox_ids is None:
+                continue
+            if sub.user_id in members:
+                sub.inbox_ids = sub.inbox_ids | {inbox_id}
+            else:
+                sub.inbox_ids = sub.inbox_ids - {inbox_id}
+
     @property
     def connection_count(self) -> int:
         return sum(len(s) for s in self._by_workspace.values())
 
     async def deliver(self, event: dict[str, Any]) -> None:
+        if event["type"] == "inbox.members_updated":
+            self._regrant(event)
         for sub in list(self._by_workspace.get(event["workspace_id"], ())):
             if sub.overflowed or not sub.sees(event):
                 continue

@@ -32,7 +32,8 @@ def delivery_may_advance(current: DeliveryStatus, new: DeliveryStatus) -> bool:
 
 
 def retry_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Exponential back-off with full jitter: a random delay in [base*2^(n-1)/2, base*2^(n-1)]."""
+    """Exponential back-off with "equal jitter": a random delay between half and all of
+    min(cap, base * 2^(n-1)), so retries spread out but never come back at once."""
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
     r = (rng or random).random()
     return float(ceiling / 2 + r * ceiling / 2)

@@ -53,9 +53,23 @@ class ConversationUpdated(Event):
         return {"conversation": self.conversation}
 
 
+@dataclass(frozen=True)
+class InboxMembersUpdated(Event):
+    """Who may see an inbox changed: open sockets widen or narrow what they receive. Sent to the
+    whole workspace (event inbox_id None) so a removed agent learns it too."""
+
+    type: ClassVar[str] = "inbox.members_updated"
+    target_inbox_id: int
+    member_ids: list[int]
+
+    def payload(self) -> dict[str, Any]:
+        return {"inbox_id": self.target_inbox_id, "member_ids": self.member_ids}
+
+
 EPHEMERAL_TYPES = ("typing", "presence.updated")
 LOGGED_TYPES = tuple(
-    cls.type for cls in (MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated)
+    cls.type
+    for cls in (MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, InboxMembersUpdated)
 )
 
 

@@ -67,16 +67,33 @@ async def stream(ws: WebSocket, workspace_id: int, since: int | None = None) -> 
         await _presence(services, actor, -1)
 
 
+REPLAY_PAGE = 1000
+
+
+async def _replay(ws: WebSocket, services: Services, actor: Actor, since: int | None) -> tuple[int, set[int]]:
+    """Send what the client missed; returns the last sequence and the sequences sent."""
+    sent: set[int] = set()
+    async with services.db.read() as conn:
+        if since is None:
+            return await queries.last_seq(conn, actor.workspace_id), sent
+        cursor, overlap = since, True
+        while True:
+            page = await queries.events_since(conn, actor, cursor, REPLAY_PAGE, overlap=overlap)
+            overlap = False
+            for event in page:
+                if event["seq"] not in sent:
+                    sent.add(event["seq"])
+                    await ws.send_text(orjson.dumps(event).decode())
+            if len(page) < REPLAY_PAGE:
+                break
+            cursor = page[-1]["seq"]
+    return max([since, *sent]), sent
+
+
 async def _run(ws: WebSocket, services: Services, actor: Actor, sub: Any, since: int | None) -> None:
-    last_seq = 0
-    if since is not None:
-        # Subscribed first, then replayed: nothing falls between the two; repeats are skipped.
-        async with services.db.read() as conn:
-            missed = await queries.events_since(conn, actor, since, 10_000)
-        for event in missed:
-            await ws.send_text(orjson.dumps(event).decode())
-            last_seq = event["seq"]
-        last_seq = max(last_seq, since)
+    # Subscribed first, then replayed: nothing falls between the two. A live event already sent
+    # by the replay is skipped; one with a lower sequence that committed late is still sent.
+    last_seq, replayed = await _replay(ws, services, actor, since)
     await ws.send_text(orjson.dumps({"type": "ready", "last_seq": last_seq}).decode())
     reader = asyncio.create_task(_read(ws, services, actor))
     try:
@@ -91,8 +108,7 @@ async def _run(ws: WebSocket, services: Services, actor: Actor, sub: Any, since:
             if event is None:  # overflowed: the client resumes with ?since=
                 await ws.close(code=4408, reason="too slow; reconnect with since")
                 return
-            seq = event.get("seq")
-            if seq is not None and seq <= last_seq:
+            if event.get("seq") in replayed:
                 continue
             await ws.send_text(orjson.dumps(event).decode())
     finally:
@@ -115,7 +131,8 @@ async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
         elif kind == "typing" and isinstance(msg.get("conversation_id"), int):
             try:
                 async with services.db.read() as conn:
-                    conv = await access_conversation_by_id(conn, actor, msg["conversation_id"])
+                    current = await access_actor_by_workspace(conn, actor.user_id, actor.workspace_id)
+                    conv = await access_conversation_by_id(conn, current, msg["conversation_id"])
             except DomainError:
                 continue
             await services.bus.publish(

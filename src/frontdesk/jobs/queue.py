@@ -143,7 +143,7 @@ class JobQueue:
         async with self.db.write() as tx:
             await tx.conn.execute(
                 t.jobs.update()
-                .where(t.jobs.c.id == job.id)
+                .where(t.jobs.c.id == job.id, t.jobs.c.locked_by == self.worker_id)
                 .values(
                     status=JobStatus.QUEUED,
                     run_at=run_at,
@@ -155,13 +155,15 @@ class JobQueue:
             )
         return run_at
 
-    async def mark_failed(self, tx: Tx, job: Job, error: str) -> None:
-        """Failed jobs stay in the table, visible, with their last error."""
-        await tx.conn.execute(
+    async def mark_failed(self, tx: Tx, job: Job, error: str) -> bool:
+        """Failed jobs stay in the table, visible, with their last error. False when another
+        worker holds the job now (this one lost its lease): then it is not ours to fail."""
+        result = await tx.conn.execute(
             t.jobs.update()
-            .where(t.jobs.c.id == job.id)
+            .where(t.jobs.c.id == job.id, t.jobs.c.locked_by == self.worker_id)
             .values(status=JobStatus.FAILED, locked_until=None, last_error=error[:2000], updated_at=utcnow())
         )
+        return bool(result.rowcount)
 
 
 async def queue_stats(db: Database) -> tuple[int, float]:

@@ -132,7 +132,8 @@ class Worker:
 
     async def _dead(self, job: Job, reason: str, on_dead: object) -> None:
         async with self.queue.db.write() as tx:
-            await self.queue.mark_failed(tx, job, reason)
+            if not await self.queue.mark_failed(tx, job, reason):
+                return
             if callable(on_dead):
                 await on_dead(tx, job.payload, reason)
         JOBS_DONE.labels(job.kind, "failed").inc()

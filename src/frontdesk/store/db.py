@@ -10,6 +10,7 @@ they never fail half-way on a lock upgrade; reads use their own pool and never w
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from frontdesk.store.types import utcnow
 # instead of rebuilding both for every message.
 _INSERT_EVENT = t.events.insert().returning(t.events.c.seq)
 
+log = logging.getLogger(__name__)
 AfterCommit = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
@@ -142,7 +144,14 @@ class Database:
     async def _committed(self, tx: Tx) -> None:
         if tx.events:
             for callback in self._after_commit:
-                await callback(tx.events)
+                try:
+                    await callback(tx.events)
+                except Exception:
+                    log.warning(
+                        "events committed but not published",
+                        exc_info=True,
+                        extra={"first_seq": tx.events[0]["seq"], "count": len(tx.events)},
+                    )
         if tx.jobs_enqueued:
             for wake in self._on_jobs:
                 wake()

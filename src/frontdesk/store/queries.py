@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from frontdesk.actions.counters import counts_query
 from frontdesk.domain.enums import ConversationStatus
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.store import tables as t
+from frontdesk.store.types import utcnow
 from frontdesk.store.views import contact_view, conversation_view, message_view
 
 c = t.conversations
@@ -186,15 +187,28 @@ async def search(conn: AsyncConnection, actor: Actor, q: str, limit: int) -> dic
     }
 
 
-async def events_since(conn: AsyncConnection, actor: Actor, since: int, limit: int) -> list[dict[str, Any]]:
+# Sequence numbers are taken at INSERT but transactions commit in their own order (PostgreSQL),
+# so an event with a lower number can appear after a higher one was seen. A resume therefore
+# also sends the recent events just below `since`; clients ignore sequences they already have.
+RESUME_OVERLAP_SECONDS = 10
+RESUME_OVERLAP_EVENTS = 500
+
+
+async def events_since(
+    conn: AsyncConnection, actor: Actor, since: int, limit: int, *, overlap: bool = False
+) -> list[dict[str, Any]]:
     e = t.events
+    after = e.c.seq > since
+    if overlap:
+        recent = utcnow() - timedelta(seconds=RESUME_OVERLAP_SECONDS)
+        after = sa.or_(after, sa.and_(e.c.seq > since - RESUME_OVERLAP_EVENTS, e.c.created_at >= recent))
     rows = (
         (
             await conn.execute(
                 sa.select(e)
                 .where(
                     e.c.workspace_id == actor.workspace_id,
-                    e.c.seq > since,
+                    after,
                     sa.or_(e.c.inbox_id.is_(None), visible_inboxes(actor, e.c.inbox_id)),
                 )
                 .order_by(e.c.seq)
@@ -215,3 +229,12 @@ async def events_since(conn: AsyncConnection, actor: Actor, since: int, limit: i
         }
         for r in rows
     ]
+
+
+async def last_seq(conn: AsyncConnection, workspace_id: int) -> int:
+    found = (
+        await conn.execute(
+            sa.select(sa.func.max(t.events.c.seq)).where(t.events.c.workspace_id == workspace_id)
+        )
+    ).scalar()
+    return int(found or 0)
