@@ -11,7 +11,7 @@ import httpx
 
 from frontdesk.domain.enums import Role
 from tests.conftest import Server
-from tests.factories import Agent, make_admin, make_inbox, make_member, receive
+from tests.factories import Agent, make_admin, make_inbox, make_member, message, post_inbound, receive
 
 
 def conv_url(ws_id: int, conv_id: int, tail: str = "") -> str:
@@ -210,6 +210,9 @@ async def test_search_messages_and_contacts(server: Server, http: httpx.AsyncCli
     assert len(r["messages"]) == 1  # prefix match
     r = (await http.get(base, params={"q": "ann"}, headers=admin.headers)).json()
     assert len(r["contacts"]) == 2
+    await post_inbound(http, inbox, message("m-3", contact="c", email="Zoe.Q@Example.com"))
+    r = (await http.get(base, params={"q": "zoe.q@example.COM"}, headers=admin.headers)).json()
+    assert [c["email"] for c in r["contacts"]] == ["Zoe.Q@Example.com"]
     r = await http.get(base, params={"q": "***"}, headers=admin.headers)
     assert r.status_code == 422 and r.json()["error"]["field"] == "q"
 

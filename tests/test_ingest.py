@@ -59,15 +59,15 @@ async def test_bad_payloads_get_clear_errors_and_change_nothing(
         (
             b'{"type":"message","source_id":"x","text":"hi","contact":{"source_id":"c"},"extra":1}',
             422,
-            "message.extra",
+            "extra",
         ),
         (
             b'{"type":"message","source_id":5,"text":"hi","contact":{"source_id":"c"}}',
             422,
-            "message.source_id",
+            "source_id",
         ),
-        (b'{"type":"message","source_id":"x","text":"","contact":{"source_id":"c"}}', 422, "message.text"),
-        (b'{"type":"message","source_id":"x","text":"hi"}', 422, "message.contact"),
+        (b'{"type":"message","source_id":"x","text":"","contact":{"source_id":"c"}}', 422, "text"),
+        (b'{"type":"message","source_id":"x","text":"hi"}', 422, "contact"),
         (b'{"type":"unknown"}', 422, None),
         (b"[]", 422, None),
     ]

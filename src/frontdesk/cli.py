@@ -55,6 +55,8 @@ def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool)
     from frontdesk.store.migrate import upgrade
 
     settings = load_settings()
+    # The flags win over the environment, and links built from host and port must agree.
+    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not no_migrate:
@@ -62,8 +64,8 @@ def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool)
     app = create_app(settings, with_worker=not no_worker)
     uvicorn.run(
         app,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_config=None,
         access_log=False,
         loop="uvloop",

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `frontdesk serve` listens on.")
     port: int = Field(default=8000, description="Port `frontdesk serve` listens on.")
     public_url: str = Field(
-        default="", description="The address users reach Frontdesk at; used in links and webhook URLs."
+        default="",
+        description="The address users and providers reach Frontdesk at, e.g. https://desk.example.com; "
+        "used for links in outgoing messages (attachments). Empty: http://host:port.",
     )
     max_body_bytes: int = Field(
         default=1_048_576, description="Largest accepted request body for JSON and webhooks."

@@ -70,8 +70,12 @@ _Payload = TypeAdapter(Annotated[ApiMessageIn | ApiStatusIn, Field(discriminator
 
 def validation_to_invalid(exc: ValidationError) -> InvalidInput:
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    return InvalidInput(f"{where or 'body'}: {first['msg']}", field=where or None)
+    loc = list(first["loc"])
+    if loc and loc[0] in ("message", "status"):
+        loc = loc[1:]  # the union's tag, not a field of the payload
+    where = ".".join(str(p) for p in loc)
+    code = "unknown_field" if first["type"] == "extra_forbidden" else "invalid"
+    return InvalidInput(f"{where or 'body'}: {first['msg']}", field=where or None, code=code)
 
 
 class ApiAdapter(ChannelAdapter):

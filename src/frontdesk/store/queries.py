@@ -173,9 +173,10 @@ async def search(conn: AsyncConnection, actor: Actor, q: str, limit: int) -> dic
         .all()
     )
     ct = t.contacts
-    contact_stmt = sa.select(ct).where(
-        ct.c.workspace_id == actor.workspace_id, _match(conn, "contacts_fts", ct.c.id, ct, terms)
-    )
+    found = _match(conn, "contacts_fts", ct.c.id, ct, terms)
+    if "@" in q:
+        found = sa.or_(found, sa.func.lower(ct.c.email) == q.strip().lower())
+    contact_stmt = sa.select(ct).where(ct.c.workspace_id == actor.workspace_id, found)
     if actor.inbox_ids is not None:
         contact_stmt = contact_stmt.where(
             ct.c.id.in_(sa.select(c.c.contact_id).where(visible_inboxes(actor, c.c.inbox_id)))

@@ -153,6 +153,7 @@ contacts = sa.Table(
     _created(),
     sa.Index("ix_contacts_workspace_id", "workspace_id", "id"),
     sa.Index("ix_contacts_workspace_email", "workspace_id", "email"),
+    sa.Index("ix_contacts_workspace_email_lower", "workspace_id", sa.func.lower(sa.column("email"))),
 )
 
 contact_identities = sa.Table(
