@@ -35,6 +35,10 @@ def apply(state: dict[str, Any], event: dict[str, Any]) -> None:
         state["messages"][data["message"]["id"]] = data["message"]
     elif kind in ("conversation.created", "conversation.updated"):
         state["conversations"][data["conversation"]["id"]] = data["conversation"]
+    elif kind == "contact.updated":
+        for conversation in state["conversations"].values():
+            if conversation["contact"]["id"] == data["contact"]["id"]:
+                conversation["contact"]["name"] = data["contact"]["name"]
 
 
 async def test_applying_events_equals_a_fresh_fetch(server: Server, http: httpx.AsyncClient) -> None:
@@ -72,6 +76,12 @@ async def test_applying_events_equals_a_fresh_fetch(server: Server, http: httpx.
         )
         await post_inbound(http, inbox, {"type": "status", "message_id": reply["id"], "status": "read"})
         await http.post(f"{base}/{conv}/read", headers=agent.headers)
+        contact_id = state["conversations"][conv]["contact"]["id"]
+        await http.patch(
+            f"/api/v1/workspaces/{ws}/contacts/{contact_id}",
+            headers=agent.headers,
+            json={"name": "Ann Renamed"},
+        )
         await http.patch(f"{base}/{new}", headers=agent.headers, json={"status": "resolved"})
         last_seq = (await http.get(f"/api/v1/workspaces/{ws}/events", headers=agent.headers)).json()[
             "last_seq"

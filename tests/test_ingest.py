@@ -139,3 +139,19 @@ async def test_delivery_receipt_for_unknown_message_changes_nothing(
     r = await post_inbound(http, inbox, {"type": "status", "message_id": 999, "status": "read"})
     assert r.status_code == 200
     assert r.json()["results"] == [{"status": "read", "applied": False}]
+
+
+async def test_rotating_the_secret_retires_the_old_one(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id)
+    await receive(http, inbox, "m-1")  # the inbox is now in the process's cache too
+    r = await http.post(
+        f"/api/v1/workspaces/{ws_id}/inboxes/{inbox.id}/secrets/rotate", headers=admin.headers
+    )
+    assert r.status_code == 200
+    new_secret = r.json()["hmac_secret"]
+    assert new_secret != inbox.secret
+    old = await post_inbound(http, inbox, message("m-2"))
+    assert old.status_code == 401
+    inbox.secret = new_secret
+    assert (await post_inbound(http, inbox, message("m-3"))).status_code == 200

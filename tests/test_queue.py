@@ -80,3 +80,31 @@ async def test_future_jobs_wait_for_their_time(database_url: str) -> None:
         assert [j.kind for j in await q.claim(1)] == ["later"]
     finally:
         await db.dispose()
+
+
+async def test_old_events_are_pruned_and_recent_ones_kept(database_url: str) -> None:
+    from frontdesk.jobs.maintenance import prune_events
+
+    db = Database(database_url)
+    try:
+        now = utcnow()
+        async with db.write() as tx:
+            await tx.conn.execute(
+                t.events.insert(),
+                [
+                    {
+                        "workspace_id": 1,
+                        "inbox_id": None,
+                        "type": "t",
+                        "payload": {},
+                        "created_at": now - timedelta(days=d),
+                    }
+                    for d in (40, 31, 29, 0)
+                ],
+            )
+        assert await prune_events(db, retention_days=30) == 2
+        async with db.read() as conn:
+            left = (await conn.execute(sa.select(t.events.c.created_at))).scalars().all()
+        assert len(left) == 2 and all(now - c < timedelta(days=30) for c in left)
+    finally:
+        await db.dispose()

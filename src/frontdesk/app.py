@@ -62,6 +62,7 @@ def build_worker(services: Services) -> Worker:
         ),
         poll_seconds=s.job_poll_seconds,
         max_attempts=s.job_max_attempts,
+        events_retention_days=s.events_retention_days,
     )
     services.db.on_jobs_enqueued(worker.wake)
     return worker

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
         default=2.0, description="First retry delay; doubles each attempt, with jitter."
     )
     job_backoff_max_seconds: float = Field(default=600.0, description="Longest delay between two attempts.")
+    events_retention_days: int = Field(
+        default=30, ge=1, description="Days the change log keeps events for clients that resume."
+    )
     outbound_timeout_seconds: float = Field(
         default=10.0, description="Timeout of every HTTP call to a provider."
     )

@@ -18,11 +18,12 @@ from frontdesk.access import (
 from frontdesk.actions.audit import do_audit
 from frontdesk.domain.channels import ChannelLookup, ChannelSpec
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
-from frontdesk.events import InboxMembersUpdated
+from frontdesk.events import ContactUpdated, InboxMembersUpdated
 from frontdesk.security import SecretBox, new_token
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
+from frontdesk.store.views import contact_view
 
 
 def _name(value: str, field: str = "name", limit: int = 200) -> str:
@@ -146,6 +147,24 @@ async def check_update_inbox(
         await do_audit(tx, actor.workspace_id, actor.user_id, "inbox.update", "inbox", inbox_id)
 
 
+async def check_rotate_inbox_secrets(
+    tx: Tx, actor: Actor, box: SecretBox, channels: ChannelLookup, inbox_id: int
+) -> dict[str, Any]:
+    """Replace the secrets Frontdesk generated (the API channel's HMAC secret); the old ones stop
+    working at once. Secrets the administrator typed in are kept."""
+    actor.require_admin()
+    inbox = await access_inbox_by_id(tx.conn, actor, inbox_id)
+    fresh = channels(inbox["channel_type"]).generated_secrets()
+    if not fresh:
+        raise InvalidInput("this channel has no secrets Frontdesk generates", field="inbox_id")
+    secrets = {**box.open(inbox["secrets_encrypted"]), **fresh}
+    await tx.conn.execute(
+        t.inboxes.update().where(t.inboxes.c.id == inbox_id).values(secrets_encrypted=box.seal(secrets))
+    )
+    await do_audit(tx, actor.workspace_id, actor.user_id, "inbox.rotate_secrets", "inbox", inbox_id)
+    return secrets
+
+
 async def check_set_inbox_members(tx: Tx, actor: Actor, inbox_id: int, user_ids: list[int]) -> None:
     actor.require_admin()
     await access_inbox_by_id(tx.conn, actor, inbox_id)
@@ -188,11 +207,24 @@ async def check_create_contact(tx: Tx, actor: Actor, name: str, email: str | Non
 
 
 async def check_update_contact(tx: Tx, actor: Actor, contact_id: int, changes: dict[str, Any]) -> None:
-    await access_contact_by_id(tx.conn, actor, contact_id)
+    before = await access_contact_by_id(tx.conn, actor, contact_id)
     if "name" in changes:
         changes["name"] = _name(changes["name"])
-    if changes:
-        await tx.conn.execute(t.contacts.update().where(t.contacts.c.id == contact_id).values(**changes))
+    if not changes:
+        return
+    await tx.conn.execute(t.contacts.update().where(t.contacts.c.id == contact_id).values(**changes))
+    # One event per inbox the contact wrote to: only agents who may see the contact hear of it.
+    inbox_ids = (
+        await tx.conn.execute(
+            sa.select(t.contact_identities.c.inbox_id).where(t.contact_identities.c.contact_id == contact_id)
+        )
+    ).scalars()
+    view = contact_view({**before, **changes})
+    for inbox_id in sorted(set(inbox_ids)):
+        await tx.emit(ContactUpdated(actor.workspace_id, inbox_id, view))
+    await do_audit(
+        tx, actor.workspace_id, actor.user_id, "contact.update", "contact", contact_id, fields=sorted(changes)
+    )
 
 
 async def check_create_label(tx: Tx, actor: Actor, name: str, color: str) -> int:

@@ -54,6 +54,17 @@ class ConversationUpdated(Event):
 
 
 @dataclass(frozen=True)
+class ContactUpdated(Event):
+    """A contact's details changed; conversations show the new name under `contact`."""
+
+    type: ClassVar[str] = "contact.updated"
+    contact: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"contact": self.contact}
+
+
+@dataclass(frozen=True)
 class InboxMembersUpdated(Event):
     """Who may see an inbox changed: open sockets widen or narrow what they receive. Sent to the
     whole workspace (event inbox_id None) so a removed agent learns it too."""
@@ -69,7 +80,14 @@ class InboxMembersUpdated(Event):
 EPHEMERAL_TYPES = ("typing", "presence.updated")
 LOGGED_TYPES = tuple(
     cls.type
-    for cls in (MessageCreated, MessageUpdated, ConversationCreated, ConversationUpdated, InboxMembersUpdated)
+    for cls in (
+        MessageCreated,
+        MessageUpdated,
+        ConversationCreated,
+        ConversationUpdated,
+        ContactUpdated,
+        InboxMembersUpdated,
+    )
 )
 
 

@@ -13,10 +13,12 @@ from prometheus_client import Counter, Histogram
 
 from frontdesk.channels.base import ChannelError
 from frontdesk.jobs.handlers import HANDLERS, JobContext, PermanentJobError
+from frontdesk.jobs.maintenance import prune_events
 from frontdesk.jobs.queue import Job, JobQueue
 from frontdesk.store.types import utcnow
 
 log = logging.getLogger(__name__)
+MAINTENANCE_SECONDS = 600.0
 JOBS_DONE = Counter("frontdesk_jobs_total", "Jobs finished, by kind and outcome", ["kind", "outcome"])
 JOB_PICKUP = Histogram(
     "frontdesk_job_pickup_seconds",
@@ -37,12 +39,14 @@ class Worker:
         *,
         poll_seconds: float,
         max_attempts: int,
+        events_retention_days: int = 30,
         concurrency: int = 16,
     ) -> None:
         self.queue = queue
         self.ctx = ctx
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
+        self.events_retention_days = events_retention_days
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -52,7 +56,11 @@ class Worker:
         self._wake.set()
 
     async def run(self) -> None:
+        next_maintenance = 0.0
         while not self._stopping:
+            if time.monotonic() >= next_maintenance:
+                next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
+                await self._maintain()
             free = self.concurrency - len(self._running)
             jobs = await self.queue.claim(free) if free > 0 else []
             for job in jobs:
@@ -65,6 +73,15 @@ class Worker:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def _maintain(self) -> None:
+        try:
+            removed = await prune_events(self.queue.db, self.events_retention_days)
+        except Exception:
+            log.warning("could not prune old events", exc_info=True)
+            return
+        if removed:
+            log.info("pruned old events", extra={"removed": removed})
 
     async def stop(self) -> None:
         self._stopping = True

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from frontdesk.access import access_inbox_by_id, visible_inboxes
 from frontdesk.actions.workspace_objects import (
     check_create_inbox,
+    check_rotate_inbox_secrets,
     check_set_inbox_members,
     check_update_inbox,
 )
@@ -87,6 +88,15 @@ async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
     return inbox_view(row, webhook_path(row))
+
+
+@router.post("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets/rotate")
+async def rotate_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    """New generated secrets (shown here once more); requests signed with the old ones fail."""
+    async with svc.db.write() as tx:
+        secrets = await check_rotate_inbox_secrets(tx, actor, svc.box, adapter_class, inbox_id)
+    svc.inboxes.forget(inbox_id)
+    return secrets
 
 
 @router.put("/workspaces/{workspace_id}/inboxes/{inbox_id}/members", status_code=204)
