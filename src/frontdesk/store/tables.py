@@ -194,6 +194,7 @@ conversations = sa.Table(
     sa.UniqueConstraint("workspace_id", "number", name="uq_conversations_workspace_number"),
     # List queries: filter by status (and inbox or assignee), newest activity first, keyset on id.
     sa.Index("ix_conversations_ws_status_activity", "workspace_id", "status", "last_activity_at", "id"),
+    sa.Index("ix_conversations_ws_activity", "workspace_id", "last_activity_at", "id"),
     sa.Index("ix_conversations_inbox_status_activity", "inbox_id", "status", "last_activity_at", "id"),
     sa.Index("ix_conversations_assignee_status_activity", "assignee_id", "status", "last_activity_at", "id"),
     sa.Index("ix_conversations_team_status_activity", "team_id", "status", "last_activity_at", "id"),
