@@ -43,23 +43,27 @@ class Actor:
             raise Forbidden("only a supervisor or administrator may do this")
 
 
+_MEMBERSHIP = (
+    sa.select(t.memberships.c.role, t.inbox_members.c.inbox_id)
+    .select_from(
+        t.memberships.outerjoin(
+            t.inbox_members.join(t.inboxes, t.inboxes.c.id == t.inbox_members.c.inbox_id),
+            sa.and_(
+                t.inbox_members.c.user_id == t.memberships.c.user_id,
+                t.inboxes.c.workspace_id == t.memberships.c.workspace_id,
+            ),
+        )
+    )
+    .where(
+        t.memberships.c.user_id == sa.bindparam("user_id"),
+        t.memberships.c.workspace_id == sa.bindparam("workspace_id"),
+    )
+)
+
+
 async def access_actor_by_workspace(conn: AsyncConnection, user_id: int, workspace_id: int) -> Actor:
     """One query: the membership and, for agents, their inbox ids."""
-    rows = (
-        await conn.execute(
-            sa.select(t.memberships.c.role, t.inbox_members.c.inbox_id)
-            .select_from(
-                t.memberships.outerjoin(
-                    t.inbox_members.join(t.inboxes, t.inboxes.c.id == t.inbox_members.c.inbox_id),
-                    sa.and_(
-                        t.inbox_members.c.user_id == t.memberships.c.user_id,
-                        t.inboxes.c.workspace_id == t.memberships.c.workspace_id,
-                    ),
-                )
-            )
-            .where(t.memberships.c.user_id == user_id, t.memberships.c.workspace_id == workspace_id)
-        )
-    ).all()
+    rows = (await conn.execute(_MEMBERSHIP, {"user_id": user_id, "workspace_id": workspace_id})).all()
     if not rows:
         raise NotFound("workspace not found", field="workspace_id")
     role = Role(rows[0][0])

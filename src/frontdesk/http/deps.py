@@ -7,6 +7,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import HTTPConnection
 
 from frontdesk.access import Actor, access_actor_by_workspace
@@ -37,61 +38,71 @@ class Auth:
     csrf_token: str | None
 
 
-async def authenticate(conn: HTTPConnection, services: Services) -> Auth:
+_TOKEN = (
+    sa.select(t.api_tokens.c.user_id)
+    .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
+    .where(
+        t.api_tokens.c.token_hash == sa.bindparam("digest"),
+        t.api_tokens.c.revoked_at.is_(None),
+        t.users.c.is_active,
+    )
+)
+_SESSION = (
+    sa.select(t.sessions.c.id, t.sessions.c.user_id, t.sessions.c.csrf_token)
+    .join(t.users, t.users.c.id == t.sessions.c.user_id)
+    .where(
+        t.sessions.c.token_hash == sa.bindparam("digest"),
+        t.sessions.c.revoked_at.is_(None),
+        t.sessions.c.expires_at > sa.bindparam("now"),
+        t.users.c.is_active,
+    )
+)
+
+
+async def authenticate_on(db: AsyncConnection, conn: HTTPConnection) -> Auth:
     """Bearer API token (scripts) or session cookie (dashboard); one query either way."""
     header = conn.headers.get("authorization", "")
-    now = utcnow()
-    async with services.db.read() as db:
-        if header.lower().startswith("bearer "):
-            row = (
-                await db.execute(
-                    sa.select(t.api_tokens.c.user_id)
-                    .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
-                    .where(
-                        t.api_tokens.c.token_hash == token_digest(header[7:].strip()),
-                        t.api_tokens.c.revoked_at.is_(None),
-                        t.users.c.is_active,
-                    )
-                )
-            ).first()
-            if row is None:
-                raise Unauthenticated("the API token is unknown or revoked")
-            return Auth(user_id=row[0], session_id=None, csrf_token=None)
-        cookie = conn.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise Unauthenticated("sign in or send an API token (Authorization: Bearer …)")
-        row = (
-            await db.execute(
-                sa.select(t.sessions.c.id, t.sessions.c.user_id, t.sessions.c.csrf_token)
-                .join(t.users, t.users.c.id == t.sessions.c.user_id)
-                .where(
-                    t.sessions.c.token_hash == token_digest(cookie),
-                    t.sessions.c.revoked_at.is_(None),
-                    t.sessions.c.expires_at > now,
-                    t.users.c.is_active,
-                )
-            )
-        ).first()
-    if row is None:
+    if header.lower().startswith("bearer "):
+        row = (await db.execute(_TOKEN, {"digest": token_digest(header[7:].strip())})).first()
+        if row is None:
+            raise Unauthenticated("the API token is unknown or revoked")
+        return Auth(user_id=row[0], session_id=None, csrf_token=None)
+    cookie = conn.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthenticated("sign in or send an API token (Authorization: Bearer …)")
+    found = (await db.execute(_SESSION, {"digest": token_digest(cookie), "now": utcnow()})).first()
+    if found is None:
         raise Unauthenticated("the session has expired; sign in again")
-    return Auth(user_id=row[1], session_id=row[0], csrf_token=row[2])
+    return Auth(user_id=found[1], session_id=found[0], csrf_token=found[2])
 
 
-async def current_auth(request: Request, services: Svc) -> Auth:
-    auth = await authenticate(request, services)
+async def authenticate(conn: HTTPConnection, services: Services) -> Auth:
+    async with services.db.read() as db:
+        return await authenticate_on(db, conn)
+
+
+def check_csrf(request: Request, auth: Auth) -> None:
     # Cookie sessions need the CSRF token in a header a cross-site form cannot set.
     needs_csrf = auth.session_id is not None and request.method not in SAFE_METHODS
     if needs_csrf and request.headers.get(CSRF_HEADER) != auth.csrf_token:
         raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+
+
+async def current_auth(request: Request, services: Svc) -> Auth:
+    auth = await authenticate(request, services)
+    check_csrf(request, auth)
     return auth
 
 
 CurrentAuth = Annotated[Auth, Depends(current_auth)]
 
 
-async def workspace_actor(workspace_id: int, auth: CurrentAuth, services: Svc) -> Actor:
-    async with services.db.read() as conn:
-        return await access_actor_by_workspace(conn, auth.user_id, workspace_id)
+async def workspace_actor(workspace_id: int, request: Request, services: Svc) -> Actor:
+    """Who is asking, and what they may see in this workspace: one connection, two queries."""
+    async with services.db.read() as db:
+        auth = await authenticate_on(db, request)
+        check_csrf(request, auth)
+        return await access_actor_by_workspace(db, auth.user_id, workspace_id)
 
 
 WorkspaceActor = Annotated[Actor, Depends(workspace_actor)]
