@@ -20,15 +20,15 @@ GOALS = {
 }
 
 
-def _ms(x: float) -> str:
-    if x != x:
+def _ms(x: float | None) -> str:
+    if x is None or x != x:  # NaN is stored as null in RESULTS.json
         return "n/a"
     return f"{x * 1000:.2f}" if x < 0.1 else f"{x * 1000:.0f}"
 
 
-def _verdict_max(value: float, goal: float) -> str:
+def _verdict_max(value: float | None, goal: float) -> str:
     """For a figure that must stay under its goal."""
-    if value != value:
+    if value is None or value != value:
         return "not measured"
     if value <= goal:
         return "met"

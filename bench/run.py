@@ -111,8 +111,10 @@ async def main_async(args: argparse.Namespace) -> int:
     results["elapsed_s"] = time.monotonic() - started
     out = Path(args.output) if args.output else BENCH / "RESULTS.md"
     # The raw figures beside the report, so it can be re-rendered (--render) after editing NOTES.md.
-    out.with_suffix(".json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     out.write_text(report.render(results))
+    out.with_suffix(".json").write_bytes(
+        orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    )
     log(f"wrote {out} ({results['elapsed_s']:.0f} s)")
     return 1 if failures else 0
 
