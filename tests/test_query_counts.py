@@ -48,11 +48,11 @@ async def test_ingest(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws = await make_admin(server, http)
     inbox = await make_inbox(http, admin, ws)
     first = await statements_for(server, receive(http, inbox, "m-0", contact="new"))
-    # inbox (then cached), dedupe, identity, contact insert, identity insert, conversation lookup,
-    # number, conversation insert, counter, conversation event, message, message event
-    assert len(first) == 12, first
+    # inbox (then cached), sender look-up (none), provider id check, contact, identity,
+    # conversation number, conversation, counter, message, events (one statement for all)
+    assert len(first) == 10, first
     follow_up = await statements_for(server, receive(http, inbox, "m-1", contact="new"))
-    # dedupe, identity, conversation, message, event, conversation update, event
-    assert len(follow_up) == 7, follow_up
+    # sender + provider id + latest conversation in one, message, conversation update, events
+    assert len(follow_up) == 4, follow_up
     duplicate = await statements_for(server, receive(http, inbox, "m-1", contact="new"))
     assert len(duplicate) == 1, duplicate

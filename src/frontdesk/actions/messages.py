@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from frontdesk.access import Actor, access_conversation_by_id, conversation_select
+from frontdesk.access import Actor, access_conversation_by_id
 from frontdesk.actions.attachments import StoredFile, attachment_view, do_attach
 from frontdesk.actions.conversations import (
     do_add_participants,
@@ -53,30 +53,40 @@ _B = sa.bindparam
 _SEEN = sa.select(_m.c.id, _m.c.conversation_id).where(
     _m.c.inbox_id == _B("inbox_id"), _m.c.source_id == _B("source_id")
 )
-_IDENTITY = (
-    sa.select(_ci.c.id, _ci.c.contact_id, _c.c.name)
-    .join(_c, _c.c.id == _ci.c.contact_id)
-    .where(_ci.c.inbox_id == _B("inbox_id"), _ci.c.source_id == _B("source_id"))
-)
 _INSERT_CONTACT = _c.insert().returning(_c.c.id)
 _INSERT_IDENTITY = _ci.insert().returning(_ci.c.id)
-_LATEST_CONVERSATION = (
-    conversation_select()
-    .where(t.conversations.c.identity_id == _B("identity_id"))
-    .order_by(t.conversations.c.id.desc())
-    .limit(1)
+_conv = t.conversations
+_earlier = _conv.alias("earlier")
+_latest = (
+    sa.select(sa.func.max(_earlier.c.id))
+    .where(_earlier.c.identity_id == _ci.c.id)
+    .correlate(_ci)
+    .scalar_subquery()
+)
+_seen = _m.alias("seen")
+# The common case in one statement: the sender's identity and contact, whether this provider id
+# was stored before, and the sender's latest conversation.
+_SENDER = (
+    sa.select(
+        _ci.c.id.label("identity_id_"),
+        _ci.c.contact_id.label("contact_id_"),
+        _c.c.name.label("contact_name"),
+        _seen.c.id.label("seen_id_"),
+        _seen.c.conversation_id.label("seen_conversation_id_"),
+        *_conv.c,
+    )
+    .join(_c, _c.c.id == _ci.c.contact_id)
+    .outerjoin(
+        _seen, sa.and_(_seen.c.inbox_id == _B("inbox_id"), _seen.c.source_id == _B("message_source_id"))
+    )
+    .outerjoin(_conv, _conv.c.id == _latest)
+    .where(_ci.c.inbox_id == _B("inbox_id"), _ci.c.source_id == _B("contact_source_id"))
 )
 _INSERT_MESSAGE = _m.insert().returning(_m.c.id)
 
 
-async def _find_or_create_identity(
-    tx: Tx, inbox: Row, msg: InboundMessage, now: datetime
-) -> tuple[int, int, str]:
-    """(identity id, contact id, contact name) for the sender, creating them on first contact."""
-    key = {"inbox_id": inbox["id"], "source_id": msg.contact.source_id}
-    found = (await tx.conn.execute(_IDENTITY, key)).first()
-    if found is not None:
-        return found[0], found[1], found[2]
+async def _create_identity(tx: Tx, inbox: Row, msg: InboundMessage, now: datetime) -> tuple[int, int, str]:
+    """A first message from this sender: a new contact and its identity on this inbox."""
     name = msg.contact.name or msg.contact.email or msg.contact.phone or f"Contact {msg.contact.source_id}"
     contact_id = (
         await tx.conn.execute(
@@ -92,21 +102,45 @@ async def _find_or_create_identity(
         )
     ).scalar_one()
     identity_id = (
-        await tx.conn.execute(_INSERT_IDENTITY, {**key, "contact_id": contact_id, "created_at": now})
+        await tx.conn.execute(
+            _INSERT_IDENTITY,
+            {
+                "inbox_id": inbox["id"],
+                "source_id": msg.contact.source_id,
+                "contact_id": contact_id,
+                "created_at": now,
+            },
+        )
     ).scalar_one()
     return identity_id, contact_id, name
 
 
 async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Received:
     """Store one inbound message idempotently by its provider id and bring its conversation up."""
-    seen = (await tx.conn.execute(_SEEN, {"inbox_id": inbox["id"], "source_id": msg.source_id})).first()
-    if seen is not None:
-        return Received(seen[0], seen[1], duplicate=True)
+    params = {
+        "inbox_id": inbox["id"],
+        "message_source_id": msg.source_id,
+        "contact_source_id": msg.contact.source_id,
+    }
+    found = (await tx.conn.execute(_SENDER, params)).mappings().first()
     now = utcnow()
-    identity_id, contact_id, contact_name = await _find_or_create_identity(tx, inbox, msg, now)
-    conv: Row | None = (
-        (await tx.conn.execute(_LATEST_CONVERSATION, {"identity_id": identity_id})).mappings().first()
-    )
+    conv: Row | None = None
+    if found is None:
+        # Unknown sender; the provider id may still be known (sent before under another sender).
+        seen = (await tx.conn.execute(_SEEN, {"inbox_id": inbox["id"], "source_id": msg.source_id})).first()
+        if seen is not None:
+            return Received(seen[0], seen[1], duplicate=True)
+        identity_id, contact_id, contact_name = await _create_identity(tx, inbox, msg, now)
+    else:
+        if found["seen_id_"] is not None:
+            return Received(found["seen_id_"], found["seen_conversation_id_"], duplicate=True)
+        identity_id, contact_id, contact_name = (
+            found["identity_id_"],
+            found["contact_id_"],
+            found["contact_name"],
+        )
+        if found["id"] is not None:
+            conv = found
     reopen = inbox["settings"].get("lock_to_single_conversation", True)
     if conv is None or (conv["status"] == ConversationStatus.RESOLVED and not reopen):
         conv = await do_open_conversation(

@@ -27,10 +27,6 @@ from frontdesk.store import sqlite_inline
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
 
-# Hot-path statements are built once: SQLAlchemy then reuses their compiled form and cache key
-# instead of rebuilding both for every message.
-_INSERT_EVENT = t.events.insert().returning(t.events.c.seq)
-
 log = logging.getLogger(__name__)
 # JSON columns through orjson: the stdlib encoder showed in the ingest profile.
 JSON: dict[str, Any] = {
@@ -49,33 +45,39 @@ class Tx:
     events: list[dict[str, Any]] = field(default_factory=list)
     jobs_enqueued: bool = False
 
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+
     async def emit(self, event: Event) -> None:
-        """Record an event in the change log; it reaches the bus after commit."""
-        now = utcnow()
-        workspace_id, inbox_id, type_ = event.workspace_id, event.inbox_id, event.type
-        payload = event.payload()
-        seq = (
-            await self.conn.execute(
-                _INSERT_EVENT,
-                {
-                    "workspace_id": workspace_id,
-                    "inbox_id": inbox_id,
-                    "type": type_,
-                    "payload": payload,
-                    "created_at": now,
-                },
-            )
-        ).scalar_one()
-        self.events.append(
+        """Record an event in the change log; it is written with the transaction's other events
+        just before the commit, and reaches the bus after it."""
+        self._pending.append(
             {
-                "seq": seq,
-                "type": type_,
-                "workspace_id": workspace_id,
-                "inbox_id": inbox_id,
-                "created_at": now.isoformat(),
-                "data": payload,
+                "workspace_id": event.workspace_id,
+                "inbox_id": event.inbox_id,
+                "type": event.type,
+                "payload": event.payload(),
+                "created_at": utcnow(),
             }
         )
+
+    async def flush_events(self) -> None:
+        """Write the transaction's events in one statement; sequence numbers follow emit order."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        # One multi-row VALUES statement; both databases number its rows in the order given.
+        result = await self.conn.execute(t.events.insert().values(rows).returning(t.events.c.seq))
+        for row, seq in zip(rows, sorted(result.scalars().all()), strict=True):
+            self.events.append(
+                {
+                    "seq": seq,
+                    "type": row["type"],
+                    "workspace_id": row["workspace_id"],
+                    "inbox_id": row["inbox_id"],
+                    "created_at": row["created_at"].isoformat(),
+                    "data": row["payload"],
+                }
+            )
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
@@ -144,6 +146,7 @@ class Database:
             tx = Tx(conn=conn, dialect=self.dialect)
             async with conn.begin():
                 yield tx
+                await tx.flush_events()
         # Only reached when the commit succeeded: nothing is published for a failed write.
         await self._committed(tx)
 
