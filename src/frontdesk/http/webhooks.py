@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+import orjson
+from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.messages import do_receive_message, do_receive_status
@@ -17,13 +19,23 @@ from frontdesk.domain.inbound import InboundMessage
 from frontdesk.http.deps import Svc
 
 log = logging.getLogger(__name__)
+
+
+class WebhookAnswer(BaseModel):
+    ok: bool
+    # Per event: {"message_id", "conversation_id", "duplicate"} or {"status", "applied"}
+    results: list[dict[str, Any]]
+
+
 router = APIRouter(tags=["webhooks"])
 INGESTED = Counter("frontdesk_ingest_total", "Inbound webhook events", ["channel", "outcome"])
 ATTEMPTS = 3  # concurrent first messages of one contact may race on the unique keys
 
 
-@router.post("/webhooks/{channel_type}/{inbox_uid}")
-async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc) -> dict[str, Any]:
+@router.post("/webhooks/{channel_type}/{inbox_uid}", response_model=WebhookAnswer)
+async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc) -> Response:
+    """Verify, store, answer: 200 only after the events are committed. Provider-specific
+    formats and signatures are described per channel in docs/channels/."""
     body = await request.body()
     cached = await svc.inboxes.get(channel_type, inbox_uid)
     if cached is None:
@@ -58,7 +70,8 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
             if attempt == ATTEMPTS - 1:
                 raise
     INGESTED.labels(channel_type, "stored").inc(len(events))
-    return result
+    # Serialised here rather than by the response model: this is the hottest endpoint.
+    return Response(orjson.dumps(result), media_type="application/json")
 
 
 async def _store(svc: Svc, inbox: Any, events: list[Any]) -> dict[str, Any]:
