@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
+from frontdesk.events import ephemeral
 from frontdesk.http import errors, ops, webhooks, ws
 from frontdesk.http.api import attachments, auth, contacts, conversations, inboxes, resources, workspaces
 from frontdesk.http.inbox_cache import InboxCache
@@ -68,15 +69,45 @@ def build_worker(services: Services) -> Worker:
     return worker
 
 
+JOBS_WAKE = "jobs.wake"
+
+
+def _wake_remote_workers(services: Services) -> None:
+    """A web-only process tells the workers elsewhere, over the bus, that a job was committed,
+    so they need not wait for their next poll (which still catches anything this misses)."""
+    pending: set[asyncio.Task[None]] = set()
+
+    async def publish() -> None:
+        with contextlib.suppress(Exception):  # best effort: the workers poll anyway
+            await services.bus.publish([ephemeral(JOBS_WAKE, 0, None, {})])
+
+    def wake() -> None:
+        task = asyncio.create_task(publish())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    services.db.on_jobs_enqueued(wake)
+
+
 @contextlib.asynccontextmanager
 async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Services]:
     """Start the bus (and the worker); stop them in reverse order."""
-    await services.bus.start(services.hub.deliver)
+
+    async def deliver(event: dict[str, Any]) -> None:
+        if event["type"] == JOBS_WAKE:
+            if services.worker is not None:
+                services.worker.wake()
+            return
+        await services.hub.deliver(event)
+
+    await services.bus.start(deliver)
     services.db.on_commit(services.bus.publish)
     worker_task: asyncio.Task[None] | None = None
     if with_worker:
         services.worker = build_worker(services)
         worker_task = asyncio.create_task(services.worker.run())
+    elif services.settings.redis_url:
+        _wake_remote_workers(services)
     try:
         yield services
     finally:
