@@ -265,7 +265,7 @@ class Plan:
                 ),
             )
             for label in c["labels"]:
-                yield "conversation_labels", (i, self.label_ids[label])
+                yield "conversation_labels", (i, self.label_ids[label], c["status"], c["last"])
         self.messages = mid
 
 
@@ -293,7 +293,7 @@ COLUMNS = {
         "labels",
         "created_at",
     ),
-    "conversation_labels": ("conversation_id", "label_id"),
+    "conversation_labels": ("conversation_id", "label_id", "status", "last_activity_at"),
     "messages": (
         "id",
         "workspace_id",

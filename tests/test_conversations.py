@@ -247,3 +247,28 @@ async def test_first_reply_time_and_waiting_since(server: Server, http: httpx.As
     after = (await http.get(conv_url(ws_id, conv), headers=admin.headers)).json()
     assert after["waiting_since"] is None
     assert after["first_reply_at"] is not None and after["first_reply_seconds"] >= 0
+
+
+async def test_label_filter_follows_activity_and_status(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id)
+    await http.post(f"/api/v1/workspaces/{ws_id}/labels", headers=admin.headers, json={"name": "vip"})
+    convs = [(await receive(http, inbox, f"m-{i}", contact=f"c{i}"))["conversation_id"] for i in range(4)]
+    for conv in convs:
+        await http.put(conv_url(ws_id, conv, "/labels"), headers=admin.headers, json={"labels": ["vip"]})
+    base = f"/api/v1/workspaces/{ws_id}/conversations"
+
+    async def ids(q: str) -> list[int]:
+        page = (await http.get(base + q, headers=admin.headers)).json()
+        return [c["id"] for c in page["conversations"]]
+
+    assert await ids("?label=vip") == list(reversed(convs))
+    await receive(http, inbox, "m-again", contact="c0")  # the oldest becomes the newest
+    assert await ids("?label=vip") == [convs[0], convs[3], convs[2], convs[1]]
+    await http.patch(conv_url(ws_id, convs[3]), headers=admin.headers, json={"status": "resolved"})
+    assert await ids("?label=vip") == [convs[0], convs[2], convs[1]]
+    assert await ids("?label=vip&status=resolved") == [convs[3]]
+    assert await ids("?label=vip&all_statuses=true") == [convs[0], convs[3], convs[2], convs[1]]
+    first = (await http.get(base + "?label=vip&limit=2", headers=admin.headers)).json()
+    rest = await ids(f"?label=vip&limit=2&cursor={first['next_cursor']}")
+    assert [c["id"] for c in first["conversations"]] + rest == [convs[0], convs[2], convs[1]]

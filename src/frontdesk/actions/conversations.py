@@ -40,6 +40,9 @@ _NEXT_NUMBER = (
 )
 _INSERT_CONVERSATION = _conv.insert().returning(_conv.c.id)
 _UPDATE_CONVERSATION = _conv.update().where(_conv.c.id == sa.bindparam("id_"))
+_UPDATE_LABEL_COPIES = t.conversation_labels.update().where(
+    t.conversation_labels.c.conversation_id == sa.bindparam("id_")
+)
 
 
 async def do_open_conversation(
@@ -88,6 +91,17 @@ async def do_update_conversation(tx: Tx, before: Row, changes: dict[str, Any]) -
     if changes:
         await tx.conn.execute(_UPDATE_CONVERSATION, {"id_": before["id"], **changes})
         await counters.move(tx, counters.key_of(before), counters.key_of(after))
+        if after["labels"] and (
+            after["status"] != before["status"] or after["last_activity_at"] != before["last_activity_at"]
+        ):
+            await tx.conn.execute(
+                _UPDATE_LABEL_COPIES,
+                {
+                    "id_": before["id"],
+                    "status": after["status"],
+                    "last_activity_at": after["last_activity_at"],
+                },
+            )
     await tx.emit(ConversationUpdated(after["workspace_id"], after["inbox_id"], conversation_view(after)))
     return after
 
@@ -293,7 +307,15 @@ async def check_set_labels(tx: Tx, actor: Actor, conversation_id: int, names: li
     if wanted:
         await tx.conn.execute(
             t.conversation_labels.insert(),
-            [{"conversation_id": conv["id"], "label_id": by_name[n]} for n in wanted],
+            [
+                {
+                    "conversation_id": conv["id"],
+                    "label_id": by_name[n],
+                    "status": conv["status"],
+                    "last_activity_at": conv["last_activity_at"],
+                }
+                for n in wanted
+            ],
         )
     return await do_update_conversation(tx, conv, {"labels": wanted})
 

@@ -67,21 +67,24 @@ async def list_conversations(
         stmt = stmt.where(c.c.team_id == f.team_id)
     if f.priority is not None:
         stmt = stmt.where(c.c.priority == f.priority)
+    # Ordered (and paged) by the label's own copy of the activity time when filtering by label:
+    # its index then yields the page directly, however rare the label.
+    at_col, id_col = c.c.last_activity_at, c.c.id
     if f.label is not None:
         cl, lb = t.conversation_labels, t.labels
-        stmt = stmt.where(
-            c.c.id.in_(
-                sa.select(cl.c.conversation_id)
-                .join(lb, lb.c.id == cl.c.label_id)
-                .where(lb.c.workspace_id == actor.workspace_id, lb.c.name == f.label)
-            )
+        label_id = (
+            sa.select(lb.c.id)
+            .where(lb.c.workspace_id == actor.workspace_id, lb.c.name == f.label)
+            .scalar_subquery()
         )
+        stmt = stmt.join(cl, cl.c.conversation_id == c.c.id).where(cl.c.label_id == label_id)
+        if f.status is not None:
+            stmt = stmt.where(cl.c.status == f.status.value)
+        at_col, id_col = cl.c.last_activity_at, cl.c.conversation_id
     if cursor:
         at, ident = decode_cursor(cursor)
-        stmt = stmt.where(
-            sa.or_(c.c.last_activity_at < at, sa.and_(c.c.last_activity_at == at, c.c.id < ident))
-        )
-    stmt = stmt.order_by(c.c.last_activity_at.desc(), c.c.id.desc()).limit(limit + 1)
+        stmt = stmt.where(sa.or_(at_col < at, sa.and_(at_col == at, id_col < ident)))
+    stmt = stmt.order_by(at_col.desc(), id_col.desc()).limit(limit + 1)
     rows = (await conn.execute(stmt)).mappings().all()
     page = rows[:limit]
     next_cursor = None

@@ -228,8 +228,20 @@ conversation_labels = sa.Table(
     metadata,
     _fk("conversation_id", "conversations.id"),
     _fk("label_id", "labels.id"),
+    # Copies of the conversation's status and last activity, kept in step by
+    # do_update_conversation, so the label filter walks its own index newest first.
+    sa.Column("status", sa.String(20), nullable=False, server_default="open"),
+    sa.Column("last_activity_at", UTCDateTime(), nullable=False, server_default="1970-01-01 00:00:00"),
     sa.PrimaryKeyConstraint("conversation_id", "label_id"),
     sa.Index("ix_conversation_labels_label", "label_id", "conversation_id"),
+    sa.Index(
+        "ix_conversation_labels_label_status_activity",
+        "label_id",
+        "status",
+        "last_activity_at",
+        "conversation_id",
+    ),
+    sa.Index("ix_conversation_labels_label_activity", "label_id", "last_activity_at", "conversation_id"),
 )
 
 messages = sa.Table(
