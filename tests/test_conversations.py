@@ -272,3 +272,24 @@ async def test_label_filter_follows_activity_and_status(server: Server, http: ht
     first = (await http.get(base + "?label=vip&limit=2", headers=admin.headers)).json()
     rest = await ids(f"?label=vip&limit=2&cursor={first['next_cursor']}")
     assert [c["id"] for c in first["conversations"]] + rest == [convs[0], convs[2], convs[1]]
+
+
+async def test_search_gives_the_same_newest_matches_for_rare_and_common_words(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """On PostgreSQL rare words are looked up through the index and common ones by walking
+    messages newest first; both paths must return the same page."""
+    from frontdesk.access import access_actor_by_workspace
+    from frontdesk.store import queries
+
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id)
+    for i in range(6):
+        await receive(http, inbox, f"m-{i}", contact=f"c{i}", text=f"refund request number {i}")
+    async with server.services.db.read() as conn:
+        actor = await access_actor_by_workspace(conn, admin.user_id, ws_id)
+        as_rare = await queries.search(conn, actor, "refund", 4, probe=100)
+        as_common = await queries.search(conn, actor, "refund", 4, probe=2)
+    texts = [m["text"] for m in as_rare["messages"]]
+    assert texts == [f"refund request number {i}" for i in (5, 4, 3, 2)]
+    assert as_common == as_rare

@@ -156,25 +156,50 @@ def _match(
     )
 
 
-async def search(conn: AsyncConnection, actor: Actor, q: str, limit: int) -> dict[str, Any]:
+# How many matches the PostgreSQL probe collects before deciding a word is common.
+SEARCH_PROBE = 2000
+
+
+async def _matching_message_ids(
+    conn: AsyncConnection, where: list[Any], limit: int, probe: int
+) -> list[int] | None:
+    """PostgreSQL: the newest matching ids when the words are rare, None when they are common.
+
+    A GIN index cannot return rows newest first. For common words walking the messages newest
+    first and testing each finds a page at once; for rare words the same walk reads the whole
+    table (2.3 s at 10M messages). The planner cannot tell which case it is in, so we ask the
+    index first: if it yields at most SEARCH_PROBE matches we have them all and sort them here.
+    """
+    m = t.messages
+    # Only for this probe: make the planner use the full-text index (a bitmap scan).
+    await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    await conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
+    try:
+        ids = (await conn.execute(sa.select(m.c.id).where(*where).limit(probe + 1))).scalars().all()
+    finally:
+        await conn.execute(sa.text("SET LOCAL enable_seqscan = on"))
+        await conn.execute(sa.text("SET LOCAL enable_indexscan = on"))
+    if len(ids) > probe:
+        return None
+    return sorted(ids, reverse=True)[:limit]
+
+
+async def search(
+    conn: AsyncConnection, actor: Actor, q: str, limit: int, *, probe: int = SEARCH_PROBE
+) -> dict[str, Any]:
     terms = search_terms(q)
     m = t.messages
-    msg_rows = (
-        (
-            await conn.execute(
-                sa.select(m)
-                .where(
-                    m.c.workspace_id == actor.workspace_id,
-                    visible_inboxes(actor, m.c.inbox_id),
-                    _match(conn, "messages_fts", m.c.id, m, terms),
-                )
-                .order_by(m.c.id.desc())
-                .limit(limit)
-            )
-        )
-        .mappings()
-        .all()
-    )
+    where = [
+        m.c.workspace_id == actor.workspace_id,
+        visible_inboxes(actor, m.c.inbox_id),
+        _match(conn, "messages_fts", m.c.id, m, terms),
+    ]
+    stmt = sa.select(m).where(*where)
+    if conn.dialect.name == "postgresql":
+        ids = await _matching_message_ids(conn, where, limit, probe)
+        if ids is not None:
+            stmt = sa.select(m).where(m.c.id.in_(ids)) if ids else stmt.where(sa.false())
+    msg_rows = (await conn.execute(stmt.order_by(m.c.id.desc()).limit(limit))).mappings().all()
     ct = t.contacts
     found = _match(conn, "contacts_fts", ct.c.id, ct, terms)
     if "@" in q:
