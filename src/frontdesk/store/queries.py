@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.access import Actor, conversation_select, visible_inboxes
@@ -156,36 +157,49 @@ def _match(
     )
 
 
-# How many matches the PostgreSQL probe collects before deciding a word is common.
-SEARCH_PROBE = 2000
+# How long the newest-first walk may look for a page before the index is asked instead.
+SEARCH_WALK_MS = 40
 
 
-async def _matching_message_ids(
-    conn: AsyncConnection, where: list[Any], limit: int, probe: int
-) -> list[int] | None:
-    """PostgreSQL: the newest matching ids when the words are rare, None when they are common.
+async def _newest_first(conn: AsyncConnection, stmt: sa.Select[Any]) -> list[Any] | None:
+    """PostgreSQL: walk messages newest first and test each; None if that takes too long.
 
-    A GIN index cannot return rows newest first. For common words walking the messages newest
-    first and testing each finds a page at once; for rare words the same walk reads the whole
-    table (2.3 s at 10M messages). The planner cannot tell which case it is in, so we ask the
-    index first: if it yields at most SEARCH_PROBE matches we have them all and sort them here.
+    A GIN index cannot return rows newest first. For common words the walk finds a page at
+    once; for rare words it would read the whole table (2.3 s at 10M messages), and the planner
+    cannot tell the two apart. So the walk gets a short time limit, inside a savepoint so that
+    being cancelled leaves the request's transaction usable.
     """
+    try:
+        async with conn.begin_nested():
+            await conn.execute(sa.text(f"SET LOCAL statement_timeout = {SEARCH_WALK_MS}"))
+            rows = list((await conn.execute(stmt)).mappings().all())
+            await conn.execute(sa.text("RESET statement_timeout"))
+    except DBAPIError as exc:
+        if "cancel" not in str(exc.orig).lower():
+            raise
+        return None
+    return rows
+
+
+async def _through_index(conn: AsyncConnection, where: list[Any], limit: int) -> list[Any]:
+    """PostgreSQL: every match through the full-text index (a bitmap scan), newest first."""
     m = t.messages
-    # Only for this probe: make the planner use the full-text index (a bitmap scan).
     await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
     await conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
     try:
-        ids = (await conn.execute(sa.select(m.c.id).where(*where).limit(probe + 1))).scalars().all()
+        ids = (await conn.execute(sa.select(m.c.id).where(*where))).scalars().all()
     finally:
-        await conn.execute(sa.text("SET LOCAL enable_seqscan = on"))
-        await conn.execute(sa.text("SET LOCAL enable_indexscan = on"))
-    if len(ids) > probe:
-        return None
-    return sorted(ids, reverse=True)[:limit]
+        await conn.execute(sa.text("RESET enable_seqscan"))
+        await conn.execute(sa.text("RESET enable_indexscan"))
+    newest = sorted(ids, reverse=True)[:limit]
+    if not newest:
+        return []
+    stmt = sa.select(m).where(m.c.id.in_(newest)).order_by(m.c.id.desc())
+    return list((await conn.execute(stmt)).mappings().all())
 
 
 async def search(
-    conn: AsyncConnection, actor: Actor, q: str, limit: int, *, probe: int = SEARCH_PROBE
+    conn: AsyncConnection, actor: Actor, q: str, limit: int, *, walk: bool = True
 ) -> dict[str, Any]:
     terms = search_terms(q)
     m = t.messages
@@ -194,12 +208,12 @@ async def search(
         visible_inboxes(actor, m.c.inbox_id),
         _match(conn, "messages_fts", m.c.id, m, terms),
     ]
-    stmt = sa.select(m).where(*where)
+    stmt = sa.select(m).where(*where).order_by(m.c.id.desc()).limit(limit)
     if conn.dialect.name == "postgresql":
-        ids = await _matching_message_ids(conn, where, limit, probe)
-        if ids is not None:
-            stmt = sa.select(m).where(m.c.id.in_(ids)) if ids else stmt.where(sa.false())
-    msg_rows = (await conn.execute(stmt.order_by(m.c.id.desc()).limit(limit))).mappings().all()
+        walked = await _newest_first(conn, stmt) if walk else None
+        msg_rows = walked if walked is not None else await _through_index(conn, where, limit)
+    else:
+        msg_rows = list((await conn.execute(stmt)).mappings().all())
     ct = t.contacts
     found = _match(conn, "contacts_fts", ct.c.id, ct, terms)
     if "@" in q:
