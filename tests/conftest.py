@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -23,6 +23,9 @@ from frontdesk.app import create_app
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 from frontdesk.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from tests.receiver import Receiver
 
 BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -38,7 +41,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_exec(sql: str) -> None:
+def pg_exec(sql: str) -> None:
     engine = sa.create_engine(
         PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
@@ -56,11 +59,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
     else:
         name = f"frontdesk_test_{uuid.uuid4().hex[:10]}"
-        _pg_exec(f'CREATE DATABASE "{name}"')
+        pg_exec(f'CREATE DATABASE "{name}"')
         url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
         upgrade(url)
         yield url
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _truncate_pg(url: str) -> None:
@@ -159,3 +162,14 @@ async def server(database_url: str, tmp_path: Path, request: pytest.FixtureReque
 async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """The app behind an API inbox: a real HTTP server on 127.0.0.1 (tests/receiver.py)."""
+    from tests.receiver import Receiver
+
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,14 +14,6 @@ import websockets
 from tests.conftest import Server
 from tests.factories import make_admin, make_inbox, post_inbound, receive
 from tests.receiver import Receiver
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver()
-    await r.start()
-    yield r
-    await r.stop()
 
 
 async def next_event(ws: Any, type_: str, timeout: float = 5) -> dict[str, Any]:

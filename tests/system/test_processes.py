@@ -15,7 +15,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,12 +26,14 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-import sqlalchemy as sa
 import websockets
+
+from tests.conftest import PG_ADMIN_URL, free_port
+from tests.conftest import pg_exec as _pg_exec
 
 BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
-PG_ADMIN_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
 FRONTDESK = str(Path(sys.executable).parent / "frontdesk")
 PASSWORD = "correct-horse-battery"
 SECRET_KEY = "system-test-secret-key-0123456789"
@@ -43,23 +44,6 @@ T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------
 # Processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg_exec(sql: str) -> None:
-    engine = sa.create_engine(
-        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(sql))
-    finally:
-        engine.dispose()
 
 
 @dataclass
