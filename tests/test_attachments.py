@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from frontdesk.store import tables as t
 from tests.conftest import Server
-from tests.factories import make_admin, make_inbox, receive
+from tests.factories import make_admin, make_inbox, post_inbound, receive
 from tests.receiver import Receiver
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -88,3 +89,65 @@ async def test_oversize_file_is_413(server: Server, http: httpx.AsyncClient) -> 
 async def test_file_urls_cannot_escape_the_folder(server: Server, http: httpx.AsyncClient) -> None:
     for path in ("/files/2026/11/" + "0" * 32, "/files/../../etc/passwd", "/files/2026/11/..%2F..%2Fx"):
         assert (await http.get(path)).status_code == 404, path
+
+
+def with_files(source_id: str, *files: tuple[str, str, bytes], text: str = "") -> dict[str, object]:
+    return {
+        "type": "message",
+        "source_id": source_id,
+        "text": text,
+        "contact": {"source_id": "c-1"},
+        "attachments": [
+            {"file_name": n, "content_type": ct, "data": base64.b64encode(data).decode()}
+            for n, ct, data in files
+        ],
+    }
+
+
+async def test_inbound_files_are_stored_once_and_downloadable(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    payload = with_files("m-1", ("photo.png", "image/png", PNG))
+    r = await post_inbound(http, inbox, payload)
+    assert r.status_code == 200, r.text
+    conv = r.json()["results"][0]["conversation_id"]
+    again = await post_inbound(http, inbox, payload)  # the provider retries
+    assert again.json()["results"][0]["duplicate"] is True
+    assert len(stored_files(server)) == 1
+    thread = (
+        await http.get(f"/api/v1/workspaces/{ws}/conversations/{conv}/messages", headers=admin.headers)
+    ).json()
+    [message] = thread["messages"]
+    [attachment] = message["data"]["attachments"]
+    assert (attachment["file_name"], attachment["size"]) == ("photo.png", len(PNG))
+    assert (await http.get(attachment["url"])).content == PNG
+    listed = (await http.get(f"/api/v1/workspaces/{ws}/conversations/{conv}", headers=admin.headers)).json()
+    assert listed["last_message_preview"] == "photo.png"
+
+
+async def test_bad_inbound_files_are_refused_and_leave_nothing(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    bad_base64 = with_files("m-1", ("a.png", "image/png", PNG))
+    bad_base64["attachments"][0]["data"] = "not base64!"  # type: ignore[index]
+    cases = [
+        (bad_base64, "attachments.0.data"),
+        (
+            with_files("m-2", ("ok.png", "image/png", PNG), ("page.html", "text/html", b"<b>x</b>")),
+            "attachments.1",
+        ),
+        (with_files("m-3", ("fake.png", "image/png", b"<script>")), "attachments.0"),
+        (with_files("m-4"), None),  # neither text nor files
+    ]
+    for payload, field in cases:
+        r = await post_inbound(http, inbox, payload)
+        assert r.status_code == 422, r.text
+        if field:
+            assert r.json()["error"]["field"] == field, r.json()
+    assert stored_files(server) == []
+    async with server.services.db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.messages))).scalar_one() == 0

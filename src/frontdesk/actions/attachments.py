@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from frontdesk.domain.attachments import check_attachment
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
@@ -30,6 +32,20 @@ def write_file(root: Path, relative: str, content: bytes) -> None:
     target = root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content)
+
+
+def store_file(root: Path, file_name: str, content_type: str, content: bytes, limit: int) -> StoredFile:
+    """Check a file against the type and size rules and write it under an unguessable name.
+    Written before its message's transaction: a caller whose transaction fails discards it."""
+    name = check_attachment(file_name, content_type, content[:16], len(content), limit)
+    relative = storage_path(utcnow())
+    write_file(root, relative, content)
+    return StoredFile(name, content_type.split(";")[0].strip().lower(), len(content), relative)
+
+
+def discard_files(root: Path, files: Iterable[StoredFile]) -> None:
+    for stored in files:
+        (root / stored.relative_path).unlink(missing_ok=True)
 
 
 def attachment_view(stored: StoredFile) -> dict[str, Any]:

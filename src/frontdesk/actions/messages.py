@@ -43,6 +43,10 @@ def _files_data(files: Sequence[StoredFile]) -> dict[str, Any]:
     return {"attachments": [attachment_view(f) for f in files]} if files else {}
 
 
+def _files_preview(files: Sequence[StoredFile]) -> str:
+    return ", ".join(f.file_name for f in files)
+
+
 def _preview(text: str) -> str:
     return " ".join(text.split())[:PREVIEW_LENGTH]
 
@@ -115,8 +119,11 @@ async def _create_identity(tx: Tx, inbox: Row, msg: InboundMessage, now: datetim
     return identity_id, contact_id, name
 
 
-async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Received:
-    """Store one inbound message idempotently by its provider id and bring its conversation up."""
+async def do_receive_message(
+    tx: Tx, inbox: Row, msg: InboundMessage, files: Sequence[StoredFile] = ()
+) -> Received:
+    """Store one inbound message idempotently by its provider id and bring its conversation up.
+    `files` are the message's attachments, already checked and written by the caller."""
     params = {
         "inbox_id": inbox["id"],
         "message_source_id": msg.source_id,
@@ -152,7 +159,7 @@ async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Receive
             contact_name=contact_name,
             now=now,
             waiting_since=now,
-            last_message_preview=_preview(msg.text),
+            last_message_preview=_preview(msg.text or _files_preview(files)),
             unread_count=1,
         )
         await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(conv)))
@@ -163,7 +170,7 @@ async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Receive
             "snoozed_until": None,
             "last_activity_at": now,
             "waiting_since": conv["waiting_since"] or now,
-            "last_message_preview": _preview(msg.text),
+            "last_message_preview": _preview(msg.text or _files_preview(files)),
             "unread_count": conv["unread_count"] + 1,
         }
     values: dict[str, Any] = dict(
@@ -178,10 +185,12 @@ async def do_receive_message(tx: Tx, inbox: Row, msg: InboundMessage) -> Receive
         source_id=msg.source_id,
         delivery_status=None,
         failure_reason=None,
-        data=msg.data,
+        data={**msg.data, **_files_data(files)},
         created_at=now,
     )
     message_id = (await tx.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
+    for stored in files:
+        await do_attach(tx, message_id, stored)
     await tx.emit(
         MessageCreated(inbox["workspace_id"], inbox["id"], message_view({**values, "id": message_id}))
     )

@@ -8,6 +8,8 @@ Outbound: the worker POSTs each reply to the inbox's webhook_url, signed the sam
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from typing import Annotated, Any, Literal
 
@@ -25,7 +27,7 @@ from frontdesk.channels.base import (
 )
 from frontdesk.domain.enums import DeliveryStatus
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
-from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundMessage, InboundStatus
+from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundFile, InboundMessage, InboundStatus
 from frontdesk.security import hmac_sha256_hex, signature_matches
 
 SIGNATURE_HEADER = "x-frontdesk-signature"
@@ -50,12 +52,19 @@ class ApiContactIn(_Strict):
     phone: str | None = Field(default=None, max_length=40)
 
 
+class ApiFileIn(_Strict):
+    file_name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=100)
+    data: str = Field(min_length=1, description="The file's bytes, base64-encoded.")
+
+
 class ApiMessageIn(_Strict):
     type: Literal["message"]
     source_id: str = Field(min_length=1, max_length=255)
     contact: ApiContactIn
-    text: str = Field(min_length=1, max_length=65_536)
+    text: str = Field(default="", max_length=65_536)
     content_type: Literal["text"] = "text"
+    attachments: list[ApiFileIn] = Field(default_factory=list, max_length=5)
 
 
 class ApiStatusIn(_Strict):
@@ -66,6 +75,14 @@ class ApiStatusIn(_Strict):
 
 
 _Payload = TypeAdapter(Annotated[ApiMessageIn | ApiStatusIn, Field(discriminator="type")])
+
+
+def _decode(index: int, file: ApiFileIn) -> InboundFile:
+    try:
+        content = base64.b64decode(file.data, validate=True)
+    except binascii.Error:
+        raise InvalidInput("data is not valid base64", field=f"attachments.{index}.data") from None
+    return InboundFile(file_name=file.file_name, content_type=file.content_type, content=content)
 
 
 def validation_to_invalid(exc: ValidationError) -> InvalidInput:
@@ -110,6 +127,8 @@ class ApiAdapter(ChannelAdapter):
                     reason=payload.reason,
                 )
             ]
+        if not payload.text.strip() and not payload.attachments:
+            raise InvalidInput("text: a message needs text or attachments", field="text")
         c = payload.contact
         return [
             InboundMessage(
@@ -117,6 +136,7 @@ class ApiAdapter(ChannelAdapter):
                 contact=InboundContact(source_id=c.source_id, name=c.name, email=c.email, phone=c.phone),
                 text=payload.text,
                 content_type=payload.content_type,
+                files=tuple(_decode(i, f) for i, f in enumerate(payload.attachments)),
             )
         ]
 

@@ -17,12 +17,22 @@ class InboundContact:
 
 
 @dataclass(frozen=True)
+class InboundFile:
+    """A file that came with an inbound message, as the provider sent it (not yet checked)."""
+
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     source_id: str
     contact: InboundContact
     text: str
     content_type: str = "text"
     data: dict[str, Any] = field(default_factory=dict)
+    files: tuple[InboundFile, ...] = ()
 
 
 @dataclass(frozen=True)

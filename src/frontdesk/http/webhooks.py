@@ -11,10 +11,11 @@ from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.messages import do_receive_message, do_receive_status
 from frontdesk.channels.base import WebhookRejected, WebhookRequest
 from frontdesk.channels.registry import adapter_class
-from frontdesk.domain.errors import NotFound, Unauthenticated
+from frontdesk.domain.errors import DomainError, NotFound, Unauthenticated
 from frontdesk.domain.inbound import InboundMessage
 from frontdesk.http.deps import Svc
 
@@ -62,24 +63,53 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
         )
         raise Unauthenticated(str(exc), field="signature") from None
     events = adapter.parse(hook)
-    for attempt in range(ATTEMPTS):
-        try:
-            result = await _store(svc, inbox, events)
-            break
-        except IntegrityError:
-            if attempt == ATTEMPTS - 1:
-                raise
+    files = _store_files(svc, events)
+    try:
+        for attempt in range(ATTEMPTS):
+            try:
+                result = await _store(svc, inbox, events, files)
+                break
+            except IntegrityError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+    except Exception:
+        discard_files(svc.settings.attachments_dir, [f for group in files for f in group])
+        raise
+    # A repeated delivery stored nothing new: its copies of the files go too.
+    for group, answer in zip(files, result["results"], strict=True):
+        if answer.get("duplicate"):
+            discard_files(svc.settings.attachments_dir, group)
     INGESTED.labels(channel_type, "stored").inc(len(events))
     # Serialised here rather than by the response model: this is the hottest endpoint.
     return Response(orjson.dumps(result), media_type="application/json")
 
 
-async def _store(svc: Svc, inbox: Any, events: list[Any]) -> dict[str, Any]:
+def _store_files(svc: Svc, events: list[Any]) -> list[list[StoredFile]]:
+    """Check and write each message's files before the transaction (one group per event)."""
+    root, limit = svc.settings.attachments_dir, svc.settings.max_attachment_bytes
+    groups: list[list[StoredFile]] = []
+    try:
+        for event in events:
+            group: list[StoredFile] = []
+            groups.append(group)
+            for index, file in enumerate(getattr(event, "files", ())):
+                try:
+                    group.append(store_file(root, file.file_name, file.content_type, file.content, limit))
+                except DomainError as exc:
+                    exc.field = f"attachments.{index}"
+                    raise
+    except Exception:
+        discard_files(root, [f for group in groups for f in group])
+        raise
+    return groups
+
+
+async def _store(svc: Svc, inbox: Any, events: list[Any], files: list[list[StoredFile]]) -> dict[str, Any]:
     stored: list[dict[str, Any]] = []
     async with svc.db.write() as tx:
-        for event in events:
+        for event, event_files in zip(events, files, strict=True):
             if isinstance(event, InboundMessage):
-                r = await do_receive_message(tx, inbox, event)
+                r = await do_receive_message(tx, inbox, event, event_files)
                 stored.append(
                     {
                         "message_id": r.message_id,

@@ -9,14 +9,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 
-from frontdesk.actions.attachments import StoredFile, storage_path, write_file
+from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.messages import check_add_note, check_send_reply
-from frontdesk.domain.attachments import check_attachment
 from frontdesk.domain.errors import InvalidInput, NotFound, TooLarge
 from frontdesk.http.api import schemas
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
-from frontdesk.store.types import utcnow
 
 router = APIRouter(tags=["attachments"])
 files_router = APIRouter(tags=["attachments"])
@@ -41,19 +39,16 @@ async def _store_uploads(svc: Svc, uploads: list[UploadFile]) -> list[StoredFile
     if not uploads or len(uploads) > MAX_FILES:
         raise InvalidInput(f"attach between 1 and {MAX_FILES} files", field="file")
     stored: list[StoredFile] = []
-    limit = svc.settings.max_attachment_bytes
-    for upload in uploads:
-        content = await _read_limited(upload, limit)
-        name = check_attachment(
-            upload.filename or "file", upload.content_type or "", content[:16], len(content), limit
-        )
-        relative = storage_path(utcnow())
-        write_file(svc.settings.attachments_dir, relative, content)
-        stored.append(
-            StoredFile(
-                name, (upload.content_type or "").split(";")[0].strip().lower(), len(content), relative
+    limit, root = svc.settings.max_attachment_bytes, svc.settings.attachments_dir
+    try:
+        for upload in uploads:
+            content = await _read_limited(upload, limit)
+            stored.append(
+                store_file(root, upload.filename or "file", upload.content_type or "", content, limit)
             )
-        )
+    except Exception:
+        discard_files(root, stored)  # one refused file: none of them is kept
+        raise
     return stored
 
 
@@ -78,8 +73,7 @@ async def upload(
                 return await check_add_note(tx, actor, conversation_id, text, stored)
             return await check_send_reply(tx, actor, conversation_id, text, stored)
     except Exception:
-        for s in stored:  # the message was not stored: neither are its files
-            (svc.settings.attachments_dir / s.relative_path).unlink(missing_ok=True)
+        discard_files(svc.settings.attachments_dir, stored)  # no message, no files
         raise
 
 
