@@ -108,3 +108,18 @@ async def test_old_events_are_pruned_and_recent_ones_kept(database_url: str) -> 
         assert len(left) == 2 and all(now - c < timedelta(days=30) for c in left)
     finally:
         await db.dispose()
+
+
+async def test_queue_stats_report_depth_and_age_of_due_jobs(database_url: str) -> None:
+    from frontdesk.jobs.queue import queue_stats
+
+    db = Database(database_url)
+    try:
+        assert await queue_stats(db) == (0, 0.0)
+        async with db.write() as tx:
+            await enqueue(tx, "noop", {}, run_at=utcnow() - timedelta(seconds=30))
+            await enqueue(tx, "noop", {}, run_at=utcnow() + timedelta(hours=1))  # not due: not counted
+        depth, age = await queue_stats(db)
+        assert depth == 1 and 29 < age < 60
+    finally:
+        await db.dispose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from frontdesk.domain.enums import JobStatus
 from frontdesk.domain.rules import retry_delay
 from frontdesk.store import tables as t
 from frontdesk.store.db import Database, Tx
-from frontdesk.store.types import utcnow
+from frontdesk.store.types import UTCDateTime, utcnow
 
 # 0 means the worker's FRONTDESK_JOB_MAX_ATTEMPTS; a job kind may ask for its own budget.
 DEFAULT_MAX_ATTEMPTS = 0
@@ -171,13 +171,11 @@ async def queue_stats(db: Database) -> tuple[int, float]:
     now = utcnow()
     async with db.read() as conn:
         row = (
-            await conn.execute(sa.select(sa.func.count(), sa.func.min(t.jobs.c.run_at)).where(_due(now)))
+            await conn.execute(
+                sa.select(sa.func.count(), sa.type_coerce(sa.func.min(t.jobs.c.run_at), UTCDateTime())).where(
+                    _due(now)
+                )
+            )
         ).one()
     depth, oldest = int(row[0]), row[1]
-    if oldest is None:
-        return depth, 0.0
-    if isinstance(oldest, str):
-        oldest = datetime.fromisoformat(oldest)
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return depth, max(0.0, (now - oldest).total_seconds())
+    return depth, 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())

@@ -118,7 +118,7 @@ class Worker:
             await handler(self.ctx, job.payload)
         except PermanentJobError as exc:
             await self._dead(job, str(exc), on_dead)
-        except (ChannelError, Exception) as exc:
+        except Exception as exc:  # every failure is retried or recorded, never lost
             reason = exc.reason if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
             if job.attempts >= (job.max_attempts or self.max_attempts):
                 await self._dead(job, f"gave up after {job.attempts} attempts: {reason}", on_dead)
