@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -19,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +28,8 @@ import websockets
 
 from tests.conftest import PG_ADMIN_URL, free_port
 from tests.conftest import pg_exec as _pg_exec
+from tests.factories import sign
+from tests.receiver import Receiver
 
 BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
@@ -195,10 +195,6 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
 # The public API, as a client uses it
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 @dataclass
 class Agent:
     token: str
@@ -286,90 +282,6 @@ async def message_row(
     assert r.status_code == 200, r.text
     (row,) = [m for m in r.json()["messages"] if m["id"] == message_id]
     return dict(row)
-
-
-# ---------------------------------------------------------------------------------------------
-# The app behind the API-channel inbox: a real HTTP server that verifies and records deliveries
-
-
-@dataclass
-class Receiver:
-    secret: str = ""
-    hold_first_seconds: float = 0.0  # keep the first request waiting this long before answering
-    status: int = 200
-    raw: list[tuple[str, bytes]] = field(default_factory=list)  # (X-Frontdesk-Message-Id, body)
-    delivered: dict[str, bytes] = field(default_factory=dict)  # deduplicated by message id
-    bad_signatures: int = 0
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    port: int = 0
-    _server: asyncio.Server | None = None
-    _handlers: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in self._handlers:
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._handlers.add(task)
-            task.add_done_callback(self._handlers.discard)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                headers = {
-                    k.strip().lower(): v.strip()
-                    for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
-                }
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                first = not self.raw
-                status = self._record(headers, body)
-                if first and self.hold_first_seconds:
-                    await asyncio.sleep(self.hold_first_seconds)
-                payload = b'{"ok": true}' if status < 300 else b'{"error": "receiver is down"}'
-                writer.write(
-                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    def _record(self, headers: dict[str, str], body: bytes) -> int:
-        if self.secret and headers.get("x-frontdesk-signature") != sign(self.secret, body):
-            self.bad_signatures += 1
-            return 401
-        message_id = headers.get("x-frontdesk-message-id", "")
-        self.raw.append((message_id, body))
-        self.arrived.set()
-        if self.status < 300:
-            self.delivered.setdefault(message_id, body)  # the dedupe a real receiver does
-        return self.status
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rcv = Receiver()
-    await rcv.start()
-    try:
-        yield rcv
-    finally:
-        await rcv.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,7 +400,7 @@ async def test_worker_killed_mid_delivery_reply_is_delivered_once(
         row = await until(sent, 15, "the reply was never delivered after the worker was killed")
 
     assert receiver.bad_signatures == 0
-    assert [mid for mid, _ in receiver.raw] == [str(reply["id"])] * 2  # sent again after the kill
+    assert [d.message_id for d in receiver.deliveries] == [str(reply["id"])] * 2  # sent again after the kill
     assert list(receiver.delivered) == [str(reply["id"])]  # ... and deduplicated to one
     body = json.loads(receiver.delivered[str(reply["id"])])
     assert body["message"]["text"] == "we are looking into it"
@@ -519,6 +431,6 @@ async def test_reply_to_a_failing_receiver_ends_failed_with_reason(
         row = await until(failed, 15, "the reply never ended failed")
 
     assert "HTTP 500" in row["failure_reason"], row
-    assert [mid for mid, _ in receiver.raw] == [str(reply["id"])] * 2  # FRONTDESK_JOB_MAX_ATTEMPTS
+    assert [d.message_id for d in receiver.deliveries] == [str(reply["id"])] * 2  # FRONTDESK_JOB_MAX_ATTEMPTS
     assert receiver.delivered == {}
     assert receiver.bad_signatures == 0
