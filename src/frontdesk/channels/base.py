@@ -47,6 +47,10 @@ class ProviderReceipt:
 
 @dataclass(frozen=True)
 class ChannelRules:
+    """What a channel allows (PRODUCT C14). Declared now, not yet enforced: the API channel has no
+    reply window and its text limit is the general one. The reply checks in actions/messages.py
+    take these over with the first channel that has a window (WhatsApp, LINE, WeChat)."""
+
     customer_writes_first: bool = False
     reply_window_seconds: int | None = None
     max_text_length: int = 65_536
