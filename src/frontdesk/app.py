@@ -9,13 +9,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.events import ephemeral
-from frontdesk.http import errors, ops, webhooks, ws
+from frontdesk.http import errors, ops, web, webhooks, ws
 from frontdesk.http.api import attachments, auth, contacts, conversations, inboxes, resources, workspaces
 from frontdesk.http.inbox_cache import InboxCache
 from frontdesk.http.middleware import BodyLimitAndMetrics
@@ -144,10 +143,8 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     app.include_router(attachments.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> Any:
-        return RedirectResponse("/api/docs")
+    # Last: the dashboard answers every path the routers above do not.
+    app.include_router(web.router)
 
     app.add_middleware(
         BodyLimitAndMetrics,

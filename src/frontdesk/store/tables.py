@@ -49,6 +49,9 @@ users = sa.Table(
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("locale", sa.String(10), nullable=False, server_default="en"),
     _created(),
+    sa.Column("display_name", sa.String(200), nullable=True),
+    sa.Column("avatar_path", sa.String(300), nullable=True),
+    sa.Column("preferences", sa.JSON, nullable=False, server_default="{}"),
 )
 
 memberships = sa.Table(
@@ -61,6 +64,20 @@ memberships = sa.Table(
     _created(),
     sa.UniqueConstraint("workspace_id", "user_id", name="uq_memberships_workspace_user"),
     sa.Index("ix_memberships_user", "user_id"),
+    sa.Column("availability", sa.String(20), nullable=False, server_default="online"),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_password_resets_user", "user_id"),
 )
 
 sessions = sa.Table(
@@ -130,6 +147,7 @@ inboxes = sa.Table(
     sa.Column("secrets_encrypted", sa.Text, nullable=False),
     _created(),
     sa.Index("ix_inboxes_workspace", "workspace_id"),
+    sa.Column("is_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 inbox_members = sa.Table(
