@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test install lint bench
+.PHONY: demo test install web lint bench
 
 $(BIN)/frontdesk: pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,10 @@ $(BIN)/frontdesk: pyproject.toml uv.lock
 
 install: $(BIN)/frontdesk
 
-demo: install
+web:
+	./scripts/web-build
+
+demo: install web
 	FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) $(BIN)/frontdesk demo
 	FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
 
