@@ -80,7 +80,7 @@ async def create_demo(settings: Settings) -> list[str]:
         await db.dispose()
     url = settings.public_url or f"http://{settings.host}:{settings.port}"
     return [
-        f"Frontdesk demo is ready at {url}/api/docs",
+        f"Frontdesk demo is ready at {url}/ (the API and its docs at {url}/api/docs)",
         f"Sign in as {ADMIN_EMAIL} with the password {DEMO_PASSWORD}",
         "(agents: agent1@demo.frontdesk.test and agent2@demo.frontdesk.test, same password)",
     ]
