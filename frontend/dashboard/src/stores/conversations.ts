@@ -222,6 +222,7 @@ export const useConversations = defineStore("conversations", () => {
     if (loading.value || loadingMore.value || nextCursor.value === null) return;
     const mine = generation;
     loadingMore.value = true;
+    error.value = null;
     try {
       const page = await fetchPage(nextCursor.value);
       if (mine !== generation) return;
