@@ -61,6 +61,8 @@ async def test_workspaces_are_isolated_by_id(server: Server, http: httpx.AsyncCl
         f"/api/v1/workspaces/{ws1}/conversations",
         f"/api/v1/workspaces/{ws1}",
         f"/api/v1/workspaces/{ws1}/inboxes/{inbox.id}/secrets",
+        f"/api/v1/workspaces/{ws1}/members",
+        f"/api/v1/workspaces/{ws1}/presence",
     ):
         r = await http.get(path, headers=h)
         assert r.status_code == 404, path
@@ -75,6 +77,19 @@ async def test_workspaces_are_isolated_by_id(server: Server, http: httpx.AsyncCl
         f"/api/v1/workspaces/{ws2}/conversations/{conv}/messages", headers=h, json={"text": "x"}
     )
     assert r.status_code == 404
+    # Another workspace's member cannot be deactivated, nor presence set there.
+    r = await http.put(
+        f"/api/v1/workspaces/{ws1}/members/{alice.user_id}/active", headers=h, json={"is_active": False}
+    )
+    assert r.status_code == 404
+    r = await http.put(
+        f"/api/v1/workspaces/{ws2}/members/{alice.user_id}/active", headers=h, json={"is_active": False}
+    )
+    assert r.status_code == 404
+    assert (
+        await http.put(f"/api/v1/workspaces/{ws1}/presence", headers=h, json={"status": "away"})
+    ).status_code == 404
+    assert (await http.get(f"/api/v1/workspaces/{ws1}", headers=alice.headers)).status_code == 200
 
 
 async def test_roles(server: Server, http: httpx.AsyncClient) -> None:
@@ -96,6 +111,10 @@ async def test_roles(server: Server, http: httpx.AsyncClient) -> None:
     assert (await http.get(f"{base}/inboxes/{inbox.id}/secrets", headers=sup.headers)).status_code == 403
     r = await http.put(
         f"{base}/members/{agent.user_id}/role", headers=agent.headers, json={"role": "administrator"}
+    )
+    assert r.status_code == 403
+    r = await http.put(
+        f"{base}/members/{sup.user_id}/active", headers=agent.headers, json={"is_active": False}
     )
     assert r.status_code == 403
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.domain.enums import Role
 from frontdesk.domain.errors import Forbidden, NotFound
 from frontdesk.domain.rules import can_manage_workspace, sees_every_inbox
+from frontdesk.security import token_digest
 from frontdesk.store import tables as t
 
 Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
@@ -44,7 +45,7 @@ class Actor:
 
 
 _MEMBERSHIP = (
-    sa.select(t.memberships.c.role, t.inbox_members.c.inbox_id)
+    sa.select(t.memberships.c.role, t.inbox_members.c.inbox_id, t.memberships.c.is_active)
     .select_from(
         t.memberships.outerjoin(
             t.inbox_members.join(t.inboxes, t.inboxes.c.id == t.inbox_members.c.inbox_id),
@@ -66,6 +67,12 @@ async def access_actor_by_workspace(conn: AsyncConnection, user_id: int, workspa
     rows = (await conn.execute(_MEMBERSHIP, {"user_id": user_id, "workspace_id": workspace_id})).all()
     if not rows:
         raise NotFound("workspace not found", field="workspace_id")
+    if not rows[0][2]:
+        # Deactivated by an administrator: the membership (and its history) stays, access does not.
+        raise Forbidden(
+            "your membership of this workspace has been deactivated by an administrator",
+            code="member_deactivated",
+        )
     role = Role(rows[0][0])
     inbox_ids = None if sees_every_inbox(role) else frozenset(r[1] for r in rows if r[1] is not None)
     return Actor(user_id=user_id, workspace_id=workspace_id, role=role, inbox_ids=inbox_ids)
@@ -177,4 +184,23 @@ async def access_team_by_id(conn: AsyncConnection, actor: Actor, team_id: int) -
     )
     if row is None:
         raise NotFound("team not found", field="team_id")
+    return row
+
+
+async def access_invitation_by_token(conn: AsyncConnection, token: str) -> Row:
+    """An open invitation; holding its token is the permission to see it."""
+    inv, w = t.invitations, t.workspaces
+    row: Row | None = (
+        (
+            await conn.execute(
+                sa.select(inv.c.id, inv.c.email, inv.c.role, w.c.name.label("workspace_name"))
+                .join(w, w.c.id == inv.c.workspace_id)
+                .where(inv.c.token_hash == token_digest(token), inv.c.accepted_at.is_(None))
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("this invitation does not exist or was already used", field="token")
     return row

@@ -15,7 +15,16 @@ from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.events import ephemeral
 from frontdesk.http import errors, ops, web, webhooks, ws
-from frontdesk.http.api import attachments, auth, contacts, conversations, inboxes, resources, workspaces
+from frontdesk.http.api import (
+    attachments,
+    auth,
+    contacts,
+    conversations,
+    inboxes,
+    people,
+    resources,
+    workspaces,
+)
 from frontdesk.http.inbox_cache import InboxCache
 from frontdesk.http.middleware import BodyLimitAndMetrics
 from frontdesk.jobs.handlers import JobContext
@@ -58,7 +67,8 @@ def build_worker(services: Services) -> Worker:
             db=services.db,
             http=services.http,
             box=services.box,
-            public_url=s.public_url or f"http://{s.host}:{s.port}",
+            public_url=s.effective_public_url,
+            mail=s.mail_config,
         ),
         poll_seconds=s.job_poll_seconds,
         max_attempts=s.job_max_attempts,
@@ -138,9 +148,10 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     errors.install(app)
     # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
     app.include_router(webhooks.router)
-    for module in (auth, workspaces, inboxes, contacts, conversations, resources, attachments):
+    for module in (auth, people, workspaces, inboxes, contacts, conversations, resources, attachments):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attachments.files_router)
+    app.include_router(people.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)
     # Last: the dashboard answers every path the routers above do not.

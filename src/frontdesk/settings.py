@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from frontdesk.mail.outbound import MailConfig
+
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 
 
@@ -66,6 +68,16 @@ class Settings(BaseSettings):
     outbound_timeout_seconds: float = Field(
         default=10.0, description="Timeout of every HTTP call to a provider."
     )
+    smtp_host: str = Field(
+        default="", description="SMTP server for the emails Frontdesk sends; empty turns email off."
+    )
+    smtp_port: int = Field(default=587, description="Port of the SMTP server.")
+    smtp_username: str = Field(default="", description="SMTP user name; empty: no authentication.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Require STARTTLS before authenticating.")
+    mail_from: str = Field(
+        default="Frontdesk <frontdesk@localhost>", description="From address of the emails Frontdesk sends."
+    )
     log_format: str = Field(default="json", description="`json` for structured logs, `text` for people.")
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -93,3 +105,19 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mail_config(self) -> MailConfig:
+        return MailConfig(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            username=self.smtp_username,
+            password=self.smtp_password,
+            starttls=self.smtp_starttls,
+            mail_from=self.mail_from,
+            timeout=self.outbound_timeout_seconds,
+        )

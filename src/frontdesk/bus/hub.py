@@ -24,6 +24,7 @@ class Subscription:
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
     )
     overflowed: bool = False
+    revoked: bool = False  # the member was deactivated: the socket closes with 4403
 
     def sees(self, event: dict[str, Any]) -> bool:
         inbox_id = event.get("inbox_id")
@@ -57,6 +58,25 @@ class Hub:
             else:
                 sub.inbox_ids = sub.inbox_ids - {inbox_id}
 
+    def connected_user_ids(self, workspace_id: int) -> set[int]:
+        """Users with an open socket to this workspace in this process."""
+        return {sub.user_id for sub in self._by_workspace.get(workspace_id, ())}
+
+    def connections_of(self, workspace_id: int, user_id: int) -> int:
+        return sum(1 for sub in self._by_workspace.get(workspace_id, ()) if sub.user_id == user_id)
+
+    def _revoke(self, event: dict[str, Any]) -> None:
+        """A deactivated member's open sockets are closed, on every process (the event comes over
+        the bus); nothing queued after this reaches them."""
+        if event["data"].get("is_active", True):
+            return
+        for sub in self._by_workspace.get(event["workspace_id"], ()):
+            if sub.user_id == event["data"]["user_id"] and not sub.revoked:
+                sub.revoked = sub.overflowed = True
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+                sub.queue.put_nowait(None)
+
     @property
     def connection_count(self) -> int:
         return sum(len(s) for s in self._by_workspace.values())
@@ -64,6 +84,8 @@ class Hub:
     async def deliver(self, event: dict[str, Any]) -> None:
         if event["type"] == "inbox.members_updated":
             self._regrant(event)
+        elif event["type"] == "member.updated":
+            self._revoke(event)
         for sub in list(self._by_workspace.get(event["workspace_id"], ())):
             if sub.overflowed or not sub.sees(event):
                 continue

@@ -77,7 +77,7 @@ class InboxMembersUpdated(Event):
         return {"inbox_id": self.target_inbox_id, "member_ids": self.member_ids}
 
 
-EPHEMERAL_TYPES = ("typing", "presence.updated")
+EPHEMERAL_TYPES = ("typing", "presence.updated", "member.updated")
 LOGGED_TYPES = tuple(
     cls.type
     for cls in (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter as Tally
 from typing import Any
 
 import orjson
@@ -29,7 +28,6 @@ from frontdesk.store import queries
 log = logging.getLogger(__name__)
 router = APIRouter()
 CONNECTIONS = Gauge("frontdesk_websocket_connections", "Open agent websockets")
-_online: Tally[tuple[int, int]] = Tally()
 
 
 def _origin_ok(ws: WebSocket) -> bool:
@@ -50,13 +48,15 @@ async def stream(ws: WebSocket, workspace_id: int, since: int | None = None) -> 
         auth = await authenticate(ws, services)
         async with services.db.read() as conn:
             actor = await access_actor_by_workspace(conn, auth.user_id, workspace_id)
+            availability = await queries.member_availability(conn, workspace_id, auth.user_id)
     except DomainError as exc:
         await ws.close(code=4401, reason=exc.message[:120])
         return
     await ws.accept()
     sub = services.hub.subscribe(workspace_id, actor.user_id, actor.inbox_ids)
     CONNECTIONS.inc()
-    await _presence(services, actor, +1)
+    if services.hub.connections_of(workspace_id, actor.user_id) == 1:
+        await publish_presence(services, actor, availability)
     try:
         await _run(ws, services, actor, sub, since)
     except WebSocketDisconnect:
@@ -64,7 +64,8 @@ async def stream(ws: WebSocket, workspace_id: int, since: int | None = None) -> 
     finally:
         services.hub.unsubscribe(sub)
         CONNECTIONS.dec()
-        await _presence(services, actor, -1)
+        if services.hub.connections_of(workspace_id, actor.user_id) == 0:
+            await publish_presence(services, actor, "offline")
 
 
 REPLAY_PAGE = 1000
@@ -105,8 +106,11 @@ async def _run(ws: WebSocket, services: Services, actor: Actor, sub: Any, since:
                 reader.result()
                 return
             event = getter.result()
-            if event is None:  # overflowed: the client resumes with ?since=
-                await ws.close(code=4408, reason="too slow; reconnect with since")
+            if event is None:
+                if sub.revoked:
+                    await ws.close(code=4403, reason="membership deactivated")
+                else:  # overflowed: the client resumes with ?since=
+                    await ws.close(code=4408, reason="too slow; reconnect with since")
                 return
             if event.get("seq") in replayed:
                 continue
@@ -153,25 +157,18 @@ async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
             await ws.send_text('{"type":"error","message":"unknown frame type"}')
 
 
-async def _presence(services: Services, actor: Actor, delta: int) -> None:
-    key = (actor.workspace_id, actor.user_id)
-    before = _online[key]
-    _online[key] += delta
-    if _online[key] <= 0:
-        del _online[key]
-    after = _online.get(key, 0)
-    if (before == 0) != (after == 0):
-        status = "online" if after else "offline"
-        try:
-            await services.bus.publish(
-                [
-                    ephemeral(
-                        "presence.updated",
-                        actor.workspace_id,
-                        None,
-                        {"user_id": actor.user_id, "status": status},
-                    )
-                ]
-            )
-        except Exception:
-            log.warning("could not publish presence", exc_info=True)
+async def publish_presence(services: Services, actor: Actor, status: str) -> None:
+    """Presence is ephemeral: best effort, never a reason to fail the socket or the request."""
+    try:
+        await services.bus.publish(
+            [
+                ephemeral(
+                    "presence.updated",
+                    actor.workspace_id,
+                    None,
+                    {"user_id": actor.user_id, "status": status},
+                )
+            ]
+        )
+    except Exception:
+        log.warning("could not publish presence", exc_info=True)

@@ -1,4 +1,5 @@
-"""Job handlers: send_reply (deliver an outgoing message through its channel) and wake_snoozed."""
+"""Job handlers: send_reply (deliver an outgoing message through its channel), wake_snoozed, and
+the emails send_password_reset and send_invitation."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from frontdesk.actions.messages import do_set_delivery
 from frontdesk.channels.base import ChannelError, Outbound
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import DeliveryStatus, MessageKind
+from frontdesk.domain.people import PASSWORD_RESET_HOURS
+from frontdesk.i18n import translate
+from frontdesk.mail.outbound import MailConfig, MailError, build_message, send_mail
 from frontdesk.security import SecretBox
 from frontdesk.store import tables as t
 from frontdesk.store.db import Database, Tx
+from frontdesk.store.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class JobContext:
     http: httpx.AsyncClient
     box: SecretBox
     public_url: str  # absolute base for links the provider follows (attachments)
+    mail: MailConfig | None = None  # None: this process sends no email
 
 
 class PermanentJobError(Exception):
@@ -117,7 +123,80 @@ async def wake_snoozed(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
 
 
+async def _mail(ctx: JobContext, to: str, subject: str, text: str) -> None:
+    if ctx.mail is None or not ctx.mail.enabled:
+        raise PermanentJobError("this worker has no SMTP server configured (FRONTDESK_SMTP_HOST)")
+    try:
+        await send_mail(ctx.mail, build_message(ctx.mail, to, subject, text))
+    except MailError as exc:
+        if exc.retryable:
+            raise
+        raise PermanentJobError(exc.reason) from None
+
+
+async def send_password_reset(ctx: JobContext, payload: dict[str, Any]) -> None:
+    r, u = t.password_resets, t.users
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(u.c.email, u.c.name, u.c.display_name, u.c.locale, r.c.used_at, r.c.expires_at)
+                .join(u, u.c.id == r.c.user_id)
+                .where(r.c.id == payload["reset_id"])
+            )
+        ).first()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return  # used or expired before we got to it: a link that cannot work is not sent
+    token = ctx.box.open(payload["sealed"])["token"]
+    link = f"{ctx.public_url.rstrip('/')}/reset-password?token={token}"
+    name = row.display_name or row.name
+    await _mail(
+        ctx,
+        row.email,
+        translate(row.locale, "password_reset.subject"),
+        translate(row.locale, "password_reset.body", name=name, link=link, minutes=PASSWORD_RESET_HOURS * 60),
+    )
+
+
+async def send_invitation(ctx: JobContext, payload: dict[str, Any]) -> None:
+    inv, u, w = t.invitations, t.users, t.workspaces
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(
+                    inv.c.email,
+                    inv.c.role,
+                    inv.c.accepted_at,
+                    w.c.name.label("workspace"),
+                    u.c.name.label("inviter"),
+                    u.c.display_name,
+                    u.c.locale,
+                )
+                .join(w, w.c.id == inv.c.workspace_id)
+                .outerjoin(u, u.c.id == inv.c.invited_by)
+                .where(inv.c.id == payload["invitation_id"])
+            )
+        ).first()
+    if row is None or row.accepted_at is not None:
+        return  # withdrawn or already accepted
+    token = ctx.box.open(payload["sealed"])["token"]
+    locale = row.locale or "en"
+    params = {
+        "inviter": row.display_name or row.inviter or "Frontdesk",
+        "workspace": row.workspace,
+        "role": translate(locale, f"role.{row.role}"),
+        "link": f"{ctx.public_url.rstrip('/')}/accept-invitation?token={token}",
+    }
+    await _mail(
+        ctx,
+        row.email,
+        translate(locale, "invitation.subject", **params),
+        translate(locale, "invitation.body", **params),
+    )
+
+
 HANDLERS: dict[str, tuple[Handler, OnDead | None]] = {
     "send_reply": (send_reply, fail_reply),
     "wake_snoozed": (wake_snoozed, None),
+    "send_password_reset": (send_password_reset, None),
+    "send_invitation": (send_invitation, None),
 }

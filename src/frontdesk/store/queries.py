@@ -291,3 +291,72 @@ async def last_seq(conn: AsyncConnection, workspace_id: int) -> int:
         )
     ).scalar()
     return int(found or 0)
+
+
+async def member_availability(conn: AsyncConnection, workspace_id: int, user_id: int) -> str:
+    m = t.memberships
+    value = (
+        await conn.execute(
+            sa.select(m.c.availability).where(m.c.workspace_id == workspace_id, m.c.user_id == user_id)
+        )
+    ).scalar()
+    return str(value or "offline")
+
+
+async def list_members(conn: AsyncConnection, workspace_id: int) -> list[dict[str, Any]]:
+    """The members with their teams and inboxes: two statements, whatever the number of members.
+    `status` is left to the caller, who knows which members have a socket open."""
+    u, m = t.users, t.memberships
+    rows = (
+        (
+            await conn.execute(
+                sa.select(
+                    u.c.id.label("user_id"),
+                    u.c.email,
+                    u.c.name,
+                    u.c.display_name,
+                    u.c.avatar_path,
+                    m.c.role,
+                    m.c.is_active,
+                    m.c.availability,
+                )
+                .join(m, m.c.user_id == u.c.id)
+                .where(m.c.workspace_id == workspace_id)
+                .order_by(u.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    teams = (
+        sa.select(sa.literal("team").label("kind"), t.team_members.c.user_id, t.teams.c.id.label("ref"))
+        .join(t.teams, t.teams.c.id == t.team_members.c.team_id)
+        .where(t.teams.c.workspace_id == workspace_id)
+    )
+    inboxes = (
+        sa.select(sa.literal("inbox").label("kind"), t.inbox_members.c.user_id, t.inboxes.c.id.label("ref"))
+        .join(t.inboxes, t.inboxes.c.id == t.inbox_members.c.inbox_id)
+        .where(t.inboxes.c.workspace_id == workspace_id)
+    )
+    links: dict[tuple[str, int], list[int]] = {}
+    for kind, user_id, ref in (await conn.execute(sa.union_all(teams, inboxes))).all():
+        links.setdefault((kind, user_id), []).append(ref)
+    return [
+        {
+            **r,
+            "team_ids": sorted(links.get(("team", r["user_id"]), [])),
+            "inbox_ids": sorted(links.get(("inbox", r["user_id"]), [])),
+        }
+        for r in rows
+    ]
+
+
+async def member_availabilities(conn: AsyncConnection, workspace_id: int) -> list[tuple[int, str]]:
+    """(user id, chosen availability) of the workspace's active members."""
+    m = t.memberships
+    rows = await conn.execute(
+        sa.select(m.c.user_id, m.c.availability)
+        .where(m.c.workspace_id == workspace_id, m.c.is_active)
+        .order_by(m.c.user_id)
+    )
+    return [(int(user_id), str(availability)) for user_id, availability in rows.all()]

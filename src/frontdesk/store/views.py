@@ -70,6 +70,48 @@ def inbox_view(row: Mapping[Any, Any], webhook_path: str) -> dict[str, Any]:
         "channel_type": row["channel_type"],
         "uid": row["uid"],
         "settings": row["settings"],
+        "is_enabled": bool(row["is_enabled"]),
         "webhook_path": webhook_path,
         "created_at": _iso(row["created_at"]),
+    }
+
+
+AVATAR_URL_PREFIX = "/files/avatars/"
+
+
+def avatar_url(path: str | None) -> str | None:
+    """The picture's address; its random part is the capability, like attachments'."""
+    return AVATAR_URL_PREFIX + path if path else None
+
+
+def profile_view(
+    row: Mapping[Any, Any], preferences: dict[str, Any], workspaces: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "name": row["name"],
+        "display_name": row["display_name"],
+        "locale": row["locale"],
+        "avatar_url": avatar_url(row["avatar_path"]),
+        "preferences": preferences,
+        "workspaces": workspaces,
+    }
+
+
+def member_view(
+    row: Mapping[Any, Any], status: str, team_ids: list[int], inbox_ids: list[int]
+) -> dict[str, Any]:
+    return {
+        "user_id": row["user_id"],
+        "email": row["email"],
+        "name": row["name"],
+        "display_name": row["display_name"],
+        "avatar_url": avatar_url(row["avatar_path"]),
+        "role": row["role"],
+        "is_active": bool(row["is_active"]),
+        "availability": row["availability"],
+        "status": status,
+        "team_ids": team_ids,
+        "inbox_ids": inbox_ids,
     }

@@ -34,6 +34,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Password Reset
+         * @description Always 202, whether or not an account has this email: the answer tells nobody who has one.
+         */
+        post: operations["request_password_reset_api_v1_auth_password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Password Reset
+         * @description Sets the new password and signs the user out everywhere.
+         */
+        post: operations["confirm_password_reset_api_v1_auth_password_reset_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -51,6 +91,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview Invitation
+         * @description What the accept page shows before the invitee signs up; 404 once used.
+         */
+        get: operations["preview_invitation_api_v1_invitations__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -58,10 +118,53 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Me
+         * @description The signed-in user; `workspaces` lists only the memberships that are active.
+         */
         get: operations["me_api_v1_me_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Me */
+        patch: operations["update_me_api_v1_me_patch"];
+        trace?: never;
+    };
+    "/api/v1/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload Avatar */
+        post: operations["upload_avatar_api_v1_me_avatar_post"];
+        /** Delete Avatar */
+        delete: operations["delete_avatar_api_v1_me_avatar_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Ends every other sign-in session of the user; the one making the change stays
+         *     (API tokens are kept: revoke them with DELETE /me/tokens/{id}).
+         */
+        post: operations["change_password_api_v1_me_password_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -514,7 +617,8 @@ export interface paths {
         put?: never;
         /**
          * Invite
-         * @description Returns the invitation token once; the dashboard turns it into a link for the invitee.
+         * @description Returns the invitation token once; the dashboard turns it into a link for the invitee. With
+         *     email configured (FRONTDESK_SMTP_HOST) the invitee is also sent the link by email.
          */
         post: operations["invite_api_v1_workspaces__workspace_id__invitations_post"];
         delete?: never;
@@ -558,6 +662,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/members/{user_id}/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Member Active
+         * @description Administrators only. A deactivated member is refused (403) everywhere in the workspace and
+         *     their open sockets are closed (code 4403); reactivating restores access.
+         */
+        put: operations["set_member_active_api_v1_workspaces__workspace_id__members__user_id__active_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/members/{user_id}/role": {
         parameters: {
             query?: never;
@@ -568,6 +693,27 @@ export interface paths {
         get?: never;
         /** Set Role */
         put: operations["set_role_api_v1_workspaces__workspace_id__members__user_id__role_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Presence
+         * @description An agent counts as connected while they have a socket open to this process.
+         */
+        get: operations["get_presence_api_v1_workspaces__workspace_id__presence_get"];
+        /** Set Presence */
+        put: operations["set_presence_api_v1_workspaces__workspace_id__presence_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -621,6 +767,23 @@ export interface paths {
         put?: never;
         /** Add Team Member */
         post: operations["add_team_member_api_v1_workspaces__workspace_id__teams__team_id__members_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/avatars/{year}/{month}/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Avatar */
+        get: operations["download_avatar_files_avatars__year___month___token__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -729,6 +892,16 @@ export interface components {
             /** Token */
             token: string;
         };
+        /** AgentPresence */
+        AgentPresence: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "online" | "away" | "offline";
+            /** User Id */
+            user_id: number;
+        };
         /** AssignmentIn */
         AssignmentIn: {
             /** Assignee Id */
@@ -737,6 +910,16 @@ export interface components {
             comment?: string | null;
             /** Team Id */
             team_id?: number | null;
+        };
+        /**
+         * Availability
+         * @enum {string}
+         */
+        Availability: "online" | "away" | "offline";
+        /** Avatar */
+        Avatar: {
+            /** Avatar Url */
+            avatar_url: string;
         };
         /** Body_upload_api_v1_workspaces__workspace_id__conversations__conversation_id__attachments_post */
         Body_upload_api_v1_workspaces__workspace_id__conversations__conversation_id__attachments_post: {
@@ -755,6 +938,14 @@ export interface components {
              * @default
              */
             text: string;
+        };
+        /** Body_upload_avatar_api_v1_me_avatar_post */
+        Body_upload_avatar_api_v1_me_avatar_post: {
+            /**
+             * File
+             * @description A PNG, JPEG, WebP or GIF image of at most 1 MiB.
+             */
+            file: string;
         };
         /** CannedIn */
         CannedIn: {
@@ -1034,6 +1225,15 @@ export interface components {
             /** @default agent */
             role: components["schemas"]["Role"];
         };
+        /** InvitationPreview */
+        InvitationPreview: {
+            /** Email */
+            email: string;
+            /** Role */
+            role: string;
+            /** Workspace Name */
+            workspace_name: string;
+        };
         /** LabelIn */
         LabelIn: {
             /**
@@ -1055,6 +1255,42 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** Member */
+        Member: {
+            /**
+             * Availability
+             * @enum {string}
+             */
+            availability: "online" | "away" | "offline";
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string;
+            /** Inbox Ids */
+            inbox_ids: number[];
+            /** Is Active */
+            is_active: boolean;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "online" | "away" | "offline";
+            /** Team Ids */
+            team_ids: number[];
+            /** User Id */
+            user_id: number;
+        };
+        /** MemberActiveIn */
+        MemberActiveIn: {
+            /** Is Active */
+            is_active: boolean;
         };
         /** Message */
         Message: {
@@ -1109,11 +1345,126 @@ export interface components {
             /** User Id */
             user_id: number;
         };
+        /** PasswordChangeIn */
+        PasswordChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
+        };
+        /** PasswordResetConfirmIn */
+        PasswordResetConfirmIn: {
+            /** Password */
+            password: string;
+            /** Token */
+            token: string;
+        };
+        /** PasswordResetIn */
+        PasswordResetIn: {
+            /** Email */
+            email: string;
+        };
+        /**
+         * Preferences
+         * @description The full set, every field filled: what GET /me returns.
+         */
+        Preferences: {
+            /**
+             * Auto Away Minutes
+             * @description 0: never
+             * @default 10
+             */
+            auto_away_minutes: number;
+            /**
+             * Browser Notifications
+             * @default true
+             */
+            browser_notifications: boolean;
+            /**
+             * Hotkeys
+             * @default true
+             */
+            hotkeys: boolean;
+            /** Notify On */
+            notify_on?: ("new_conversation" | "new_message" | "mention" | "assignment")[];
+            /**
+             * Sound
+             * @default true
+             */
+            sound: boolean;
+            /**
+             * Theme
+             * @default system
+             * @enum {string}
+             */
+            theme: "light" | "dark" | "system";
+        };
+        /**
+         * PreferencesPatch
+         * @description A partial update: only the fields sent change; an unknown field is refused.
+         */
+        PreferencesPatch: {
+            /** Auto Away Minutes */
+            auto_away_minutes?: number | null;
+            /** Browser Notifications */
+            browser_notifications?: boolean | null;
+            /** Hotkeys */
+            hotkeys?: boolean | null;
+            /** Notify On */
+            notify_on?: ("new_conversation" | "new_message" | "mention" | "assignment")[] | null;
+            /** Sound */
+            sound?: boolean | null;
+            /** Theme */
+            theme?: ("light" | "dark" | "system") | null;
+        };
+        /** Presence */
+        Presence: {
+            /** Agents */
+            agents: components["schemas"]["AgentPresence"][];
+        };
+        /** PresenceIn */
+        PresenceIn: {
+            status: components["schemas"]["Availability"];
+        };
         /**
          * Priority
          * @enum {string}
          */
         Priority: "none" | "low" | "medium" | "high" | "urgent";
+        /**
+         * Profile
+         * @description GET /me: the signed-in user, with every preference filled in.
+         */
+        Profile: {
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string;
+            /** Id */
+            id: number;
+            /** Locale */
+            locale: string;
+            /** Name */
+            name: string;
+            preferences: components["schemas"]["Preferences"];
+            /** Workspaces */
+            workspaces: components["schemas"]["WorkspaceMembership"][];
+        };
+        /**
+         * ProfileIn
+         * @description Only the fields sent change; display_name null clears it; preferences are merged.
+         */
+        ProfileIn: {
+            /** Display Name */
+            display_name?: string | null;
+            /** Locale */
+            locale?: ("en" | "tr" | "fa") | null;
+            /** Name */
+            name?: string | null;
+            preferences?: components["schemas"]["PreferencesPatch"] | null;
+        };
         /**
          * Role
          * @enum {string}
@@ -1189,6 +1540,15 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** WorkspaceMembership */
+        WorkspaceMembership: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1251,6 +1611,72 @@ export interface operations {
             };
         };
     };
+    request_password_reset_api_v1_auth_password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    confirm_password_reset_api_v1_auth_password_reset_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     accept_invitation_api_v1_invitations_accept_post: {
         parameters: {
             query?: never;
@@ -1286,6 +1712,37 @@ export interface operations {
             };
         };
     };
+    preview_invitation_api_v1_invitations__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     me_api_v1_me_get: {
         parameters: {
             query?: never;
@@ -1301,9 +1758,122 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+        };
+    };
+    update_me_api_v1_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_avatar_api_v1_me_avatar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_avatar_api_v1_me_avatar_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Avatar"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_avatar_api_v1_me_avatar_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    change_password_api_v1_me_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2557,10 +3127,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Member"][];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_member_active_api_v1_workspaces__workspace_id__members__user_id__active_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberActiveIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -2586,6 +3188,70 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RoleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_presence_api_v1_workspaces__workspace_id__presence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Presence"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_presence_api_v1_workspaces__workspace_id__presence_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresenceIn"];
             };
         };
         responses: {
@@ -2733,6 +3399,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_avatar_files_avatars__year___month___token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: string;
+                month: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
             };
             /** @description Validation Error */
             422: {

@@ -41,34 +41,6 @@ async def logout(auth: CurrentAuth, response: Response, svc: Svc) -> None:
     response.delete_cookie(CSRF_COOKIE)
 
 
-@router.get("/me")
-async def me(auth: CurrentAuth, svc: Svc) -> dict[str, Any]:
-    u, m, w = t.users, t.memberships, t.workspaces
-    async with svc.db.read() as conn:
-        user = (
-            (
-                await conn.execute(
-                    sa.select(u.c.id, u.c.email, u.c.name, u.c.locale).where(u.c.id == auth.user_id)
-                )
-            )
-            .mappings()
-            .one()
-        )
-        rows = (
-            (
-                await conn.execute(
-                    sa.select(w.c.id, w.c.name, m.c.role)
-                    .join(m, m.c.workspace_id == w.c.id)
-                    .where(m.c.user_id == auth.user_id)
-                    .order_by(w.c.id)
-                )
-            )
-            .mappings()
-            .all()
-        )
-    return {**user, "workspaces": [dict(r) for r in rows]}
-
-
 @router.get("/me/tokens")
 async def list_tokens(auth: CurrentAuth, svc: Svc) -> list[dict[str, Any]]:
     a = t.api_tokens

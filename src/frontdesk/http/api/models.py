@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.domain.enums import ConversationStatus, Priority, Role
+from frontdesk.domain.people import Availability
+from frontdesk.domain.preferences import Locale, PreferencesPatch
 
 
 class Body(BaseModel):
@@ -36,6 +38,37 @@ class AcceptInvitationIn(Body):
     token: str = Field(max_length=200)
     name: str = Field(max_length=200)
     password: str = Field(max_length=1000)
+
+
+class ProfileIn(Body):
+    """Only the fields sent change; display_name null clears it; preferences are merged."""
+
+    name: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+    locale: Locale | None = None
+    preferences: PreferencesPatch | None = None
+
+
+class PasswordChangeIn(Body):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)
+
+
+class PasswordResetIn(Body):
+    email: str = Field(max_length=320)
+
+
+class PasswordResetConfirmIn(Body):
+    token: str = Field(max_length=200)
+    password: str = Field(min_length=8, max_length=1000)
+
+
+class PresenceIn(Body):
+    status: Availability = Field(strict=False)
+
+
+class MemberActiveIn(Body):
+    is_active: bool
 
 
 class RoleIn(Body):

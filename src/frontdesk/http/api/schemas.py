@@ -6,9 +6,12 @@ two so they cannot drift.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
+
+from frontdesk.domain.preferences import Preferences
 
 
 class ContactRef(BaseModel):
@@ -36,6 +39,12 @@ class Conversation(BaseModel):
     created_at: str
 
 
+class ConversationDetail(Conversation):
+    """GET one conversation: also who takes part in it (agents invited, mentioned or replying)."""
+
+    participant_ids: list[int]
+
+
 class ConversationPage(BaseModel):
     conversations: list[Conversation]
     next_cursor: str | None
@@ -54,6 +63,34 @@ class TabCounts(BaseModel):
     unassigned: StatusCounts
 
 
+class Attachment(TypedDict):
+    """A file of a message; `url` is a path on this server (its random part is the capability)."""
+
+    file_name: str
+    content_type: str
+    size: int  # bytes
+    url: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class MessageData(TypedDict, total=False):
+    """Only the keys that apply are present; a channel may add its own."""
+
+    attachments: list[Attachment]  # any message with files
+    mentions: list[int]  # notes: the user ids @mentioned
+    # Activity lines: what happened (status_changed, assigned, priority_changed,
+    # participant_added, participant_removed, snooze_ended) and its details.
+    activity: str
+    by: str
+    status: str
+    snoozed_until: str | None
+    assignee_id: int | None
+    team_id: int | None
+    comment: str | None
+    priority: str
+    user_id: int
+
+
 class Message(BaseModel):
     id: int
     conversation_id: int
@@ -66,7 +103,7 @@ class Message(BaseModel):
     source_id: str | None
     delivery_status: str | None
     failure_reason: str | None
-    data: dict[str, Any]
+    data: MessageData
     created_at: str
 
 
@@ -106,8 +143,39 @@ class Inbox(BaseModel):
     channel_type: str
     uid: str
     settings: dict[str, Any]
+    is_enabled: bool
     webhook_path: str
     created_at: str
+
+
+class SecretField(BaseModel):
+    name: str
+    description: str | None
+    generated: bool = Field(description="Frontdesk creates it when the inbox is added (and on rotation).")
+
+
+class ChannelType(BaseModel):
+    type: str
+    settings_schema: dict[str, Any] = Field(description="JSON Schema of the inbox settings.")
+    secret_fields: list[SecretField]
+
+
+class Team(BaseModel):
+    id: int
+    name: str
+    member_ids: list[int]
+
+
+class Label(BaseModel):
+    id: int
+    name: str
+    color: str
+
+
+class CannedResponse(BaseModel):
+    id: int
+    short_code: str
+    text: str
 
 
 class InboxDetail(Inbox):
@@ -135,3 +203,55 @@ class EventPage(BaseModel):
 class SearchResults(BaseModel):
     messages: list[Message]
     contacts: list[Contact]
+
+
+class WorkspaceMembership(BaseModel):
+    id: int
+    name: str
+    role: str
+
+
+class Profile(BaseModel):
+    """GET /me: the signed-in user, with every preference filled in."""
+
+    id: int
+    email: str
+    name: str
+    display_name: str | None
+    locale: str
+    avatar_url: str | None
+    preferences: Preferences
+    workspaces: list[WorkspaceMembership]
+
+
+class Avatar(BaseModel):
+    avatar_url: str
+
+
+class Member(BaseModel):
+    user_id: int
+    email: str
+    name: str
+    display_name: str | None
+    avatar_url: str | None
+    role: str
+    is_active: bool
+    availability: Literal["online", "away", "offline"]
+    status: Literal["online", "away", "offline"]
+    team_ids: list[int]
+    inbox_ids: list[int]
+
+
+class AgentPresence(BaseModel):
+    user_id: int
+    status: Literal["online", "away", "offline"]
+
+
+class Presence(BaseModel):
+    agents: list[AgentPresence]
+
+
+class InvitationPreview(BaseModel):
+    workspace_name: str
+    email: str
+    role: str

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter
 
+from frontdesk.actions.people import do_queue_invitation_email
 from frontdesk.actions.users import (
     check_invite,
     check_set_role,
@@ -52,25 +53,6 @@ async def get_workspace(actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     return {**row, "role": actor.role.value}
 
 
-@router.get("/workspaces/{workspace_id}/members")
-async def list_members(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
-    u, m = t.users, t.memberships
-    async with svc.db.read() as conn:
-        rows = (
-            (
-                await conn.execute(
-                    sa.select(u.c.id, u.c.name, u.c.email, m.c.role)
-                    .join(m, m.c.user_id == u.c.id)
-                    .where(m.c.workspace_id == actor.workspace_id)
-                    .order_by(u.c.id)
-                )
-            )
-            .mappings()
-            .all()
-        )
-    return [dict(r) for r in rows]
-
-
 @router.put("/workspaces/{workspace_id}/members/{user_id}/role", status_code=204)
 async def set_role(user_id: int, body: RoleIn, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
@@ -79,9 +61,12 @@ async def set_role(user_id: int, body: RoleIn, actor: WorkspaceActor, svc: Svc) 
 
 @router.post("/workspaces/{workspace_id}/invitations", status_code=201)
 async def invite(body: InvitationIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
-    """Returns the invitation token once; the dashboard turns it into a link for the invitee."""
+    """Returns the invitation token once; the dashboard turns it into a link for the invitee. With
+    email configured (FRONTDESK_SMTP_HOST) the invitee is also sent the link by email."""
     async with svc.db.write() as tx:
         token = await check_invite(tx, actor, body.email, body.role)
+        if svc.settings.mail_config.enabled:
+            await do_queue_invitation_email(tx, svc.box, token)
     return {"email": body.email, "role": body.role.value, "token": token}
 
 

@@ -1,0 +1,92 @@
+"""Texts the server writes for people (emails), in every language the dashboard speaks.
+
+Each language has every key, with the same {placeholders}; tests/test_people.py checks both.
+An unknown locale falls back to English.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+DEFAULT_LOCALE = "en"
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "en": {
+        "password_reset.subject": "Reset your Frontdesk password",
+        "password_reset.body": (
+            "Hello {name},\n\n"
+            "Someone (hopefully you) asked to reset the password of your Frontdesk account. "
+            "To choose a new password, open this link:\n\n"
+            "{link}\n\n"
+            "The link can be used once, within {minutes} minutes.\n\n"
+            "If you did not ask for this, you can ignore this email: your password stays the same.\n"
+        ),
+        "invitation.subject": "{inviter} invited you to {workspace} on Frontdesk",
+        "invitation.body": (
+            "Hello,\n\n"
+            "{inviter} invited you to join the {workspace} workspace on Frontdesk as {role}. "
+            "To accept and set up your account, open this link:\n\n"
+            "{link}\n\n"
+            "If you were not expecting this invitation, you can ignore this email.\n"
+        ),
+        "role.administrator": "an administrator",
+        "role.supervisor": "a supervisor",
+        "role.agent": "an agent",
+    },
+    "tr": {
+        "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
+        "password_reset.body": (
+            "Merhaba {name},\n\n"
+            "Frontdesk hesabınızın parolasını sıfırlamak için bir istek aldık. "
+            "Yeni bir parola belirlemek için bu bağlantıyı açın:\n\n"
+            "{link}\n\n"
+            "Bağlantı yalnızca bir kez ve {minutes} dakika içinde kullanılabilir.\n\n"
+            "Bu isteği siz yapmadıysanız bu e-postayı yok sayabilirsiniz; parolanız değişmeyecek.\n"
+        ),
+        "invitation.subject": "{inviter} sizi Frontdesk'teki {workspace} çalışma alanına davet etti",
+        "invitation.body": (
+            "Merhaba,\n\n"
+            "{inviter} sizi Frontdesk'teki {workspace} çalışma alanına {role} olarak katılmaya davet etti. "
+            "Daveti kabul etmek ve hesabınızı oluşturmak için bu bağlantıyı açın:\n\n"
+            "{link}\n\n"
+            "Bu daveti beklemiyorsanız bu e-postayı yok sayabilirsiniz.\n"
+        ),
+        "role.administrator": "yönetici",
+        "role.supervisor": "süpervizör",
+        "role.agent": "temsilci",
+    },
+    "fa": {
+        "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
+        "password_reset.body": (
+            "سلام {name}،\n\n"
+            "درخواستی برای بازنشانی گذرواژهٔ حساب Frontdesk شما دریافت کردیم. "
+            "برای انتخاب گذرواژهٔ تازه، این پیوند را باز کنید:\n\n"
+            "{link}\n\n"
+            "این پیوند فقط یک بار و تا {minutes} دقیقهٔ دیگر قابل استفاده است.\n\n"
+            "اگر شما این درخواست را نداده‌اید، این ایمیل را نادیده بگیرید؛ گذرواژهٔ شما تغییری نمی‌کند.\n"
+        ),
+        "invitation.subject": "{inviter} شما را به فضای کاری {workspace} در Frontdesk دعوت کرد",
+        "invitation.body": (
+            "سلام،\n\n"
+            "{inviter} از شما دعوت کرده است که با نقش {role} به فضای کاری {workspace} در Frontdesk بپیوندید. "
+            "برای پذیرفتن دعوت و ساختن حساب کاربری‌تان، این پیوند را باز کنید:\n\n"
+            "{link}\n\n"
+            "اگر انتظار این دعوت را نداشتید، می‌توانید این ایمیل را نادیده بگیرید.\n"
+        ),
+        "role.administrator": "مدیر",
+        "role.supervisor": "ناظر",
+        "role.agent": "کارشناس پشتیبانی",
+    },
+}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def translate(locale: str | None, key: str, **params: Any) -> str:
+    """The text of `key` in `locale` (English when the locale or the key is unknown), filled in."""
+    texts = CATALOGUE.get(locale or DEFAULT_LOCALE, CATALOGUE[DEFAULT_LOCALE])
+    text = texts.get(key, CATALOGUE[DEFAULT_LOCALE][key])
+    return text.format(**params)

@@ -1,0 +1,1 @@
+"""Email: sending (outbound.py); the email channel adds receiving and threading."""
