@@ -1,0 +1,284 @@
+// The open conversations' threads: messages per conversation, kept after the agent leaves so
+// switching back is instant, and kept live from the stream (new messages, delivery receipts,
+// typing). Sending shows an optimistic message at once and swaps it for the server's.
+import { defineStore } from "pinia";
+import { reactive, ref, watch } from "vue";
+import { send } from "@/api/client";
+import type { Message, StreamEvent } from "@/api/types";
+import { dayKey } from "@/composables/format";
+import { useSession } from "./session";
+
+export type DeliveryStatus = "queued" | "sent" | "delivered" | "read" | "failed";
+
+/** A message as the thread shows it: the server's, or an optimistic one (negative id) not yet answered. */
+export interface ThreadMessage extends Message {
+  /** Set on optimistic messages: the temporary id's marker. */
+  pending?: boolean;
+}
+
+export interface Thread {
+  messages: ThreadMessage[];
+  nextBefore: number | null;
+  loaded: boolean;
+  loadingOlder: boolean;
+  error: string | null;
+  /** user id → when the "is typing" mark expires (ms since epoch). */
+  typing: Record<number, number>;
+}
+
+const RANK: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+
+/**
+ * Whether a delivery status may replace another: queued → sent → delivered → read; failed only
+ * from queued or sent, and final — unless the agent asked for a retry (failed → queued).
+ */
+export function statusMayAdvance(current: string | null, next: string | null, retrying = false): boolean {
+  if (next === null || next === current) return false;
+  if (current === null) return true;
+  if (current === "failed") return retrying && next === "queued";
+  if (next === "failed") return current === "queued" || current === "sent";
+  const a = RANK[current as DeliveryStatus];
+  const b = RANK[next as DeliveryStatus];
+  if (a === undefined || b === undefined) return false;
+  return b > a;
+}
+
+/**
+ * Merges one message into a thread (sorted by id, optimistic ones last): a known id is updated
+ * (delivery status only forward), an unknown one inserted; an optimistic message of the same
+ * conversation, kind and text is replaced by the server's. Returns the new list.
+ */
+export function mergeMessage(list: ThreadMessage[], incoming: Message, retrying = false): ThreadMessage[] {
+  const index = list.findIndex((m) => m.id === incoming.id);
+  if (index >= 0) {
+    const current = list[index]!;
+    const next: ThreadMessage = { ...current, ...incoming };
+    if (current.kind === "outgoing" && !statusMayAdvance(current.delivery_status, incoming.delivery_status, retrying)) {
+      next.delivery_status = current.delivery_status;
+      next.failure_reason = current.failure_reason;
+    }
+    const out = list.slice();
+    out[index] = next;
+    return out;
+  }
+  let out = list;
+  const optimistic = list.findIndex(
+    (m) => m.pending && m.kind === incoming.kind && m.text === incoming.text && incoming.sender_type === "agent",
+  );
+  if (optimistic >= 0) out = list.filter((_, i) => i !== optimistic);
+  const confirmed = out.filter((m) => !m.pending);
+  const pendings = out.filter((m) => m.pending);
+  let at = confirmed.length;
+  while (at > 0 && confirmed[at - 1]!.id > incoming.id) at -= 1;
+  confirmed.splice(at, 0, { ...incoming });
+  return confirmed.concat(pendings);
+}
+
+export type ThreadItem =
+  | { type: "day"; key: string; at: string }
+  | { type: "message"; key: string; message: ThreadMessage };
+
+/** The thread with a day separator before the first message of each local calendar day. */
+export function groupByDay(messages: ThreadMessage[]): ThreadItem[] {
+  const items: ThreadItem[] = [];
+  let last = "";
+  for (const m of messages) {
+    const day = dayKey(m.created_at);
+    if (day !== last) {
+      items.push({ type: "day", key: `day-${day}`, at: m.created_at });
+      last = day;
+    }
+    items.push({ type: "message", key: `m-${m.id}`, message: m });
+  }
+  return items;
+}
+
+let tempId = 0;
+
+export const TYPING_TTL_MS = 6000;
+
+export const useThread = defineStore("thread", () => {
+  const threads = reactive(new Map<number, Thread>());
+  /** Messages the agent asked to retry: their next "queued" is accepted after "failed". */
+  const retrying = new Set<number>();
+  const subscribed = ref(false);
+
+  function base(conversationId: number): string {
+    return `/api/v1/workspaces/${useSession().workspaceId}/conversations/${conversationId}`;
+  }
+
+  function thread(conversationId: number): Thread {
+    let t = threads.get(conversationId);
+    if (!t) {
+      threads.set(conversationId, { messages: [], nextBefore: null, loaded: false, loadingOlder: false, error: null, typing: {} });
+      t = threads.get(conversationId)!;
+    }
+    return t;
+  }
+
+  function peek(conversationId: number): Thread | undefined {
+    return threads.get(conversationId);
+  }
+
+  /** Loads the newest page unless the thread is already cached (then it is kept live by the stream). */
+  async function open(conversationId: number, force = false): Promise<void> {
+    subscribe();
+    const t = thread(conversationId);
+    if (t.loaded && !force) return;
+    t.error = null;
+    try {
+      const page = (await send("GET", `${base(conversationId)}/messages?limit=50`)) as {
+        messages: Message[];
+        next_before: number | null;
+      };
+      let list: ThreadMessage[] = t.messages.filter((m) => m.pending);
+      for (const m of page.messages) list = mergeMessage(list, m);
+      // Live messages that arrived while the page was loading stay.
+      for (const m of t.messages) if (!m.pending) list = mergeMessage(list, m);
+      t.messages = list;
+      t.nextBefore = page.next_before;
+      t.loaded = true;
+    } catch (e) {
+      t.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Loads the page of older messages; false when there is none. */
+  async function loadOlder(conversationId: number): Promise<boolean> {
+    const t = thread(conversationId);
+    if (t.nextBefore === null || t.loadingOlder) return false;
+    t.loadingOlder = true;
+    try {
+      const page = (await send("GET", `${base(conversationId)}/messages?limit=50&before=${t.nextBefore}`)) as {
+        messages: Message[];
+        next_before: number | null;
+      };
+      let list = t.messages;
+      for (const m of page.messages) list = mergeMessage(list, m);
+      t.messages = list;
+      t.nextBefore = page.next_before;
+      return page.messages.length > 0;
+    } finally {
+      t.loadingOlder = false;
+    }
+  }
+
+  /** Applies a message from the stream or an API answer to its thread if that thread is cached. */
+  function apply(message: Message): void {
+    const t = threads.get(message.conversation_id);
+    if (!t) return;
+    const wasRetrying = retrying.has(message.id);
+    t.messages = mergeMessage(t.messages, message, wasRetrying);
+    if (wasRetrying && message.delivery_status === "queued") retrying.delete(message.id);
+    if (message.sender_type === "agent" && message.sender_id !== null) delete t.typing[message.sender_id];
+  }
+
+  function onTyping(event: StreamEvent): void {
+    const data = event.data as { conversation_id?: number; user_id?: number; typing?: boolean };
+    if (typeof data.conversation_id !== "number" || typeof data.user_id !== "number") return;
+    if (data.user_id === useSession().me?.id) return;
+    const t = threads.get(data.conversation_id);
+    if (!t) return;
+    if (data.typing === false) delete t.typing[data.user_id];
+    else t.typing[data.user_id] = Date.now() + TYPING_TTL_MS;
+  }
+
+  /** Who is typing now in a conversation (expired marks left out). */
+  function typingUsers(conversationId: number, now = Date.now()): number[] {
+    const t = threads.get(conversationId);
+    if (!t) return [];
+    return Object.entries(t.typing)
+      .filter(([, until]) => until > now)
+      .map(([id]) => Number(id));
+  }
+
+  function subscribe(): void {
+    if (subscribed.value) return;
+    subscribed.value = true;
+    const session = useSession();
+    const attach = (): void => {
+      const s = session.stream;
+      if (!s) return;
+      const onMessage = (e: StreamEvent): void => {
+        const m = (e.data as { message?: Message }).message;
+        if (m) apply(m);
+      };
+      s.on("message.created", onMessage);
+      s.on("message.updated", onMessage);
+      s.on("typing", onTyping);
+    };
+    if (session.stream) attach();
+    else {
+      const stop = watch(
+        () => session.stream,
+        (s) => {
+          if (!s) return;
+          attach();
+          stop();
+        },
+      );
+    }
+  }
+
+  /** Sends a reply or note: an optimistic message now, the server's when it answers. */
+  async function sendMessage(conversationId: number, text: string, isPrivate: boolean, files: File[] = []): Promise<Message> {
+    const t = thread(conversationId);
+    const me = useSession().me;
+    tempId -= 1;
+    const temp: ThreadMessage = {
+      id: tempId,
+      conversation_id: conversationId,
+      inbox_id: 0,
+      kind: isPrivate ? "note" : "outgoing",
+      sender_type: "agent",
+      sender_id: me?.id ?? null,
+      text,
+      content_type: "text",
+      source_id: null,
+      delivery_status: isPrivate ? null : "queued",
+      failure_reason: null,
+      data: files.length
+        ? { attachments: files.map((f) => ({ file_name: f.name, content_type: f.type, size: f.size, url: "" })) }
+        : {},
+      created_at: new Date().toISOString(),
+      pending: true,
+    };
+    t.messages = [...t.messages, temp];
+    try {
+      let message: Message;
+      if (files.length) {
+        const form = new FormData();
+        for (const f of files) form.append("file", f, f.name);
+        form.append("text", text);
+        form.append("private", isPrivate ? "true" : "false");
+        message = (await send("POST", `${base(conversationId)}/attachments`, form)) as Message;
+      } else {
+        message = (await send("POST", `${base(conversationId)}/messages`, { text, private: isPrivate })) as Message;
+      }
+      const list = t.messages.filter((m) => m.id !== temp.id);
+      t.messages = mergeMessage(list, message);
+      return message;
+    } catch (e) {
+      t.messages = t.messages.filter((m) => m.id !== temp.id);
+      throw e;
+    }
+  }
+
+  async function retry(conversationId: number, messageId: number): Promise<void> {
+    retrying.add(messageId);
+    try {
+      await send("POST", `${base(conversationId)}/messages/${messageId}/retry`);
+    } catch (e) {
+      retrying.delete(messageId);
+      throw e;
+    }
+    const t = threads.get(conversationId);
+    const m = t?.messages.find((x) => x.id === messageId);
+    if (t && m && m.delivery_status === "failed") {
+      t.messages = mergeMessage(t.messages, { ...m, delivery_status: "queued", failure_reason: null }, true);
+      retrying.delete(messageId);
+    }
+  }
+
+  return { threads, thread, peek, open, loadOlder, apply, onTyping, typingUsers, subscribe, sendMessage, retry };
+});
