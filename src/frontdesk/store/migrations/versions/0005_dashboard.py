@@ -46,6 +46,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_password_resets_user", "password_resets", ["user_id"], unique=False)
 
+
 def downgrade() -> None:
     op.drop_index("ix_password_resets_user", "password_resets")
     op.drop_table("password_resets")
