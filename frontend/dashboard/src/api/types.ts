@@ -78,3 +78,72 @@ export interface CannedResponse {
   short_code: string;
   text: string;
 }
+
+// Administration, presence and notifications (fe-admin).
+/** GET /api/v1/channel-types: one entry per registered channel adapter. */
+export interface ChannelType {
+  type: string;
+  /** JSON Schema of the adapter's settings (pydantic's model_json_schema). */
+  settings_schema: JsonSchema;
+  secret_fields: { name: string; description: string | null }[];
+}
+
+/** The subset of JSON Schema the inbox settings form understands. */
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  definitions?: Record<string, JsonSchema>;
+  const?: unknown;
+}
+
+/** An inbox as the administration screens see it (is_enabled arrives with the admin endpoints). */
+export interface AdminInbox {
+  id: number;
+  name: string;
+  channel_type: string;
+  uid: string;
+  settings: Record<string, unknown>;
+  webhook_path: string;
+  created_at: string;
+  is_enabled?: boolean;
+  member_ids?: number[];
+  secrets?: Record<string, unknown>;
+}
+
+/** POST …/invitations */
+export interface InvitationCreated {
+  email: string;
+  role: Role;
+  token: string;
+}
+
+/** GET /api/v1/invitations/{token} */
+export interface InvitationInfo {
+  workspace_name: string;
+  email: string;
+  role: Role;
+}
+
+/** Data of the ephemeral conversation.offered event. */
+export interface OfferedData {
+  conversation_id: number;
+  offered_by: number;
+  contact_name: string;
+  preview: string;
+  inbox_id: number;
+}

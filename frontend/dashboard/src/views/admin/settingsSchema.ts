@@ -1,0 +1,161 @@
+// Turns a channel adapter's settings JSON Schema (pydantic's model_json_schema) into form fields,
+// and the form's values back into a settings object — so a new channel type needs no new screen.
+import type { JsonSchema } from "@/api/types";
+
+export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "json";
+export type FormValue = string | boolean;
+
+export interface FormField {
+  name: string;
+  kind: FieldKind;
+  title: string;
+  description: string;
+  required: boolean;
+  nullable: boolean;
+  default: unknown;
+  options: unknown[];
+  format: string | null;
+  minimum: number | null;
+  maximum: number | null;
+  maxLength: number | null;
+}
+
+export type FieldError = "required" | "number" | "integer" | "range" | "json" | "option" | "tooLong";
+
+function humanize(name: string): string {
+  const words = name.replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function resolve(node: JsonSchema, root: JsonSchema, depth = 0): JsonSchema {
+  if (depth > 8 || !node.$ref) return node;
+  const match = node.$ref.match(/^#\/(\$defs|definitions)\/(.+)$/);
+  const defs = match ? (match[1] === "$defs" ? root.$defs : root.definitions) : undefined;
+  const target = match && defs ? defs[decodeURIComponent(match[2] ?? "")] : undefined;
+  if (!target) return node;
+  const { $ref: _ignored, ...rest } = node;
+  return resolve({ ...target, ...rest }, root, depth + 1);
+}
+
+/** The one non-null variant of an optional field, and whether null is allowed. */
+function unwrapNullable(node: JsonSchema, root: JsonSchema): { schema: JsonSchema; nullable: boolean } {
+  let schema = resolve(node, root);
+  let nullable = false;
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants) {
+    const nonNull = variants.filter((v) => v.type !== "null");
+    nullable = nonNull.length < variants.length;
+    if (nonNull.length === 1) {
+      const { anyOf: _a, oneOf: _o, ...outer } = schema;
+      schema = { ...resolve(nonNull[0] as JsonSchema, root), ...outer };
+    }
+  }
+  if (schema.allOf?.length === 1) {
+    const { allOf, ...outer } = schema;
+    schema = { ...resolve(allOf[0] as JsonSchema, root), ...outer };
+  }
+  if (Array.isArray(schema.type)) {
+    nullable ||= schema.type.includes("null");
+    const types = schema.type.filter((x) => x !== "null");
+    schema = { ...schema, type: types.length === 1 ? types[0] : types };
+  }
+  return { schema, nullable };
+}
+
+function kindOf(schema: JsonSchema): FieldKind {
+  if (Array.isArray(schema.enum) && schema.enum.length) return "enum";
+  if (schema.const !== undefined) return "enum";
+  switch (schema.type) {
+    case "boolean":
+      return "boolean";
+    case "integer":
+      return "integer";
+    case "number":
+      return "number";
+    case "string":
+      return "string";
+    default:
+      return "json";
+  }
+}
+
+export function fieldsFromSchema(root: JsonSchema | null | undefined): FormField[] {
+  if (!root) return [];
+  const top = resolve(root, root);
+  const required = new Set(top.required ?? []);
+  return Object.entries(top.properties ?? {}).map(([name, raw]) => {
+    const { schema, nullable } = unwrapNullable(raw, root);
+    const kind = kindOf(schema);
+    return {
+      name,
+      kind,
+      title: schema.title ?? raw.title ?? humanize(name),
+      description: raw.description ?? schema.description ?? "",
+      required: required.has(name),
+      nullable,
+      default: raw.default ?? schema.default,
+      options: kind === "enum" ? (schema.enum ?? [schema.const]) : [],
+      format: schema.format ?? null,
+      minimum: schema.minimum ?? null,
+      maximum: schema.maximum ?? null,
+      maxLength: schema.maxLength ?? null,
+    };
+  });
+}
+
+/** Form values for the fields: the current settings, else the defaults. */
+export function initialValues(fields: FormField[], current: Record<string, unknown> = {}): Record<string, FormValue> {
+  const values: Record<string, FormValue> = {};
+  for (const f of fields) {
+    const v = f.name in current ? current[f.name] : f.default;
+    if (f.kind === "boolean") values[f.name] = v === undefined || v === null ? false : Boolean(v);
+    else if (f.kind === "json") values[f.name] = v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
+    else values[f.name] = v === undefined || v === null ? "" : String(v);
+  }
+  return values;
+}
+
+/** The settings object for the API, or the errors by field name. Empty optional fields are left out
+ * (the adapter's default applies) or sent as null when the field allows null. */
+export function toSettings(
+  fields: FormField[],
+  values: Record<string, FormValue>,
+): { settings: Record<string, unknown>; errors: Record<string, FieldError> } {
+  const settings: Record<string, unknown> = {};
+  const errors: Record<string, FieldError> = {};
+  for (const f of fields) {
+    const raw = values[f.name];
+    if (f.kind === "boolean") {
+      settings[f.name] = raw === true;
+      continue;
+    }
+    const text = typeof raw === "string" ? raw.trim() : "";
+    if (text === "") {
+      if (f.required) errors[f.name] = "required";
+      else if (f.nullable) settings[f.name] = null;
+      continue;
+    }
+    if (f.kind === "number" || f.kind === "integer") {
+      const n = Number(text);
+      if (!Number.isFinite(n)) errors[f.name] = "number";
+      else if (f.kind === "integer" && !Number.isInteger(n)) errors[f.name] = "integer";
+      else if ((f.minimum !== null && n < f.minimum) || (f.maximum !== null && n > f.maximum)) errors[f.name] = "range";
+      else settings[f.name] = n;
+    } else if (f.kind === "enum") {
+      const option = f.options.find((o) => String(o) === text);
+      if (option === undefined) errors[f.name] = "option";
+      else settings[f.name] = option;
+    } else if (f.kind === "json") {
+      try {
+        settings[f.name] = JSON.parse(text);
+      } catch {
+        errors[f.name] = "json";
+      }
+    } else if (f.maxLength !== null && text.length > f.maxLength) {
+      errors[f.name] = "tooLong";
+    } else {
+      settings[f.name] = text;
+    }
+  }
+  return { settings, errors };
+}
