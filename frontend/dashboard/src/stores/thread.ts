@@ -266,8 +266,9 @@ export const useThread = defineStore("thread", () => {
 
   async function retry(conversationId: number, messageId: number): Promise<void> {
     retrying.add(messageId);
+    let answer: unknown;
     try {
-      await send("POST", `${base(conversationId)}/messages/${messageId}/retry`);
+      answer = await send("POST", `${base(conversationId)}/messages/${messageId}/retry`);
     } catch (e) {
       retrying.delete(messageId);
       throw e;
@@ -275,9 +276,10 @@ export const useThread = defineStore("thread", () => {
     const t = threads.get(conversationId);
     const m = t?.messages.find((x) => x.id === messageId);
     if (t && m && m.delivery_status === "failed") {
-      t.messages = mergeMessage(t.messages, { ...m, delivery_status: "queued", failure_reason: null }, true);
-      retrying.delete(messageId);
+      const fromServer = answer && typeof answer === "object" && (answer as Message).id === messageId ? (answer as Message) : null;
+      t.messages = mergeMessage(t.messages, fromServer ?? { ...m, delivery_status: "queued", failure_reason: null }, true);
     }
+    retrying.delete(messageId);
   }
 
   return { threads, thread, peek, open, loadOlder, apply, onTyping, typingUsers, subscribe, sendMessage, retry };

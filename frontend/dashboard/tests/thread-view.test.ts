@@ -1,0 +1,100 @@
+// The thread view: text rendered as text (no HTML), delivery marks, failed + retry, notes with
+// mentions, activity lines, day separators, typing.
+import { flushPromises, mount } from "@vue/test-utils";
+import { createPinia, setActivePinia } from "pinia";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Conversation, Member, Message } from "@/api/types";
+import MessageThread from "@/components/conversation/MessageThread.vue";
+import { i18n } from "@/i18n";
+import { useSession } from "@/stores/session";
+import { useThread } from "@/stores/thread";
+import { useWorkspace } from "@/stores/workspace";
+
+function msg(id: number, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    conversation_id: 7,
+    inbox_id: 1,
+    kind: "incoming",
+    sender_type: "contact",
+    sender_id: 5,
+    text: `text ${id}`,
+    content_type: "text",
+    source_id: null,
+    delivery_status: null,
+    failure_reason: null,
+    data: {},
+    created_at: "2026-03-02T10:00:00",
+    ...extra,
+  };
+}
+
+const conversation = { id: 7, contact: { id: 5, name: "<b>Eve</b>" } } as unknown as Conversation;
+
+describe("MessageThread", () => {
+  const fetchMock = vi.fn();
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    const session = useSession();
+    session.workspaceId = 1;
+    session.me = { id: 1 } as never;
+    useWorkspace().members = [{ user_id: 2, name: "Ana Agent", display_name: null } as Member];
+    i18n.global.locale.value = "en";
+    fetchMock.mockReset();
+    vi.stubGlobal("fetch", fetchMock);
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  function mountWith(messages: Message[]) {
+    const t = useThread().thread(7);
+    t.messages = messages;
+    t.loaded = true;
+    return mount(MessageThread, { props: { conversationId: 7, conversation }, global: { plugins: [i18n] } });
+  }
+
+  it("renders user text as text, never as HTML", () => {
+    const w = mountWith([msg(1, { text: '<img src=x onerror="alert(1)"><script>alert(2)</script>' })]);
+    const bubble = w.get('[data-testid="message"]');
+    expect(bubble.find("img").exists()).toBe(false);
+    expect(bubble.find("script").exists()).toBe(false);
+    expect(bubble.text()).toContain('<img src=x onerror="alert(1)">');
+    expect(bubble.text()).toContain("<b>Eve</b>");
+  });
+
+  it("groups by day and shows activity lines and notes apart", () => {
+    const w = mountWith([
+      msg(1, { created_at: "2026-03-01T10:00:00" }),
+      msg(2, { kind: "activity", sender_type: "agent", sender_id: 2, data: { activity: "status_changed", status: "resolved" }, created_at: "2026-03-01T11:00:00" }),
+      msg(3, { kind: "note", sender_type: "agent", sender_id: 2, text: "ping @ana please", data: { mentions: [2] }, created_at: "2026-03-02T09:00:00" }),
+    ]);
+    expect(w.findAll('[data-testid="day-separator"]')).toHaveLength(2);
+    expect(w.get('[data-testid="activity-line"]').text()).toContain("Ana Agent resolved the conversation");
+    const note = w.get('[data-testid="note-bubble"]');
+    expect(note.text()).toContain("Private note");
+    expect(note.get("mark").text()).toBe("@ana");
+  });
+
+  it("shows delivery marks and a retry button with the reason on failure", async () => {
+    const w = mountWith([
+      msg(1, { kind: "outgoing", sender_type: "agent", sender_id: 1, delivery_status: "read" }),
+      msg(2, { kind: "outgoing", sender_type: "agent", sender_id: 1, delivery_status: "failed", failure_reason: "number blocked" }),
+    ]);
+    const statuses = w.findAll('[data-testid="message-status"]').map((s) => s.attributes("data-status"));
+    expect(statuses).toEqual(["read", "failed"]);
+    expect(w.get('[data-testid="failure-reason"]').text()).toBe("number blocked");
+    fetchMock.mockResolvedValue(new Response(null, { status: 202 }));
+    await w.get('[data-testid="message-retry"]').trigger("click");
+    await flushPromises();
+    expect(String(fetchMock.mock.calls[0]![0])).toBe("/api/v1/workspaces/1/conversations/7/messages/2/retry");
+    expect(w.findAll('[data-testid="message"]')[1]!.attributes("data-status")).toBe("queued");
+    expect(w.find('[data-testid="message-retry"]').exists()).toBe(false);
+  });
+
+  it("says who is typing", async () => {
+    const w = mountWith([msg(1)]);
+    expect(w.find('[data-testid="typing-indicator"]').exists()).toBe(false);
+    useThread().onTyping({ seq: null, type: "typing", workspace_id: 1, inbox_id: 1, data: { conversation_id: 7, user_id: 2, typing: true } });
+    await flushPromises();
+    expect(w.get('[data-testid="typing-indicator"]').text()).toContain("Ana Agent is typing");
+  });
+});
