@@ -71,7 +71,7 @@ describe("VirtualList", () => {
   it("renders only the rows in view plus the overscan", () => {
     const w = mountList();
     const rows = w.findAll(".vrow");
-    expect(rows.length).toBe(14); // 10 visible + 4 below
+    expect(rows.length).toBe(19); // a fixed window: 10 visible + 1 partly shown + 2 × 4 overscan
     expect(rows[0]?.text()).toBe("row 0");
     expect(w.find(".spacer").attributes("style")).toContain(`height: ${10_000 * 72}px`);
   });
@@ -82,7 +82,7 @@ describe("VirtualList", () => {
     el.scrollTop = 5000 * 72;
     await w.trigger("scroll");
     const rows = w.findAll(".vrow");
-    expect(rows.length).toBe(18); // 4 above + 10 visible + 4 below
+    expect(rows.length).toBe(19); // 4 above + 11 in view + 4 below
     expect(rows[0]?.text()).toBe("row 4996");
     expect(rows[0]?.attributes("style")).toContain(`translateY(${4996 * 72}px)`);
     expect(w.emitted("near-end")).toBeUndefined();
@@ -90,6 +90,21 @@ describe("VirtualList", () => {
     await w.trigger("scroll");
     expect(w.emitted("near-end")?.length).toBe(1);
     expect(w.findAll(".vrow").at(-1)?.text()).toBe("row 9999");
+  });
+
+  it("reuses row elements while scrolling instead of creating new ones", async () => {
+    const w = mountList();
+    const el = w.element as HTMLElement;
+    el.scrollTop = 5000 * 72;
+    await w.trigger("scroll");
+    const before = new Set(w.findAll(".vrow").map((r) => r.element));
+    el.scrollTop = 5001 * 72;
+    await w.trigger("scroll");
+    const after = w.findAll(".vrow");
+    expect(after.map((r) => r.text())).toContain("row 4997");
+    expect(after.map((r) => r.text())).toContain("row 5015");
+    expect(after.map((r) => r.text())).not.toContain("row 4996");
+    expect(after.every((r) => before.has(r.element))).toBe(true);
   });
 });
 
