@@ -272,6 +272,18 @@ describe("live updates", () => {
     expect(net.calls.filter((u) => u.pathname.endsWith("/counts")).length).toBe(before + 1); // debounced: one read
   });
 
+  it("forgets the previous agent's conversations when another signs in", async () => {
+    const { store } = await loaded("inbox", [conv(2), conv(1)]);
+    const session = useSession();
+    session.me = { ...session.me!, id: 99 };
+    await nextTick();
+    expect(store.ids).toEqual([]);
+    expect(store.get(2)).toBeUndefined();
+    net.handler = (url) => (url.pathname.endsWith("/counts") ? COUNTS : { conversations: [conv(5)], next_cursor: null });
+    await store.setQuery("inbox", EMPTY_FILTERS); // same view and filters: read again all the same
+    expect(store.ids).toEqual([5]);
+  });
+
   it("renames the contact on its conversations", async () => {
     const { store, stream } = await loaded("inbox", [conv(2), conv(1)]);
     stream.dispatch({ seq: 9, type: "contact.updated", workspace_id: 1, inbox_id: 1, data: { contact: { id: 102, name: "Zahra" } } });

@@ -296,6 +296,20 @@ export const useConversations = defineStore("conversations", () => {
   }
   watch(() => session.stream, subscribe, { immediate: true });
 
+  /** Forgets everything: another agent signed in (or the workspace changed) in this tab. */
+  function clear(): void {
+    generation++;
+    byId.clear();
+    ids.value = [];
+    nextCursor.value = null;
+    loaded.value = false;
+    loading.value = false;
+    loadingMore.value = false;
+    error.value = null;
+    counts.value = null;
+  }
+  watch(() => [session.me?.id ?? null, session.workspaceId], clear);
+
   return {
     byId,
     ids,
@@ -318,5 +332,6 @@ export const useConversations = defineStore("conversations", () => {
     refreshCounts,
     refreshCountsSoon,
     countFor,
+    clear,
   };
 });
