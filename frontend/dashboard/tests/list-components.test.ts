@@ -212,6 +212,12 @@ describe("ConversationList", () => {
     input.dispatchEvent(new KeyboardEvent("keydown", { key: "j", bubbles: true }));
     await flushPromises();
     expect(router.currentRoute.value.path).toBe("/inbox/3");
+    const session = useSession();
+    session.me = { ...session.me!, preferences: { ...session.preferences, hotkeys: false } };
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "j" }));
+    await flushPromises();
+    expect(router.currentRoute.value.path).toBe("/inbox/3"); // hotkeys turned off in settings
+    expect(w.findAll('[data-testid="conversation-row"]').length).toBe(3); // a settings change keeps the list
     w.unmount();
   });
 

@@ -308,7 +308,7 @@ export const useConversations = defineStore("conversations", () => {
     error.value = null;
     counts.value = null;
   }
-  watch(() => [session.me?.id ?? null, session.workspaceId], clear);
+  watch(() => `${session.me?.id ?? ""}/${session.workspaceId ?? ""}`, clear);
 
   return {
     byId,
