@@ -175,8 +175,14 @@ export const useConversations = defineStore("conversations", () => {
 
   function merge(page: Conversation[]): void {
     const present = new Set(ids.value);
+    const newer: Conversation[] = [];
     for (const conv of page) {
       const kept = byId.get(conv.id);
+      if (kept && activityTime(kept) > activityTime(conv)) {
+        // An event brought a newer state while the page was on its way: that one decides.
+        newer.push(kept);
+        continue;
+      }
       if (kept) Object.assign(kept, conv);
       else byId.set(conv.id, { ...conv });
       if (!present.has(conv.id)) {
@@ -184,6 +190,7 @@ export const useConversations = defineStore("conversations", () => {
         present.add(conv.id);
       }
     }
+    for (const conv of newer) place(conv);
   }
 
   /** Shows a view with filters: the first page, fresh. Does nothing when it is already shown. */
@@ -204,8 +211,8 @@ export const useConversations = defineStore("conversations", () => {
       if (mine !== generation) return;
       ids.value = [];
       nextCursor.value = page.next_cursor;
-      merge(page.conversations);
       loaded.value = true;
+      merge(page.conversations);
     } catch (e) {
       if (mine !== generation) return;
       ids.value = [];
