@@ -56,3 +56,34 @@ async def test_ingest(server: Server, http: httpx.AsyncClient) -> None:
     assert len(follow_up) == 4, follow_up
     duplicate = await statements_for(server, receive(http, inbox, "m-1", contact="new"))
     assert len(duplicate) == 1, duplicate
+
+
+async def test_administration_lists_and_conversation_detail(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws)
+    base = f"/api/v1/workspaces/{ws}"
+
+    async def counts() -> list[int]:
+        conv = (await receive(http, inbox, f"m-{len(calls)}", contact=f"c{len(calls)}"))["conversation_id"]
+        await http.post(
+            f"{base}/conversations/{conv}/participants",
+            headers=admin.headers,
+            json={"user_id": admin.user_id},
+        )
+        return [
+            len(await statements_for(server, http.get(url, headers=admin.headers)))
+            for url in (f"{base}/teams", f"{base}/labels", f"{base}/inboxes", f"{base}/conversations/{conv}")
+        ]
+
+    calls: list[list[int]] = []
+    calls.append(await counts())
+    for i in range(4):
+        team = (await http.post(f"{base}/teams", headers=admin.headers, json={"name": f"T{i}"})).json()
+        await http.post(
+            f"{base}/teams/{team['id']}/members", headers=admin.headers, json={"user_id": admin.user_id}
+        )
+        await http.post(f"{base}/labels", headers=admin.headers, json={"name": f"l{i}"})
+        await make_inbox(http, admin, ws)
+    calls.append(await counts())
+    # token and membership, then: teams and their members; labels; inboxes; conversation, participants
+    assert calls[0] == calls[1] == [4, 3, 3, 4], calls

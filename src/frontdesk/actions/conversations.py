@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.access import (
     Actor,
@@ -19,8 +20,8 @@ from frontdesk.access import (
 from frontdesk.actions import counters
 from frontdesk.actions.audit import do_audit
 from frontdesk.domain.enums import ConversationStatus, MessageKind, Priority, Role, SenderType
-from frontdesk.domain.errors import InvalidInput
-from frontdesk.domain.rules import sees_every_inbox
+from frontdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from frontdesk.domain.rules import can_manage_workspace, sees_every_inbox
 from frontdesk.events import ConversationUpdated, MessageCreated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
@@ -337,6 +338,49 @@ async def check_add_participant(tx: Tx, actor: Actor, conversation_id: int, user
         user_id=user_id,
     )
     return await do_update_conversation(tx, conv, {})
+
+
+async def check_remove_participant(
+    tx: Tx, actor: Actor, conversation_id: int, user_id: int
+) -> dict[str, Any]:
+    """An agent may leave a conversation; an administrator may remove anyone from it."""
+    conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
+    if user_id != actor.user_id and not can_manage_workspace(actor.role):
+        raise Forbidden("only an administrator may remove someone else from a conversation", field="user_id")
+    user = await access_member_by_id(tx.conn, actor, user_id)
+    p = t.participants
+    removed = await tx.conn.execute(
+        p.delete().where(p.c.conversation_id == conv["id"], p.c.user_id == user_id)
+    )
+    if removed.rowcount == 0:
+        raise NotFound(f"{user['name']} is not a participant of this conversation", field="user_id")
+    name = await _user_name(tx, actor.user_id)
+    text = f"{name} left the conversation" if user_id == actor.user_id else f"{name} removed {user['name']}"
+    await do_activity(tx, conv, actor.user_id, text, activity="participant_removed", by=name, user_id=user_id)
+    return await do_update_conversation(tx, conv, {})
+
+
+async def participant_ids(conn: AsyncConnection, conversation_id: int) -> list[int]:
+    p = t.participants
+    rows = await conn.execute(sa.select(p.c.user_id).where(p.c.conversation_id == conversation_id))
+    return sorted(rows.scalars())
+
+
+async def check_offer(conn: AsyncConnection, actor: Actor, conversation_id: int) -> dict[str, Any]:
+    """The data of a conversation.offered event: an agent passes an unassigned incoming
+    conversation on to the others who may see it. Nothing is written."""
+    conv = await access_conversation_by_id(conn, actor, conversation_id)
+    if conv["assignee_id"] is not None:
+        raise Conflict(
+            "this conversation is already assigned; there is nothing to offer", code="already_assigned"
+        )
+    return {
+        "conversation_id": conv["id"],
+        "offered_by": actor.user_id,
+        "contact_name": conv["contact_name"],
+        "preview": conv["last_message_preview"],
+        "inbox_id": conv["inbox_id"],
+    }
 
 
 async def do_add_participants(tx: Tx, conversation_id: int, user_ids: list[int]) -> None:

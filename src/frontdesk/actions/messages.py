@@ -16,8 +16,8 @@ from frontdesk.actions.conversations import (
     do_open_conversation,
     do_update_conversation,
 )
-from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, MessageKind, SenderType
-from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, JobStatus, MessageKind, SenderType
+from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
 from frontdesk.domain.inbound import InboundMessage, InboundStatus
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
@@ -239,12 +239,26 @@ def _check_text(text: str, files: Sequence[StoredFile] = ()) -> str:
     return text
 
 
+async def _require_enabled_inbox(tx: Tx, inbox_id: int) -> None:
+    enabled = (
+        await tx.conn.execute(sa.select(t.inboxes.c.is_enabled).where(t.inboxes.c.id == inbox_id))
+    ).scalar_one()
+    if not enabled:
+        raise Conflict(
+            "this conversation's inbox is disabled: replies cannot be sent until an administrator "
+            "enables it again",
+            field="inbox_id",
+            code="inbox_disabled",
+        )
+
+
 async def check_send_reply(
     tx: Tx, actor: Actor, conversation_id: int, text: str, files: Sequence[StoredFile] = ()
 ) -> dict[str, Any]:
     """The outgoing message and its delivery job commit together: a reply is never lost."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
+    await _require_enabled_inbox(tx, conv["inbox_id"])
     now = utcnow()
     values: dict[str, Any] = dict(
         workspace_id=conv["workspace_id"],
@@ -281,6 +295,47 @@ async def check_send_reply(
     await do_add_participants(tx, conv["id"], [actor.user_id])
     await do_update_conversation(tx, conv, changes)
     return message
+
+
+async def check_retry_delivery(tx: Tx, actor: Actor, conversation_id: int, message_id: int) -> dict[str, Any]:
+    """Queue a failed reply again. The new job carries the same message id, which is what the
+    channel sees as the delivery's idempotency key, and replaces any job left for it."""
+    conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
+    m, j = t.messages, t.jobs
+    message = (
+        (await tx.conn.execute(sa.select(m).where(m.c.id == message_id, m.c.conversation_id == conv["id"])))
+        .mappings()
+        .first()
+    )
+    if message is None:
+        raise NotFound("message not found in this conversation", field="message_id")
+    if message["kind"] != MessageKind.OUTGOING or message["delivery_status"] != DeliveryStatus.FAILED:
+        now = (
+            f"its delivery status is {message['delivery_status']}"
+            if message["kind"] == MessageKind.OUTGOING
+            else f"this is an {message['kind']} message"
+            if message["kind"] in (MessageKind.INCOMING, MessageKind.ACTIVITY)
+            else f"this is a {message['kind']}"
+        )
+        raise Conflict(
+            f"only a reply whose delivery failed can be retried; {now}",
+            field="message_id",
+            code="not_failed",
+        )
+    await _require_enabled_inbox(tx, conv["inbox_id"])
+    its_jobs = sa.and_(j.c.kind == "send_reply", j.c.payload["message_id"].as_integer() == message_id)
+    running = (
+        await tx.conn.execute(sa.select(j.c.id).where(its_jobs, j.c.status == JobStatus.RUNNING).limit(1))
+    ).first()
+    if running is not None:
+        raise Conflict("a delivery attempt of this reply is running; wait for it", code="delivery_running")
+    await tx.conn.execute(j.delete().where(its_jobs))
+    await enqueue(tx, "send_reply", {"message_id": message_id})
+    changes = {"delivery_status": DeliveryStatus.QUEUED.value, "failure_reason": None}
+    await tx.conn.execute(m.update().where(m.c.id == message_id).values(**changes))
+    view = message_view({**message, **changes})
+    await tx.emit(MessageUpdated(message["workspace_id"], message["inbox_id"], view))
+    return view
 
 
 async def check_add_note(

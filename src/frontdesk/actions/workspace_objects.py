@@ -18,7 +18,7 @@ from frontdesk.access import (
 from frontdesk.actions.audit import do_audit
 from frontdesk.domain.channels import ChannelLookup, ChannelSpec
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
-from frontdesk.events import ContactUpdated, InboxMembersUpdated
+from frontdesk.events import ContactUpdated, InboxMembersUpdated, LabelDeleted, LabelUpdated, TeamDeleted
 from frontdesk.security import SecretBox, new_token
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
@@ -59,6 +59,67 @@ async def check_create_team(tx: Tx, actor: Actor, name: str) -> int:
     return team_id
 
 
+async def _update_unique(tx: Tx, stmt: sa.Update, what: str, field: str) -> int:
+    """Run an UPDATE that may hit a unique name; returns the number of rows changed."""
+    try:
+        async with tx.conn.begin_nested():
+            return int((await tx.conn.execute(stmt)).rowcount)
+    except IntegrityError:
+        raise Conflict(f"{what} already exists", field=field) from None
+
+
+async def check_rename_team(tx: Tx, actor: Actor, team_id: int, name: str) -> dict[str, Any]:
+    actor.require_admin()
+    team = await access_team_by_id(tx.conn, actor, team_id)
+    name = _name(name)
+    if name != team["name"]:
+        await _update_unique(
+            tx,
+            t.teams.update().where(t.teams.c.id == team_id).values(name=name),
+            f"a team named {name!r}",
+            "name",
+        )
+        await do_audit(
+            tx,
+            actor.workspace_id,
+            actor.user_id,
+            "team.rename",
+            "team",
+            team_id,
+            name=name,
+            before=team["name"],
+        )
+    return {**team, "name": name}
+
+
+async def check_delete_team(tx: Tx, actor: Actor, team_id: int) -> None:
+    """The team's conversations stay where they are, with no team (team.deleted tells clients)."""
+    actor.require_admin()
+    team = await access_team_by_id(tx.conn, actor, team_id)
+    await tx.conn.execute(
+        t.conversations.update()
+        .where(t.conversations.c.workspace_id == actor.workspace_id, t.conversations.c.team_id == team_id)
+        .values(team_id=None)
+    )
+    await tx.conn.execute(t.team_members.delete().where(t.team_members.c.team_id == team_id))
+    await tx.conn.execute(t.teams.delete().where(t.teams.c.id == team_id))
+    await tx.emit(TeamDeleted(actor.workspace_id, None, team_id))
+    await do_audit(tx, actor.workspace_id, actor.user_id, "team.delete", "team", team_id, name=team["name"])
+
+
+async def check_remove_team_member(tx: Tx, actor: Actor, team_id: int, user_id: int) -> None:
+    actor.require_admin()
+    await access_team_by_id(tx.conn, actor, team_id)
+    user = await access_member_by_id(tx.conn, actor, user_id)
+    tm = t.team_members
+    result = await tx.conn.execute(tm.delete().where(tm.c.team_id == team_id, tm.c.user_id == user_id))
+    if result.rowcount == 0:
+        raise NotFound(f"{user['name']} is not a member of this team", field="user_id")
+    await do_audit(
+        tx, actor.workspace_id, actor.user_id, "team.remove_member", "team", team_id, user_id=user_id
+    )
+
+
 async def check_add_team_member(tx: Tx, actor: Actor, team_id: int, user_id: int) -> None:
     actor.require_admin()
     await access_team_by_id(tx.conn, actor, team_id)
@@ -84,6 +145,29 @@ def _validate_settings(cls: type[ChannelSpec], settings: dict[str, Any]) -> dict
     return model.model_dump(mode="json")
 
 
+MAX_SECRET_LENGTH = 4096
+
+
+def _clean_secrets(cls: type[ChannelSpec], secrets: dict[str, Any]) -> dict[str, str]:
+    """Only the channel's declared secret fields, each a non-empty string."""
+    unknown = sorted(set(secrets) - set(cls.secret_fields))
+    if unknown:
+        known = ", ".join(cls.secret_fields) or "none"
+        raise InvalidInput(
+            f"unknown secret field(s): {', '.join(unknown)}; this channel's are: {known}",
+            field=f"secrets.{unknown[0]}",
+            code="unknown_field",
+        )
+    for name, value in secrets.items():
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"secrets.{name} must be a non-empty string", field=f"secrets.{name}")
+        if len(value) > MAX_SECRET_LENGTH:
+            raise InvalidInput(
+                f"secrets.{name} is longer than {MAX_SECRET_LENGTH} characters", field=f"secrets.{name}"
+            )
+    return dict(secrets)
+
+
 async def check_create_inbox(
     tx: Tx,
     actor: Actor,
@@ -98,10 +182,7 @@ async def check_create_inbox(
     name = _name(name)
     cls = channels(channel_type)
     clean = _validate_settings(cls, settings)
-    unknown = set(secrets) - set(cls.secret_fields)
-    if unknown:
-        raise InvalidInput(f"unknown secret field(s): {', '.join(sorted(unknown))}", field="secrets")
-    all_secrets = {**cls.generated_secrets(), **secrets}
+    all_secrets = {**cls.generated_secrets(), **_clean_secrets(cls, secrets)}
     inbox_id = int(
         (
             await tx.conn.execute(
@@ -132,19 +213,51 @@ async def check_update_inbox(
     inbox_id: int,
     name: str | None,
     settings: dict[str, Any] | None,
+    *,
+    box: SecretBox | None = None,
+    is_enabled: bool | None = None,
+    secrets: dict[str, Any] | None = None,
 ) -> None:
+    """Everything is checked before anything is written: one bad field changes nothing. A
+    disabled inbox refuses webhooks and new replies; its conversations stay readable."""
     actor.require_admin()
     inbox = await access_inbox_by_id(tx.conn, actor, inbox_id)
+    cls = channels(inbox["channel_type"])
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = _name(name)
     if settings is not None:
-        changes["settings"] = _validate_settings(
-            channels(inbox["channel_type"]), {**inbox["settings"], **settings}
+        changes["settings"] = _validate_settings(cls, {**inbox["settings"], **settings})
+    if secrets:
+        if box is None:
+            raise TypeError("changing secrets needs the SecretBox")
+        changes["secrets_encrypted"] = box.seal(
+            {**box.open(inbox["secrets_encrypted"]), **_clean_secrets(cls, secrets)}
         )
-    if changes:
-        await tx.conn.execute(t.inboxes.update().where(t.inboxes.c.id == inbox_id).values(**changes))
-        await do_audit(tx, actor.workspace_id, actor.user_id, "inbox.update", "inbox", inbox_id)
+    if is_enabled is not None and is_enabled != bool(inbox["is_enabled"]):
+        changes["is_enabled"] = is_enabled
+    if not changes:
+        return
+    await tx.conn.execute(t.inboxes.update().where(t.inboxes.c.id == inbox_id).values(**changes))
+    if "is_enabled" in changes:
+        action = "inbox.enable" if is_enabled else "inbox.disable"
+        await do_audit(tx, actor.workspace_id, actor.user_id, action, "inbox", inbox_id)
+    if "secrets_encrypted" in changes:
+        # The names of the secrets changed, never their values.
+        await do_audit(
+            tx,
+            actor.workspace_id,
+            actor.user_id,
+            "inbox.secrets",
+            "inbox",
+            inbox_id,
+            fields=sorted(secrets or {}),
+        )
+    fields = sorted(set(changes) & {"name", "settings"})
+    if fields:
+        await do_audit(
+            tx, actor.workspace_id, actor.user_id, "inbox.update", "inbox", inbox_id, fields=fields
+        )
 
 
 async def check_rotate_inbox_secrets(
@@ -239,11 +352,105 @@ async def check_create_label(tx: Tx, actor: Actor, name: str, color: str) -> int
     )
 
 
+async def _access_label(tx: Tx, actor: Actor, label_id: int) -> dict[str, Any]:
+    lb = t.labels
+    row = (
+        (
+            await tx.conn.execute(
+                sa.select(lb.c.id, lb.c.name, lb.c.color).where(
+                    lb.c.id == label_id, lb.c.workspace_id == actor.workspace_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("label not found", field="label_id")
+    # Plain str keys: the row's are SQLAlchemy names, which the event encoder refuses.
+    return {"id": row["id"], "name": row["name"], "color": row["color"]}
+
+
+async def _relabel(tx: Tx, label_id: int, old: str, new: str | None) -> None:
+    """Rename (or, with new None, remove) a label in the name list each of its conversations
+    keeps for the list view: one read and one batched write, however many conversations."""
+    c, cl = t.conversations, t.conversation_labels
+    stmt = (
+        sa.select(c.c.id, c.c.labels)
+        .join(cl, cl.c.conversation_id == c.c.id)
+        .where(cl.c.label_id == label_id)
+    )
+    if tx.dialect == "postgresql":
+        stmt = stmt.with_for_update(of=c)
+    rows = (await tx.conn.execute(stmt)).all()
+    updates = [
+        {"id_": r.id, "labels_": sorted({n for n in r.labels if n != old} | ({new} if new else set()))}
+        for r in rows
+    ]
+    if updates:
+        await tx.conn.execute(
+            c.update().where(c.c.id == sa.bindparam("id_")).values(labels=sa.bindparam("labels_")), updates
+        )
+
+
+async def check_update_label(
+    tx: Tx, actor: Actor, label_id: int, name: str | None, color: str | None
+) -> dict[str, Any]:
+    actor.require_supervisor()
+    label = await _access_label(tx, actor, label_id)
+    changes: dict[str, Any] = {}
+    if name is not None and _name(name, limit=100) != label["name"]:
+        changes["name"] = _name(name, limit=100)
+    if color is not None and color != label["color"]:
+        changes["color"] = color
+    after = {**label, **changes}
+    if not changes:
+        return after
+    await _update_unique(
+        tx,
+        t.labels.update().where(t.labels.c.id == label_id).values(**changes),
+        f"a label named {after['name']!r}",
+        "name",
+    )
+    if "name" in changes:
+        await _relabel(tx, label_id, label["name"], changes["name"])
+    await tx.emit(LabelUpdated(actor.workspace_id, None, after, label["name"]))
+    await do_audit(
+        tx,
+        actor.workspace_id,
+        actor.user_id,
+        "label.update",
+        "label",
+        label_id,
+        before=label["name"],
+        **changes,
+    )
+    return after
+
+
+async def check_delete_label(tx: Tx, actor: Actor, label_id: int) -> None:
+    """Removed from every conversation that had it, then deleted."""
+    actor.require_supervisor()
+    label = await _access_label(tx, actor, label_id)
+    await _relabel(tx, label_id, label["name"], None)
+    await tx.conn.execute(t.conversation_labels.delete().where(t.conversation_labels.c.label_id == label_id))
+    await tx.conn.execute(t.labels.delete().where(t.labels.c.id == label_id))
+    await tx.emit(LabelDeleted(actor.workspace_id, None, label))
+    await do_audit(
+        tx, actor.workspace_id, actor.user_id, "label.delete", "label", label_id, name=label["name"]
+    )
+
+
+def _short_code(value: str) -> str:
+    code = _name(value, "short_code", 60).lstrip("/")
+    if not code or not code.replace("_", "").replace("-", "").isalnum():
+        raise InvalidInput("short_code may hold only letters, digits, '-' and '_'", field="short_code")
+    return code
+
+
 async def check_create_canned(tx: Tx, actor: Actor, short_code: str, text: str) -> int:
     actor.require_supervisor()
-    code = _name(short_code, "short_code", 60).lstrip("/")
-    if not code.replace("_", "").replace("-", "").isalnum():
-        raise InvalidInput("short_code may hold only letters, digits, '-' and '_'", field="short_code")
+    code = _short_code(short_code)
     return await _insert_unique(
         tx,
         t.canned_responses,
@@ -258,15 +465,31 @@ async def check_create_canned(tx: Tx, actor: Actor, short_code: str, text: str) 
     )
 
 
-async def check_update_canned(tx: Tx, actor: Actor, canned_id: int, text: str) -> None:
+async def check_update_canned(
+    tx: Tx, actor: Actor, canned_id: int, short_code: str | None, text: str | None
+) -> dict[str, Any]:
     actor.require_supervisor()
-    result = await tx.conn.execute(
-        t.canned_responses.update()
-        .where(t.canned_responses.c.id == canned_id, t.canned_responses.c.workspace_id == actor.workspace_id)
-        .values(text=_name(text, "text", 10_000))
+    cr = t.canned_responses
+    changes: dict[str, Any] = {}
+    if short_code is not None:
+        changes["short_code"] = _short_code(short_code)
+    if text is not None:
+        changes["text"] = _name(text, "text", 10_000)
+    if not changes:
+        raise InvalidInput("nothing to change: give short_code and/or text", field="short_code")
+    where = (cr.c.id == canned_id, cr.c.workspace_id == actor.workspace_id)
+    updated = await _update_unique(
+        tx,
+        cr.update().where(*where).values(**changes),
+        f"a canned response /{changes.get('short_code')}",
+        "short_code",
     )
-    if result.rowcount == 0:
+    if updated == 0:
         raise NotFound("canned response not found", field="canned_response_id")
+    row = (
+        (await tx.conn.execute(sa.select(cr.c.id, cr.c.short_code, cr.c.text).where(*where))).mappings().one()
+    )
+    return dict(row)
 
 
 async def check_delete_canned(tx: Tx, actor: Actor, canned_id: int) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 import httpx
 import orjson
@@ -99,6 +100,10 @@ class ApiAdapter(ChannelAdapter):
     channel_type = "api"
     settings_schema = ApiSettings
     secret_fields = ("hmac_secret",)
+    secret_descriptions: ClassVar[Mapping[str, str]] = {
+        "hmac_secret": "Signs inbound webhooks and outgoing deliveries (HMAC-SHA256). Frontdesk generates "
+        "it when the inbox is added; rotate it to get a new one."
+    }
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:

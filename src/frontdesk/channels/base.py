@@ -75,6 +75,8 @@ class ChannelAdapter(ABC):
     # What the administrator fills in; fields listed in secret_fields are encrypted at rest.
     settings_schema: ClassVar[type[BaseModel]]
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    # What each secret is, for the administrator's form (secrets are write-only there).
+    secret_descriptions: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self, settings: Mapping[str, Any], secrets: Mapping[str, Any], http: httpx.AsyncClient

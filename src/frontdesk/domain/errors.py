@@ -42,5 +42,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(DomainError):
+    """The address exists but no longer takes requests (a disabled inbox): HTTP 410."""
+
+    code = "gone"
+
+
 class TooLarge(DomainError):
     code = "too_large"

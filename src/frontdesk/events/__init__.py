@@ -77,7 +77,43 @@ class InboxMembersUpdated(Event):
         return {"inbox_id": self.target_inbox_id, "member_ids": self.member_ids}
 
 
-EPHEMERAL_TYPES = ("typing", "presence.updated", "member.updated")
+@dataclass(frozen=True)
+class LabelUpdated(Event):
+    """A label was renamed or recoloured. Conversations are not sent one by one (a label may be on
+    very many): clients replace `previous_name` by `label.name` in each conversation's labels.
+    Sent to the whole workspace (event inbox_id None)."""
+
+    type: ClassVar[str] = "label.updated"
+    label: dict[str, Any]
+    previous_name: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"label": self.label, "previous_name": self.previous_name}
+
+
+@dataclass(frozen=True)
+class LabelDeleted(Event):
+    """A label was deleted; clients drop `label.name` from every conversation's labels."""
+
+    type: ClassVar[str] = "label.deleted"
+    label: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"label": self.label}
+
+
+@dataclass(frozen=True)
+class TeamDeleted(Event):
+    """A team was deleted; clients set team_id to null on the conversations that had it."""
+
+    type: ClassVar[str] = "team.deleted"
+    team_id: int
+
+    def payload(self) -> dict[str, Any]:
+        return {"team_id": self.team_id}
+
+
+EPHEMERAL_TYPES = ("typing", "presence.updated", "member.updated", "conversation.offered")
 LOGGED_TYPES = tuple(
     cls.type
     for cls in (
@@ -87,6 +123,9 @@ LOGGED_TYPES = tuple(
         ConversationUpdated,
         ContactUpdated,
         InboxMembersUpdated,
+        LabelUpdated,
+        LabelDeleted,
+        TeamDeleted,
     )
 )
 

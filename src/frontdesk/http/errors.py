@@ -13,6 +13,7 @@ from frontdesk.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidInput,
     MalformedRequest,
     NotFound,
@@ -27,6 +28,7 @@ STATUS = {
     Forbidden: 403,
     Unauthenticated: 401,
     Conflict: 409,
+    Gone: 410,
     TooLarge: 413,
 }
 

@@ -15,7 +15,7 @@ from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.messages import do_receive_message, do_receive_status
 from frontdesk.channels.base import WebhookRejected, WebhookRequest
 from frontdesk.channels.registry import adapter_class
-from frontdesk.domain.errors import DomainError, NotFound, Unauthenticated
+from frontdesk.domain.errors import DomainError, Gone, NotFound, Unauthenticated
 from frontdesk.domain.inbound import InboundMessage
 from frontdesk.http.deps import Svc
 
@@ -42,6 +42,13 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
     if cached is None:
         raise NotFound("no inbox at this address", field="inbox")
     inbox = cached.row
+    if not inbox["is_enabled"]:
+        INGESTED.labels(channel_type, "disabled").inc()
+        raise Gone(
+            "this inbox is disabled: nothing was stored; an administrator can enable it again",
+            field="inbox",
+            code="inbox_disabled",
+        )
     adapter = adapter_class(channel_type)(inbox["settings"], cached.secrets, svc.http)
     hook = WebhookRequest(
         method=request.method,

@@ -63,6 +63,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
                         t.inboxes.c.channel_type,
                         t.inboxes.c.settings,
                         t.inboxes.c.secrets_encrypted,
+                        t.inboxes.c.is_enabled,
                         t.users.c.name.label("sender_name"),
                     )
                     .join(conv, conv.c.id == m.c.conversation_id)
@@ -82,6 +83,9 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
     # past "queued" (a repeated job after a lost completion) is not sent twice.
     if row["kind"] != MessageKind.OUTGOING or row["delivery_status"] != DeliveryStatus.QUEUED:
         return
+    if not row["is_enabled"]:
+        # Disabled after the reply was queued: it fails visibly and can be retried once enabled.
+        raise PermanentJobError("the inbox was disabled before this reply could be sent")
     adapter = adapter_class(row["channel_type"])(
         row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http
     )

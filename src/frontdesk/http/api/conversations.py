@@ -11,13 +11,17 @@ from frontdesk.actions.conversations import (
     check_add_participant,
     check_assign,
     check_mark_read,
+    check_offer,
+    check_remove_participant,
     check_set_labels,
     check_set_priority,
     check_set_status,
+    participant_ids,
 )
-from frontdesk.actions.messages import check_add_note, check_send_reply
+from frontdesk.actions.messages import check_add_note, check_retry_delivery, check_send_reply
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import (
     AssignmentIn,
@@ -70,10 +74,13 @@ async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | N
         return await queries.conversation_counts(conn, actor, inbox_id)
 
 
-@router.get("/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.Conversation)
+@router.get(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.ConversationDetail
+)
 async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
-        return conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
+        conv = conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
+        return {**conv, "participant_ids": await participant_ids(conn, conversation_id)}
 
 
 @router.patch(
@@ -116,13 +123,46 @@ async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor
 
 @router.post(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/participants",
-    response_model=schemas.Conversation,
+    response_model=schemas.ConversationDetail,
 )
 async def add_participant(
     conversation_id: int, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     async with svc.db.write() as tx:
-        return conversation_view(await check_add_participant(tx, actor, conversation_id, body.user_id))
+        conv = conversation_view(await check_add_participant(tx, actor, conversation_id, body.user_id))
+        return {**conv, "participant_ids": await participant_ids(tx.conn, conversation_id)}
+
+
+@router.delete(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/participants/{user_id}", status_code=204
+)
+async def remove_participant(conversation_id: int, user_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+    """Leave a conversation (your own user id), or, as an administrator, remove anyone from it."""
+    async with svc.db.write() as tx:
+        await check_remove_participant(tx, actor, conversation_id, user_id)
+
+
+@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/offer", status_code=202)
+async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+    """The notification's "Later": an ephemeral `conversation.offered` event goes to every agent
+    who may see the conversation, so someone else can take it. 409 once it is assigned."""
+    async with svc.db.read() as conn:
+        data = await check_offer(conn, actor, conversation_id)
+    await svc.bus.publish([ephemeral("conversation.offered", actor.workspace_id, data["inbox_id"], data)])
+
+
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/retry",
+    status_code=202,
+    response_model=schemas.Message,
+)
+async def retry_delivery(
+    conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
+) -> dict[str, Any]:
+    """Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
+    Any other message, or a reply not failed, is refused with 409."""
+    async with svc.db.write() as tx:
+        return await check_retry_delivery(tx, actor, conversation_id, message_id)
 
 
 @router.put(

@@ -14,10 +14,10 @@ from frontdesk.actions.workspace_objects import (
     check_set_inbox_members,
     check_update_inbox,
 )
-from frontdesk.channels.registry import adapter_class
+from frontdesk.channels.registry import adapter_class, adapters
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
-from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.deps import CurrentAuth, Svc, WorkspaceActor
 from frontdesk.store import tables as t
 from frontdesk.store.views import inbox_view
 
@@ -26,6 +26,27 @@ router = APIRouter(tags=["inboxes"])
 
 def webhook_path(row: Any) -> str:
     return f"/webhooks/{row['channel_type']}/{row['uid']}"
+
+
+@router.get("/channel-types", response_model=list[schemas.ChannelType])
+async def list_channel_types(_: CurrentAuth) -> list[dict[str, Any]]:
+    """Every installed channel: the dashboard builds the inbox settings form from
+    `settings_schema` and shows `secret_fields` as write-only inputs."""
+    return [
+        {
+            "type": channel_type,
+            "settings_schema": cls.settings_schema.model_json_schema(),
+            "secret_fields": [
+                {
+                    "name": name,
+                    "description": cls.secret_descriptions.get(name),
+                    "generated": name in cls.generated_secrets(),
+                }
+                for name in cls.secret_fields
+            ],
+        }
+        for channel_type, cls in sorted(adapters().items())
+    ]
 
 
 @router.get("/workspaces/{workspace_id}/inboxes", response_model=list[schemas.Inbox])
@@ -82,8 +103,20 @@ async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> d
 
 @router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox)
 async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    """Administrators only. `is_enabled: false` makes the inbox refuse webhooks (410) and new
+    replies (409) while its conversations stay readable. `secrets` are write-only."""
     async with svc.db.write() as tx:
-        await check_update_inbox(tx, actor, adapter_class, inbox_id, body.name, body.settings)
+        await check_update_inbox(
+            tx,
+            actor,
+            adapter_class,
+            inbox_id,
+            body.name,
+            body.settings,
+            box=svc.box,
+            is_enabled=body.is_enabled,
+            secrets=body.secrets,
+        )
     svc.inboxes.forget(inbox_id)
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)

@@ -91,8 +91,13 @@ class InboxIn(Body):
 
 
 class InboxUpdateIn(Body):
+    """Only the fields sent change. `settings` are merged into the current ones; `secrets` too,
+    and they are never sent back."""
+
     name: str | None = Field(default=None, max_length=200)
     settings: dict[str, Any] | None = None
+    is_enabled: bool | None = None
+    secrets: dict[str, str] | None = None
 
 
 class InboxMembersIn(Body):
@@ -148,4 +153,10 @@ class CannedIn(Body):
 
 
 class CannedUpdateIn(Body):
-    text: str = Field(max_length=10_000)
+    short_code: str | None = Field(default=None, max_length=60)
+    text: str | None = Field(default=None, max_length=10_000)
+
+
+class LabelUpdateIn(Body):
+    name: str | None = Field(default=None, max_length=100)
+    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")

@@ -11,10 +11,12 @@ from frontdesk.actions.workspace_objects import (
     check_create_canned,
     check_create_label,
     check_delete_canned,
+    check_delete_label,
     check_update_canned,
+    check_update_label,
 )
 from frontdesk.http.api import schemas
-from frontdesk.http.api.models import CannedIn, CannedUpdateIn, LabelIn
+from frontdesk.http.api.models import CannedIn, CannedUpdateIn, LabelIn, LabelUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import queries
 from frontdesk.store import tables as t
@@ -22,7 +24,7 @@ from frontdesk.store import tables as t
 router = APIRouter(tags=["labels, canned responses, search, events"])
 
 
-@router.get("/workspaces/{workspace_id}/labels")
+@router.get("/workspaces/{workspace_id}/labels", response_model=list[schemas.Label])
 async def list_labels(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     lb = t.labels
     async with svc.db.read() as conn:
@@ -40,14 +42,29 @@ async def list_labels(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-@router.post("/workspaces/{workspace_id}/labels", status_code=201)
+@router.post("/workspaces/{workspace_id}/labels", status_code=201, response_model=schemas.Label)
 async def create_label(body: LabelIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         label_id = await check_create_label(tx, actor, body.name, body.color)
     return {"id": label_id, "name": body.name.strip(), "color": body.color}
 
 
-@router.get("/workspaces/{workspace_id}/canned-responses")
+@router.patch("/workspaces/{workspace_id}/labels/{label_id}", response_model=schemas.Label)
+async def update_label(label_id: int, body: LabelUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    """Supervisors and administrators. A new name is applied to every conversation that has the
+    label (one `label.updated` event tells open dashboards)."""
+    async with svc.db.write() as tx:
+        return await check_update_label(tx, actor, label_id, body.name, body.color)
+
+
+@router.delete("/workspaces/{workspace_id}/labels/{label_id}", status_code=204)
+async def delete_label(label_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+    """Supervisors and administrators: the label is removed from its conversations, then deleted."""
+    async with svc.db.write() as tx:
+        await check_delete_label(tx, actor, label_id)
+
+
+@router.get("/workspaces/{workspace_id}/canned-responses", response_model=list[schemas.CannedResponse])
 async def list_canned(actor: WorkspaceActor, svc: Svc, q: str | None = None) -> list[dict[str, Any]]:
     cr = t.canned_responses
     stmt = sa.select(cr.c.id, cr.c.short_code, cr.c.text).where(cr.c.workspace_id == actor.workspace_id)
@@ -58,7 +75,9 @@ async def list_canned(actor: WorkspaceActor, svc: Svc, q: str | None = None) -> 
     return [dict(r) for r in rows]
 
 
-@router.post("/workspaces/{workspace_id}/canned-responses", status_code=201)
+@router.post(
+    "/workspaces/{workspace_id}/canned-responses", status_code=201, response_model=schemas.CannedResponse
+)
 async def create_canned(body: CannedIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         canned_id = await check_create_canned(tx, actor, body.short_code, body.text)
@@ -67,8 +86,9 @@ async def create_canned(body: CannedIn, actor: WorkspaceActor, svc: Svc) -> dict
 
 @router.patch("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)
 async def update_canned(canned_id: int, body: CannedUpdateIn, actor: WorkspaceActor, svc: Svc) -> None:
+    """Change the short code and/or the text; a short code already taken is refused (409)."""
     async with svc.db.write() as tx:
-        await check_update_canned(tx, actor, canned_id, body.text)
+        await check_update_canned(tx, actor, canned_id, body.short_code, body.text)
 
 
 @router.delete("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)

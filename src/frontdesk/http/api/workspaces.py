@@ -14,7 +14,14 @@ from frontdesk.actions.users import (
     do_accept_invitation,
     do_create_workspace,
 )
-from frontdesk.actions.workspace_objects import check_add_team_member, check_create_team
+from frontdesk.actions.workspace_objects import (
+    check_add_team_member,
+    check_create_team,
+    check_delete_team,
+    check_remove_team_member,
+    check_rename_team,
+)
+from frontdesk.http.api import schemas
 from frontdesk.http.api.models import (
     AcceptInvitationIn,
     InvitationIn,
@@ -77,7 +84,7 @@ async def accept_invitation(body: AcceptInvitationIn, svc: Svc) -> dict[str, Any
     return {"user_id": user_id, "workspace_id": workspace_id}
 
 
-@router.get("/workspaces/{workspace_id}/teams")
+@router.get("/workspaces/{workspace_id}/teams", response_model=list[schemas.Team])
 async def list_teams(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     tm = t.team_members
     async with svc.db.read() as conn:
@@ -103,7 +110,7 @@ async def list_teams(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     return [{**r, "member_ids": sorted(by_team.get(r["id"], []))} for r in teams]
 
 
-@router.post("/workspaces/{workspace_id}/teams", status_code=201)
+@router.post("/workspaces/{workspace_id}/teams", status_code=201, response_model=schemas.Team)
 async def create_team(body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         team_id = await check_create_team(tx, actor, body.name)
@@ -114,3 +121,26 @@ async def create_team(body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str
 async def add_team_member(team_id: int, body: TeamMemberIn, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await check_add_team_member(tx, actor, team_id, body.user_id)
+
+
+@router.patch("/workspaces/{workspace_id}/teams/{team_id}", response_model=schemas.Team)
+async def rename_team(team_id: int, body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    """Administrators only; a name another team has is refused (409)."""
+    tm = t.team_members
+    async with svc.db.write() as tx:
+        team = await check_rename_team(tx, actor, team_id, body.name)
+        members = (await tx.conn.execute(sa.select(tm.c.user_id).where(tm.c.team_id == team_id))).scalars()
+        return {"id": team["id"], "name": team["name"], "member_ids": sorted(members)}
+
+
+@router.delete("/workspaces/{workspace_id}/teams/{team_id}", status_code=204)
+async def delete_team(team_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+    """Administrators only. The team's conversations stay, with no team."""
+    async with svc.db.write() as tx:
+        await check_delete_team(tx, actor, team_id)
+
+
+@router.delete("/workspaces/{workspace_id}/teams/{team_id}/members/{user_id}", status_code=204)
+async def remove_team_member(team_id: int, user_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+    async with svc.db.write() as tx:
+        await check_remove_team_member(tx, actor, team_id, user_id)
