@@ -24,7 +24,9 @@ async def test_dashboard_routes_get_the_app_and_junk_is_404(server: Server, http
         assert (await http.get(path)).status_code == 404, path
 
 
-async def test_assets_are_immutable_and_confined_to_the_build(server: Server, http: httpx.AsyncClient) -> None:
+async def test_assets_are_immutable_and_confined_to_the_build(
+    server: Server, http: httpx.AsyncClient
+) -> None:
     asset = next((DASHBOARD_DIR / "assets").glob("*.js"))
     r = await http.get(f"/assets/{asset.name}")
     assert r.status_code == 200

@@ -230,6 +230,17 @@ describe("live updates", () => {
     expect(store.get(1)?.last_message_preview).toBe("new!");
   });
 
+  it("applies label renames and deletions and team deletions to cached conversations", async () => {
+    const { store, stream } = await loaded("inbox", [conv(2, { labels: ["billing", "vip"], team_id: 7 }), conv(1, { labels: ["vip"] })]);
+    stream.dispatch({ seq: 5, type: "label.updated", workspace_id: 1, inbox_id: null, data: { label: { id: 1, name: "accounts", color: "#000000" }, previous_name: "billing" } });
+    expect(store.get(2)?.labels).toEqual(["accounts", "vip"]);
+    stream.dispatch({ seq: 6, type: "label.deleted", workspace_id: 1, inbox_id: null, data: { label: { id: 2, name: "vip", color: "#000000" } } });
+    expect(store.get(2)?.labels).toEqual(["accounts"]);
+    expect(store.get(1)?.labels).toEqual([]);
+    stream.dispatch({ seq: 7, type: "team.deleted", workspace_id: 1, inbox_id: null, data: { team_id: 7 } });
+    expect(store.get(2)?.team_id).toBeNull();
+  });
+
   it("keeps the same object for other screens and upserts from them", async () => {
     const { store } = await loaded("inbox", [conv(2), conv(1)]);
     const held = store.get(2);

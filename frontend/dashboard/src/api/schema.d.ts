@@ -74,6 +74,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channel-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Channel Types
+         * @description Every installed channel: the dashboard builds the inbox settings form from
+         *     `settings_schema` and shows `secret_fields` as write-only inputs.
+         */
+        get: operations["list_channel_types_api_v1_channel_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -295,7 +316,10 @@ export interface paths {
         delete: operations["delete_canned_api_v1_workspaces__workspace_id__canned_responses__canned_id__delete"];
         options?: never;
         head?: never;
-        /** Update Canned */
+        /**
+         * Update Canned
+         * @description Change the short code and/or the text; a short code already taken is refused (409).
+         */
         patch: operations["update_canned_api_v1_workspaces__workspace_id__canned_responses__canned_id__patch"];
         trace?: never;
     };
@@ -462,6 +486,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Delivery
+         * @description Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
+         *     Any other message, or a reply not failed, is refused with 409.
+         */
+        post: operations["retry_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Offer
+         * @description The notification's "Later": an ephemeral `conversation.offered` event goes to every agent
+         *     who may see the conversation, so someone else can take it. 409 once it is assigned.
+         */
+        post: operations["offer_api_v1_workspaces__workspace_id__conversations__conversation_id__offer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/participants": {
         parameters: {
             query?: never;
@@ -474,6 +540,26 @@ export interface paths {
         /** Add Participant */
         post: operations["add_participant_api_v1_workspaces__workspace_id__conversations__conversation_id__participants_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/participants/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Participant
+         * @description Leave a conversation (your own user id), or, as an administrator, remove anyone from it.
+         */
+        delete: operations["remove_participant_api_v1_workspaces__workspace_id__conversations__conversation_id__participants__user_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -548,7 +634,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update Inbox */
+        /**
+         * Update Inbox
+         * @description Administrators only. `is_enabled: false` makes the inbox refuse webhooks (410) and new
+         *     replies (409) while its conversations stay readable. `secrets` are write-only.
+         */
         patch: operations["update_inbox_api_v1_workspaces__workspace_id__inboxes__inbox_id__patch"];
         trace?: never;
     };
@@ -643,6 +733,31 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/labels/{label_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Label
+         * @description Supervisors and administrators: the label is removed from its conversations, then deleted.
+         */
+        delete: operations["delete_label_api_v1_workspaces__workspace_id__labels__label_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Label
+         * @description Supervisors and administrators. A new name is applied to every conversation that has the
+         *     label (one `label.updated` event tells open dashboards).
+         */
+        patch: operations["update_label_api_v1_workspaces__workspace_id__labels__label_id__patch"];
         trace?: never;
     };
     "/api/v1/workspaces/{workspace_id}/members": {
@@ -756,6 +871,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/teams/{team_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Team
+         * @description Administrators only. The team's conversations stay, with no team.
+         */
+        delete: operations["delete_team_api_v1_workspaces__workspace_id__teams__team_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename Team
+         * @description Administrators only; a name another team has is refused (409).
+         */
+        patch: operations["rename_team_api_v1_workspaces__workspace_id__teams__team_id__patch"];
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/teams/{team_id}/members": {
         parameters: {
             query?: never;
@@ -768,6 +907,23 @@ export interface paths {
         /** Add Team Member */
         post: operations["add_team_member_api_v1_workspaces__workspace_id__teams__team_id__members_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/teams/{team_id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Team Member */
+        delete: operations["remove_team_member_api_v1_workspaces__workspace_id__teams__team_id__members__user_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -912,6 +1068,22 @@ export interface components {
             team_id?: number | null;
         };
         /**
+         * Attachment
+         * @description A file of a message; `url` is a path on this server (its random part is the capability).
+         */
+        Attachment: {
+            /** Content Type */
+            content_type: string;
+            /** File Name */
+            file_name: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * Availability
          * @enum {string}
          */
@@ -954,10 +1126,35 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** CannedUpdateIn */
-        CannedUpdateIn: {
+        /** CannedResponse */
+        CannedResponse: {
+            /** Id */
+            id: number;
+            /** Short Code */
+            short_code: string;
             /** Text */
             text: string;
+        };
+        /** CannedUpdateIn */
+        CannedUpdateIn: {
+            /** Short Code */
+            short_code?: string | null;
+            /** Text */
+            text?: string | null;
+        };
+        /** ChannelType */
+        ChannelType: {
+            /** Secret Fields */
+            secret_fields: components["schemas"]["SecretField"][];
+            /**
+             * Settings Schema
+             * @description JSON Schema of the inbox settings.
+             */
+            settings_schema: {
+                [key: string]: unknown;
+            };
+            /** Type */
+            type: string;
         };
         /** Contact */
         Contact: {
@@ -1069,6 +1266,47 @@ export interface components {
             /** Waiting Since */
             waiting_since: string | null;
         };
+        /**
+         * ConversationDetail
+         * @description GET one conversation: also who takes part in it (agents invited, mentioned or replying).
+         */
+        ConversationDetail: {
+            /** Assignee Id */
+            assignee_id: number | null;
+            contact: components["schemas"]["ContactRef"];
+            /** Created At */
+            created_at: string;
+            /** First Reply At */
+            first_reply_at: string | null;
+            /** First Reply Seconds */
+            first_reply_seconds: number | null;
+            /** Id */
+            id: number;
+            /** Inbox Id */
+            inbox_id: number;
+            /** Labels */
+            labels: string[];
+            /** Last Activity At */
+            last_activity_at: string;
+            /** Last Message Preview */
+            last_message_preview: string;
+            /** Number */
+            number: number;
+            /** Participant Ids */
+            participant_ids: number[];
+            /** Priority */
+            priority: string;
+            /** Snoozed Until */
+            snoozed_until: string | null;
+            /** Status */
+            status: string;
+            /** Team Id */
+            team_id: number | null;
+            /** Unread Count */
+            unread_count: number;
+            /** Waiting Since */
+            waiting_since: string | null;
+        };
         /** ConversationPage */
         ConversationPage: {
             /** Conversations */
@@ -1134,6 +1372,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
+            /** Is Enabled */
+            is_enabled: boolean;
             /** Name */
             name: string;
             /** Settings */
@@ -1153,6 +1393,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
+            /** Is Enabled */
+            is_enabled: boolean;
             /** Name */
             name: string;
             /** Secrets */
@@ -1176,6 +1418,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
+            /** Is Enabled */
+            is_enabled: boolean;
             /** Member Ids */
             member_ids: number[];
             /** Name */
@@ -1209,10 +1453,20 @@ export interface components {
             /** User Ids */
             user_ids: number[];
         };
-        /** InboxUpdateIn */
+        /**
+         * InboxUpdateIn
+         * @description Only the fields sent change. `settings` are merged into the current ones; `secrets` too,
+         *     and they are never sent back.
+         */
         InboxUpdateIn: {
+            /** Is Enabled */
+            is_enabled?: boolean | null;
             /** Name */
             name?: string | null;
+            /** Secrets */
+            secrets?: {
+                [key: string]: string;
+            } | null;
             /** Settings */
             settings?: {
                 [key: string]: unknown;
@@ -1234,6 +1488,15 @@ export interface components {
             /** Workspace Name */
             workspace_name: string;
         };
+        /** Label */
+        Label: {
+            /** Color */
+            color: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
         /** LabelIn */
         LabelIn: {
             /**
@@ -1243,6 +1506,13 @@ export interface components {
             color: string;
             /** Name */
             name: string;
+        };
+        /** LabelUpdateIn */
+        LabelUpdateIn: {
+            /** Color */
+            color?: string | null;
+            /** Name */
+            name?: string | null;
         };
         /** LabelsIn */
         LabelsIn: {
@@ -1300,10 +1570,7 @@ export interface components {
             conversation_id: number;
             /** Created At */
             created_at: string;
-            /** Data */
-            data: {
-                [key: string]: unknown;
-            };
+            data: components["schemas"]["MessageData"];
             /** Delivery Status */
             delivery_status: string | null;
             /** Failure Reason */
@@ -1322,6 +1589,36 @@ export interface components {
             source_id: string | null;
             /** Text */
             text: string;
+        };
+        /**
+         * MessageData
+         * @description Only the keys that apply are present; a channel may add its own.
+         */
+        MessageData: {
+            /** Activity */
+            activity?: string;
+            /** Assignee Id */
+            assignee_id?: number | null;
+            /** Attachments */
+            attachments?: components["schemas"]["Attachment"][];
+            /** By */
+            by?: string;
+            /** Comment */
+            comment?: string | null;
+            /** Mentions */
+            mentions?: number[];
+            /** Priority */
+            priority?: string;
+            /** Snoozed Until */
+            snoozed_until?: string | null;
+            /** Status */
+            status?: string;
+            /** Team Id */
+            team_id?: number | null;
+            /** User Id */
+            user_id?: number;
+        } & {
+            [key: string]: unknown;
         };
         /** MessageIn */
         MessageIn: {
@@ -1481,6 +1778,18 @@ export interface components {
             /** Messages */
             messages: components["schemas"]["Message"][];
         };
+        /** SecretField */
+        SecretField: {
+            /** Description */
+            description: string | null;
+            /**
+             * Generated
+             * @description Frontdesk creates it when the inbox is added (and on rotation).
+             */
+            generated: boolean;
+            /** Name */
+            name: string;
+        };
         /** StatusCounts */
         StatusCounts: {
             /** Open */
@@ -1497,6 +1806,15 @@ export interface components {
             all: components["schemas"]["StatusCounts"];
             mine: components["schemas"]["StatusCounts"];
             unassigned: components["schemas"]["StatusCounts"];
+        };
+        /** Team */
+        Team: {
+            /** Id */
+            id: number;
+            /** Member Ids */
+            member_ids: number[];
+            /** Name */
+            name: string;
         };
         /** TeamIn */
         TeamIn: {
@@ -1673,6 +1991,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_channel_types_api_v1_channel_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelType"][];
                 };
             };
         };
@@ -2087,9 +2425,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["CannedResponse"][];
                 };
             };
             /** @description Validation Error */
@@ -2124,9 +2460,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CannedResponse"];
                 };
             };
             /** @description Validation Error */
@@ -2436,7 +2770,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Conversation"];
+                    "application/json": components["schemas"]["ConversationDetail"];
                 };
             };
             /** @description Validation Error */
@@ -2665,6 +2999,71 @@ export interface operations {
             };
         };
     };
+    retry_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                message_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    offer_api_v1_workspaces__workspace_id__conversations__conversation_id__offer_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     add_participant_api_v1_workspaces__workspace_id__conversations__conversation_id__participants_post: {
         parameters: {
             query?: never;
@@ -2687,8 +3086,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Conversation"];
+                    "application/json": components["schemas"]["ConversationDetail"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_participant_api_v1_workspaces__workspace_id__conversations__conversation_id__participants__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                user_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -3057,9 +3487,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Label"][];
                 };
             };
             /** @description Validation Error */
@@ -3094,9 +3522,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Label"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_label_api_v1_workspaces__workspace_id__labels__label_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_label_api_v1_workspaces__workspace_id__labels__label_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Label"];
                 };
             };
             /** @description Validation Error */
@@ -3324,9 +3816,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Team"][];
                 };
             };
             /** @description Validation Error */
@@ -3361,9 +3851,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_team_api_v1_workspaces__workspace_id__teams__team_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rename_team_api_v1_workspaces__workspace_id__teams__team_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
                 };
             };
             /** @description Validation Error */
@@ -3392,6 +3946,37 @@ export interface operations {
                 "application/json": components["schemas"]["TeamMemberIn"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_team_member_api_v1_workspaces__workspace_id__teams__team_id__members__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: number;
+                user_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             204: {

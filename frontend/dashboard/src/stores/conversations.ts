@@ -289,6 +289,31 @@ export const useConversations = defineStore("conversations", () => {
     for (const conv of byId.values()) if (conv.contact.id === contact.id) conv.contact.name = contact.name;
   }
 
+  // Label and team changes come as one workspace-wide event, not one per conversation
+  // (docs/events.md): apply them to every cached conversation.
+  function onLabelUpdated(event: StreamEvent): void {
+    const label = event.data.label as { name?: string } | undefined;
+    const previous = event.data.previous_name;
+    if (typeof label?.name !== "string" || typeof previous !== "string" || label.name === previous) return;
+    for (const conv of byId.values()) {
+      if (conv.labels.includes(previous)) {
+        conv.labels = [...new Set(conv.labels.map((l) => (l === previous ? (label.name as string) : l)))].sort();
+      }
+    }
+  }
+
+  function onLabelDeleted(event: StreamEvent): void {
+    const name = (event.data.label as { name?: string } | undefined)?.name;
+    if (typeof name !== "string") return;
+    for (const conv of byId.values()) if (conv.labels.includes(name)) conv.labels = conv.labels.filter((l) => l !== name);
+  }
+
+  function onTeamDeleted(event: StreamEvent): void {
+    const teamId = event.data.team_id;
+    if (typeof teamId !== "number") return;
+    for (const conv of byId.values()) if (conv.team_id === teamId) conv.team_id = null;
+  }
+
   // One subscription per stream; the stream appears when AppShell connects.
   let unsubscribe: (() => void)[] = [];
   function subscribe(stream: Stream | null): void {
@@ -299,6 +324,9 @@ export const useConversations = defineStore("conversations", () => {
       stream.on("conversation.created", onConversation),
       stream.on("conversation.updated", onConversation),
       stream.on("contact.updated", onContact),
+      stream.on("label.updated", onLabelUpdated),
+      stream.on("label.deleted", onLabelDeleted),
+      stream.on("team.deleted", onTeamDeleted),
     ];
   }
   watch(() => session.stream, subscribe, { immediate: true });

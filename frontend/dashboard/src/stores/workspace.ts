@@ -1,7 +1,7 @@
 // The workspace's slow-changing objects, loaded once per tab: members, inboxes, teams, labels,
 // canned replies. Screens read them to turn ids into names.
 import { defineStore } from "pinia";
-import { computed, ref } from "vue";
+import { computed, ref, watch } from "vue";
 import { send } from "@/api/client";
 import type { CannedResponse, Inbox, Label, Member, Presence, Team } from "@/api/types";
 import { useSession } from "./session";
@@ -49,6 +49,32 @@ export const useWorkspace = defineStore("workspace", () => {
     const m = memberById.value.get(userId);
     if (m) m.status = status;
   }
+
+  // Keep the label and team lists current when another administrator changes them.
+  const session = useSession();
+  let off: (() => void)[] = [];
+  watch(
+    () => session.stream,
+    (stream) => {
+      for (const f of off) f();
+      off = stream
+        ? [
+            stream.on("label.updated", (e) => {
+              const label = e.data.label as Label;
+              labels.value = labels.value.map((l) => (l.id === label.id ? label : l));
+            }),
+            stream.on("label.deleted", (e) => {
+              const label = e.data.label as Label;
+              labels.value = labels.value.filter((l) => l.id !== label.id);
+            }),
+            stream.on("team.deleted", (e) => {
+              teams.value = teams.value.filter((t) => t.id !== e.data.team_id);
+            }),
+          ]
+        : [];
+    },
+    { immediate: true },
+  );
 
   return { members, inboxes, teams, labels, canned, loaded, memberById, inboxById, teamById, base, load, memberName, setPresence };
 });
