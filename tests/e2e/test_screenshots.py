@@ -39,7 +39,7 @@ async def test_main_screens(world: World, screenshot: Shot, lang: str) -> None:
     await expect(page.get_by_test_id("thread")).to_be_visible()
     await page.get_by_test_id("composer-input").fill("…")
     await screenshot(page, f"{lang}-inbox")
-    await page.goto("/settings")
+    await page.goto("/settings/preferences")
     await expect(page.get_by_test_id("pref-language")).to_be_visible()
     await screenshot(page, f"{lang}-settings")
     await page.goto("/admin")
