@@ -20,6 +20,8 @@ export const useSession = defineStore("session", () => {
   const workspaceId = ref<number | null>(null);
   const stream = shallowRef<Stream | null>(null);
   const online = ref(false);
+  /** Set at the first connection: the "reconnecting" banner is for drops, not for the start. */
+  const everOnline = ref(false);
   const loaded = ref(false);
 
   const role = computed<Role | null>(
@@ -49,7 +51,10 @@ export const useSession = defineStore("session", () => {
     if (workspaceId.value === null) return null;
     if (stream.value) return stream.value;
     const s = new Stream(workspaceId.value);
-    s.onStatus = (value) => (online.value = value);
+    s.onStatus = (value) => {
+      online.value = value;
+      if (value) everOnline.value = true;
+    };
     s.start();
     stream.value = s;
     return s;
@@ -86,7 +91,7 @@ export const useSession = defineStore("session", () => {
     location.assign("/login");
   });
 
-  return { me, workspaceId, stream, online, loaded, role, isAdmin, preferences, load, connect, login, logout, reset, switchWorkspace };
+  return { me, workspaceId, stream, online, everOnline, loaded, role, isAdmin, preferences, load, connect, login, logout, reset, switchWorkspace };
 });
 
 export function applyTheme(theme: Preferences["theme"]): void {
