@@ -14,7 +14,7 @@ from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.events import ephemeral
-from frontdesk.http import errors, ops, web, webhooks, ws
+from frontdesk.http import errors, ops, web, webhooks, widget, ws
 from frontdesk.http.api import (
     attachments,
     auth,
@@ -148,6 +148,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     errors.install(app)
     # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
     app.include_router(webhooks.router)
+    app.include_router(widget.router)
     for module in (auth, people, workspaces, inboxes, contacts, conversations, resources, attachments):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attachments.files_router)
@@ -162,4 +163,6 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         max_body=settings.max_body_bytes,
         max_upload=settings.max_attachment_bytes * attachments.MAX_FILES + 65_536,
     )
+    # Added last, so outermost: a refused body or an error answer is readable by the widget too.
+    app.add_middleware(widget.WidgetCors)
     return app

@@ -1035,6 +1035,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widget/v1/{inbox_uid}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Messages
+         * @description The visitor's conversation after message `after`, oldest first (200 at most).
+         */
+        get: operations["list_messages_widget_v1__inbox_uid__messages_get"];
+        put?: never;
+        /**
+         * Send Message
+         * @description The visitor writes: stored once per client_id, in the visitor's conversation (a new one
+         *     the first time).
+         */
+        post: operations["send_message_widget_v1__inbox_uid__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/{inbox_uid}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Session
+         * @description Start or resume a visitor: with identity, the site's logged-in customer (the same contact
+         *     on every device); else the visitor of visitor_token; else a new anonymous visitor.
+         */
+        post: operations["start_session_widget_v1__inbox_uid__sessions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1844,6 +1890,54 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** VisitorIdentityIn */
+        VisitorIdentityIn: {
+            /**
+             * Hash
+             * @description Hex HMAC-SHA256 of user_id.
+             */
+            hash: string;
+            /** User Id */
+            user_id: string;
+        };
+        /** VisitorMessageIn */
+        VisitorMessageIn: {
+            /**
+             * Client Id
+             * @description The widget's id for this message: a resend is stored once.
+             */
+            client_id: string;
+            /** Text */
+            text: string;
+        };
+        /** VisitorMessageOut */
+        VisitorMessageOut: {
+            /** Conversation Id */
+            conversation_id: number;
+            /** Message Id */
+            message_id: number;
+        };
+        /** VisitorSessionIn */
+        VisitorSessionIn: {
+            /** Email */
+            email?: string | null;
+            identity?: components["schemas"]["VisitorIdentityIn"] | null;
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Visitor Token */
+            visitor_token?: string | null;
+        };
+        /** VisitorSessionOut */
+        VisitorSessionOut: {
+            /** Contact Id */
+            contact_id: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Visitor Token */
+            visitor_token: string;
+        };
         /** WebhookAnswer */
         WebhookAnswer: {
             /** Ok */
@@ -1852,6 +1946,32 @@ export interface components {
             results: {
                 [key: string]: unknown;
             }[];
+        };
+        /** WidgetMessage */
+        WidgetMessage: {
+            /** Attachments */
+            attachments: {
+                [key: string]: unknown;
+            }[];
+            /** Content Type */
+            content_type: string;
+            /** Created At */
+            created_at: string;
+            /** Direction */
+            direction: string;
+            /** Id */
+            id: number;
+            /** Sender Name */
+            sender_name: string | null;
+            /** Text */
+            text: string;
+        };
+        /** WidgetMessages */
+        WidgetMessages: {
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Messages */
+            messages: components["schemas"]["WidgetMessage"][];
         };
         /** WorkspaceIn */
         WorkspaceIn: {
@@ -4145,6 +4265,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_messages_widget_v1__inbox_uid__messages_get: {
+        parameters: {
+            query?: {
+                after?: number;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetMessages"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    send_message_widget_v1__inbox_uid__messages_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorMessageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorMessageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_session_widget_v1__inbox_uid__sessions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorSessionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorSessionOut"];
                 };
             };
             /** @description Validation Error */

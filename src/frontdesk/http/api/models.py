@@ -160,3 +160,23 @@ class CannedUpdateIn(Body):
 class LabelUpdateIn(Body):
     name: str | None = Field(default=None, max_length=100)
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class VisitorIdentityIn(Body):
+    user_id: str = Field(min_length=1, max_length=200)
+    hash: str = Field(min_length=1, max_length=128, description="Hex HMAC-SHA256 of user_id.")
+
+
+class VisitorSessionIn(Body):
+    visitor_token: str | None = Field(default=None, max_length=1000)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    identity: VisitorIdentityIn | None = None
+
+
+class VisitorMessageIn(Body):
+    text: str = Field(max_length=65_536)
+    client_id: str = Field(
+        min_length=1, max_length=100, description="The widget's id for this message: a resend is stored once."
+    )

@@ -1,0 +1,136 @@
+"""The website live-chat channel (PRODUCT C1, W1): a widget on the customer's site talks to
+/widget/v1/<inbox uid>/... (http/widget.py) with a signed visitor token.
+
+There is no provider to call: a reply is "sent" as soon as it is stored for the visitor to
+fetch, and the webhook address of the other channels takes nothing for this one.
+Visitor tokens are explained in docs/decisions/0009-web-channel-visitor-tokens.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from frontdesk.channels.base import (
+    ChannelAdapter,
+    Outbound,
+    ProviderReceipt,
+    WebhookRejected,
+    WebhookRequest,
+)
+from frontdesk.domain.inbound import InboundEvent
+
+TOKEN_PREFIX = "vt1"
+PrechatField = Literal["name", "email", "phone"]
+
+
+def _default_prechat_fields() -> list[PrechatField]:
+    return ["name", "email"]
+
+
+class WebSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    site_url: HttpUrl | None = Field(default=None, description="The site the widget is embedded in.")
+    colour: str = Field(
+        default="#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour, #rrggbb."
+    )
+    greeting: str = Field(
+        default="Hi! How can we help?", max_length=500, description="First line the visitor sees."
+    )
+    invitation_text: str = Field(
+        default="", max_length=500, description="Proactive invitation; empty: no invitation."
+    )
+    prechat_enabled: bool = Field(default=False, description="Ask for details before the first message.")
+    prechat_fields: list[PrechatField] = Field(
+        default_factory=_default_prechat_fields, max_length=3, description="What the pre-chat form asks."
+    )
+    offline_behaviour: Literal["form", "hide"] = Field(
+        default="form", description="With no agent online: an offline form, or hide the widget."
+    )
+    language: Literal["auto", "en", "tr", "fa"] = Field(
+        default="auto", description="Widget language; auto follows the visitor's browser."
+    )
+
+    @field_validator("prechat_fields")
+    @classmethod
+    def _no_repeats(cls, value: list[PrechatField]) -> list[PrechatField]:
+        if len(set(value)) != len(value):
+            raise ValueError("each field may be listed once")
+        return value
+
+
+class WebAdapter(ChannelAdapter):
+    channel_type = "web"
+    settings_schema = WebSettings
+    secret_fields = ("identity_secret",)
+    secret_descriptions: ClassVar[Mapping[str, str]] = {
+        "identity_secret": "Lets your site vouch for a logged-in customer: pass identity.user_id and "
+        "identity.hash = hex HMAC-SHA256 of the user id with this secret, computed on your server. "
+        "Frontdesk generates it when the inbox is added; rotate it to get a new one."
+    }
+
+    @classmethod
+    def generated_secrets(cls) -> dict[str, str]:
+        return {"identity_secret": secrets.token_urlsafe(32)}
+
+    def verify(self, request: WebhookRequest) -> None:
+        raise WebhookRejected("the web channel takes messages at /widget/v1/<inbox uid>/messages only")
+
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+        return []  # never reached: verify refuses every webhook
+
+    async def send(self, outbound: Outbound) -> ProviderReceipt:
+        # The reply is already stored where the visitor's widget fetches it; no provider to call.
+        # "delivered" waits for the widget to acknowledge it (not built yet).
+        return ProviderReceipt(source_id=None)
+
+
+def identity_hash_matches(identity_secret: str, user_id: str, given: str) -> bool:
+    expected = hmac.new(identity_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, given.strip().lower())
+
+
+def _token_key(secret_key: str) -> bytes:
+    # A key of its own, so a visitor token can never pass as any other signed value.
+    return hashlib.sha256(("frontdesk-visitor-token:" + secret_key).encode()).digest()
+
+
+def _signature(secret_key: str, inbox_uid: str, visitor: str) -> str:
+    message = f"{inbox_uid}\n{visitor}".encode()
+    return hmac.new(_token_key(secret_key), message, hashlib.sha256).hexdigest()
+
+
+def issue_visitor_token(secret_key: str, inbox_uid: str, visitor: str) -> str:
+    """A token naming `visitor` (the identity's source id) on this inbox only."""
+    encoded = base64.urlsafe_b64encode(visitor.encode()).decode().rstrip("=")
+    return f"{TOKEN_PREFIX}.{encoded}.{_signature(secret_key, inbox_uid, visitor)}"
+
+
+def read_visitor_token(secret_key: str, inbox_uid: str, token: str) -> str | None:
+    """The visitor a token names, or None when it is malformed, forged or for another inbox."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    try:
+        visitor = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not hmac.compare_digest(_signature(secret_key, inbox_uid, visitor), parts[2]):
+        return None
+    return visitor
+
+
+def new_anonymous_visitor() -> str:
+    return "anon:" + secrets.token_urlsafe(18)
+
+
+def known_user_visitor(user_id: str) -> str:
+    return "user:" + user_id
