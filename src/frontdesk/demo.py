@@ -78,7 +78,7 @@ async def create_demo(settings: Settings) -> list[str]:
             await _build(db, SecretBox(settings.secret_key))
     finally:
         await db.dispose()
-    url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    url = settings.effective_public_url
     return [
         f"Frontdesk demo is ready at {url}/ (the API and its docs at {url}/api/docs)",
         f"Sign in as {ADMIN_EMAIL} with the password {DEMO_PASSWORD}",

@@ -19,6 +19,7 @@ const net = vi.hoisted(() => {
 });
 
 import type { Conversation, TabCounts } from "@/api/types";
+import { conversation as conv } from "./fixtures";
 import ConversationList from "@/components/list/ConversationList.vue";
 import { highlight, searchWords, snippet } from "@/components/list/highlight";
 import VirtualList from "@/components/list/VirtualList.vue";
@@ -27,29 +28,6 @@ import { Stream } from "@/realtime/socket";
 import { useConversations } from "@/stores/conversations";
 import { useSession } from "@/stores/session";
 import { useWorkspace } from "@/stores/workspace";
-
-function conv(id: number, over: Partial<Conversation> = {}): Conversation {
-  return {
-    id,
-    number: id,
-    inbox_id: 1,
-    contact: { id: 100 + id, name: `Contact ${id}` },
-    status: "open",
-    snoozed_until: null,
-    assignee_id: null,
-    team_id: null,
-    priority: "none",
-    labels: [],
-    last_activity_at: new Date(Date.UTC(2025, 0, 1, 0, 0, id)).toISOString(),
-    waiting_since: null,
-    first_reply_at: null,
-    first_reply_seconds: null,
-    last_message_preview: `hello ${id}`,
-    unread_count: 0,
-    created_at: "2025-01-01T00:00:00Z",
-    ...over,
-  };
-}
 
 const COUNTS: TabCounts = {
   all: { open: 1234, pending: 1, snoozed: 0, resolved: 5 },
