@@ -12,6 +12,17 @@ from tests.factories import receive
 Shot = Callable[[Page, str], Awaitable[None]]
 
 
+async def appears_within_a_second(page: Page, testid: str, text: str) -> None:
+    """Checked on every animation frame, so the second is the page's, not the test's polling step."""
+    await page.wait_for_function(
+        "([id, text]) => [...document.querySelectorAll(`[data-testid='${id}']`)]"
+        ".some((el) => el.textContent.includes(text))",
+        arg=[testid, text],
+        polling="raf",
+        timeout=1_000,
+    )
+
+
 def row(page: Page, text: str):  # type: ignore[no-untyped-def]
     return page.get_by_test_id("conversation-row").filter(has_text=text)
 
@@ -36,12 +47,13 @@ async def test_incoming_message_appears_live_and_the_reply_is_delivered(world: W
     page = await world.page_for(world.agent1)
     await receive(world.http, world.inbox, "m-1", "c-1", "Hello from the API channel")
     # Within a second, with no reload: the websocket carries it to the list.
-    await expect(row(page, "Hello from the API channel")).to_be_visible(timeout=1_000)
+    await appears_within_a_second(page, "conversation-row", "Hello from the API channel")
     await row(page, "Hello from the API channel").click()
     await expect(bubble(page, "Hello from the API channel")).to_be_visible()
 
     await receive(world.http, world.inbox, "m-2", "c-1", "Are you there?")
-    await expect(bubble(page, "Are you there?")).to_be_visible(timeout=1_000)
+    await appears_within_a_second(page, "message", "Are you there?")
+    await expect(bubble(page, "Are you there?")).to_be_visible()
 
     await page.get_by_test_id("composer-input").fill("Yes, looking at it now")
     await page.get_by_test_id("composer-send").click()
