@@ -46,6 +46,23 @@ async def test_a_dead_workers_job_is_taken_again_after_its_lease(database_url: s
         await db.dispose()
 
 
+async def test_a_worker_never_reclaims_a_job_it_is_still_running(database_url: str) -> None:
+    # A renewal that comes late lets the lease lapse; the worker's own next claim must not start
+    # a second copy of the job it is running (another worker still may: that one is alive).
+    db = Database(database_url)
+    try:
+        async with db.write() as tx:
+            await enqueue(tx, "noop", {})
+        mine = queue(db, "slow", lease=0.2)
+        [job] = await mine.claim(5)
+        await asyncio.sleep(0.3)
+        assert await mine.claim(5, exclude={job.id}) == []
+        [again] = await mine.claim(5)  # without the exclusion it would be taken again
+        assert again.id == job.id
+    finally:
+        await db.dispose()
+
+
 async def test_retry_later_backs_off_and_failed_jobs_stay_visible(database_url: str) -> None:
     db = Database(database_url)
     try:

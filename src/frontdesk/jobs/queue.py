@@ -8,6 +8,7 @@ on SQLite there is one writer, so the claim is a plain UPDATE … RETURNING.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,9 +83,13 @@ class JobQueue:
         self.backoff_max = backoff_max
         self._rng = random.Random()
 
-    async def claim(self, limit: int) -> list[Job]:
+    async def claim(self, limit: int, exclude: Collection[int] = ()) -> list[Job]:
+        """Up to `limit` due jobs, leased to this worker. `exclude`: the jobs this worker is still
+        running; when a renewal came late their lease may have lapsed, and the worker must not
+        start a second copy of its own job."""
         now = utcnow()
-        candidates = sa.select(t.jobs.c.id).where(_due(now)).order_by(t.jobs.c.run_at).limit(limit)
+        due = _due(now) if not exclude else sa.and_(_due(now), t.jobs.c.id.not_in(list(exclude)))
+        candidates = sa.select(t.jobs.c.id).where(due).order_by(t.jobs.c.run_at).limit(limit)
         if self.db.dialect == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         stmt = (
@@ -109,7 +114,7 @@ class JobQueue:
         )
         # Look before taking the write lock: an idle queue costs one cheap read per poll.
         async with self.db.read() as conn:
-            if (await conn.execute(sa.select(t.jobs.c.id).where(_due(now)).limit(1))).first() is None:
+            if (await conn.execute(sa.select(t.jobs.c.id).where(due).limit(1))).first() is None:
                 return []
         async with self.db.write() as tx:
             rows = (await tx.conn.execute(stmt)).mappings().all()

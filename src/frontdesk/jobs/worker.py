@@ -50,6 +50,7 @@ class Worker:
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._running_ids: set[int] = set()
         self._stopping = False
 
     def wake(self) -> None:
@@ -62,9 +63,10 @@ class Worker:
                 next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
                 await self._maintain()
             free = self.concurrency - len(self._running)
-            jobs = await self.queue.claim(free) if free > 0 else []
+            jobs = await self.queue.claim(free, self._running_ids) if free > 0 else []
             for job in jobs:
                 JOB_PICKUP.observe(max(0.0, (utcnow() - job.run_at).total_seconds()))
+                self._running_ids.add(job.id)
                 task = asyncio.create_task(self._run_leased(job))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
@@ -96,6 +98,7 @@ class Worker:
         try:
             await self._run_one(job)
         finally:
+            self._running_ids.discard(job.id)
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
