@@ -172,6 +172,9 @@ contacts = sa.Table(
     sa.Index("ix_contacts_workspace_id", "workspace_id", "id"),
     sa.Index("ix_contacts_workspace_email", "workspace_id", "email"),
     sa.Index("ix_contacts_workspace_email_lower", "workspace_id", sa.func.lower(sa.column("email"))),
+    # W4: a blocked contact's widget can no longer start chats or send messages.
+    sa.Column("blocked_at", UTCDateTime(), nullable=True),
+    _fk("blocked_by_id", "users.id", nullable=True, ondelete="SET NULL"),
 )
 
 contact_identities = sa.Table(
@@ -366,4 +369,59 @@ jobs = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_jobs_status_run_at", "status", "run_at"),
     sa.Index("ix_jobs_status_locked_until", "status", "locked_until"),
+)
+
+# W2: one row per visit of a website visitor (a visit ends after 30 idle minutes); what the
+# contact panel shows and what the live visitors page lists.
+web_visits = sa.Table(
+    "web_visits",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    _fk("inbox_id", "inboxes.id"),
+    _fk("contact_id", "contacts.id"),
+    _fk("identity_id", "contact_identities.id"),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    # Set when the visitor's last widget socket closed; cleared when one opens again.
+    sa.Column("left_at", UTCDateTime(), nullable=True),
+    sa.Column("ip", sa.String(45), nullable=True),
+    sa.Column("country_code", sa.String(2), nullable=True),
+    sa.Column("country", sa.String(100), nullable=True),
+    sa.Column("city", sa.String(100), nullable=True),
+    sa.Column("isp", sa.String(200), nullable=True),
+    sa.Column("user_agent", sa.String(500), nullable=True),
+    sa.Column("browser", sa.String(100), nullable=True),
+    sa.Column("os", sa.String(100), nullable=True),
+    sa.Column("device", sa.String(20), nullable=True),
+    sa.Column("language", sa.String(20), nullable=True),
+    sa.Column("referrer", sa.String(1000), nullable=True),
+    sa.Column("source_kind", sa.String(20), nullable=False, server_default="direct"),
+    sa.Column("source", sa.String(200), nullable=True),
+    sa.Column("utm_source", sa.String(200), nullable=True),
+    sa.Column("utm_medium", sa.String(200), nullable=True),
+    sa.Column("utm_campaign", sa.String(200), nullable=True),
+    sa.Column("landing_url", sa.String(2000), nullable=True),
+    sa.Column("current_url", sa.String(2000), nullable=True),
+    sa.Column("current_title", sa.String(300), nullable=True),
+    sa.Column("page_count", sa.Integer, nullable=False, server_default="0"),
+    # [{"url", "title", "at"}], oldest first, the latest 50 kept.
+    sa.Column("pages", sa.JSON, nullable=False),
+    sa.Index("ix_web_visits_contact", "contact_id", "id"),
+    sa.Index("ix_web_visits_live", "inbox_id", "left_at", "last_seen_at"),
+)
+
+# CSAT (PRODUCT W1): the visitor's rating of a resolved conversation, one per conversation.
+csat_ratings = sa.Table(
+    "csat_ratings",
+    metadata,
+    _id(),
+    _fk("workspace_id", "workspaces.id"),
+    _fk("conversation_id", "conversations.id"),
+    _fk("contact_id", "contacts.id"),
+    sa.Column("rating", sa.SmallInteger, nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    _created(),
+    sa.UniqueConstraint("conversation_id", name="uq_csat_ratings_conversation"),
+    sa.Index("ix_csat_ratings_workspace", "workspace_id", "created_at"),
 )
