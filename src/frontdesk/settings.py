@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         default=1_048_576, description="Largest accepted request body for JSON and webhooks."
     )
     max_attachment_bytes: int = Field(default=25 * 1_048_576, description="Largest accepted attachment.")
+    widget_max_upload_bytes: int = Field(
+        default=10 * 1_048_576, description="Largest file a website visitor may send through the widget."
+    )
+    geoip_db: Path | None = Field(
+        default=None,
+        description="A MaxMind-format database (.mmdb: GeoLite2/GeoIP2 City, ISP or ASN, or DB-IP) for "
+        "visitor locations. Unset: the country and network database shipped with geoip2fast.",
+    )
     session_days: int = Field(default=14, description="How long a dashboard sign-in lasts.")
     job_lease_seconds: float = Field(
         default=30.0, description="How long a worker owns a claimed job before another may take it."
