@@ -20,6 +20,7 @@ const routes: RouteRecordRaw[] = [
         component: () => import("@/views/InboxView.vue"),
         props: (route) => ({ view: route.params.view, id: route.params.id ? Number(route.params.id) : null }),
       },
+      { path: "visitors", name: "visitors", component: () => import("@/views/VisitorsView.vue") },
       { path: "settings/:section?", name: "settings", component: () => import("@/views/settings/SettingsView.vue") },
       { path: "admin/:section?", name: "admin", component: () => import("@/views/admin/AdminView.vue"), meta: { admin: true } },
     ],

@@ -39,3 +39,38 @@ export function formatNumber(n: number): string {
 export function dayKey(iso: string): string {
   return new Date(iso).toDateString();
 }
+
+const unitCache = new Map<string, Intl.NumberFormat>();
+
+function unitFormat(unit: "hour" | "minute" | "second"): Intl.NumberFormat {
+  const locale = intlLocale();
+  const key = `${locale}:${unit}`;
+  let f = unitCache.get(key);
+  if (!f) unitCache.set(key, (f = new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" })));
+  return f;
+}
+
+/** A length of time in the agent's language: "2 hr, 5 min" / "4 min, 10 sec" / "12 sec". */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const seconds = s % 60;
+  const parts: string[] = [];
+  // Two units are enough to read at a glance; seconds stop mattering after an hour.
+  if (hours) parts.push(unitFormat("hour").format(hours), unitFormat("minute").format(minutes));
+  else if (minutes) parts.push(unitFormat("minute").format(minutes), unitFormat("second").format(seconds));
+  else parts.push(unitFormat("second").format(seconds));
+  return new Intl.ListFormat(intlLocale(), { type: "unit", style: "short" }).format(parts);
+}
+
+/** "5 minutes ago", "yesterday"… for a past moment. */
+export function formatRelative(iso: string, now: number = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(intlLocale(), { numeric: "auto" });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return rtf.format(seconds, "second");
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), "minute");
+  if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), "hour");
+  return rtf.format(Math.round(seconds / 86_400), "day");
+}

@@ -24,6 +24,9 @@ export interface Thread {
   error: string | null;
   /** user id → when the "is typing" mark expires (ms since epoch). */
   typing: Record<number, number>;
+  /** When the contact's own "is typing" mark expires (ms since epoch; 0: not typing). Website
+   * visitors type in the widget: their typing events carry contact_id and no user_id. */
+  contactTyping: number;
 }
 
 const RANK: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
@@ -110,7 +113,7 @@ export const useThread = defineStore("thread", () => {
   function thread(conversationId: number): Thread {
     let t = threads.get(conversationId);
     if (!t) {
-      threads.set(conversationId, { messages: [], nextBefore: null, loaded: false, loadingOlder: false, error: null, typing: {} });
+      threads.set(conversationId, { messages: [], nextBefore: null, loaded: false, loadingOlder: false, error: null, typing: {}, contactTyping: 0 });
       t = threads.get(conversationId)!;
     }
     return t;
@@ -171,11 +174,18 @@ export const useThread = defineStore("thread", () => {
     t.messages = mergeMessage(t.messages, message, wasRetrying);
     if (wasRetrying && message.delivery_status === "queued") retrying.delete(message.id);
     if (message.sender_type === "agent" && message.sender_id !== null) delete t.typing[message.sender_id];
+    if (message.kind === "incoming") t.contactTyping = 0;
   }
 
   function onTyping(event: StreamEvent): void {
-    const data = event.data as { conversation_id?: number; user_id?: number; typing?: boolean };
-    if (typeof data.conversation_id !== "number" || typeof data.user_id !== "number") return;
+    const data = event.data as { conversation_id?: number; user_id?: number | null; contact_id?: number; typing?: boolean };
+    if (typeof data.conversation_id !== "number") return;
+    if (typeof data.user_id !== "number") {
+      if (typeof data.contact_id !== "number") return;
+      const ct = threads.get(data.conversation_id);
+      if (ct) ct.contactTyping = data.typing === false ? 0 : Date.now() + TYPING_TTL_MS;
+      return;
+    }
     if (data.user_id === useSession().me?.id) return;
     const t = threads.get(data.conversation_id);
     if (!t) return;
@@ -190,6 +200,11 @@ export const useThread = defineStore("thread", () => {
     return Object.entries(t.typing)
       .filter(([, until]) => until > now)
       .map(([id]) => Number(id));
+  }
+
+  /** Whether the conversation's contact is typing now (a website visitor in the widget). */
+  function contactTyping(conversationId: number, now = Date.now()): boolean {
+    return (threads.get(conversationId)?.contactTyping ?? 0) > now;
   }
 
   function subscribe(): void {
@@ -282,5 +297,5 @@ export const useThread = defineStore("thread", () => {
     retrying.delete(messageId);
   }
 
-  return { threads, thread, peek, open, loadOlder, apply, onTyping, typingUsers, subscribe, sendMessage, retry };
+  return { threads, thread, peek, open, loadOlder, apply, onTyping, typingUsers, contactTyping, subscribe, sendMessage, retry };
 });

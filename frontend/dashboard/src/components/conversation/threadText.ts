@@ -58,6 +58,16 @@ export function activityText(message: Pick<Message, "data" | "sender_id" | "text
   return message.text;
 }
 
+/** A customer's rating (CSAT activity line, content_type "csat"): 1–5 stars and their comment. */
+export function csatOf(message: Pick<Message, "content_type" | "data">): { rating: number; comment: string | null } | null {
+  if (message.content_type !== "csat") return null;
+  const d = (message.data ?? {}) as { rating?: unknown; comment?: unknown };
+  const rating = typeof d.rating === "number" ? Math.round(d.rating) : Number.NaN;
+  if (!(rating >= 1 && rating <= 5)) return null;
+  const comment = typeof d.comment === "string" && d.comment.trim() ? d.comment.trim() : null;
+  return { rating, comment };
+}
+
 export interface SnoozeOption {
   key: "hour" | "tonight" | "tomorrow" | "nextWeek";
   until: Date;

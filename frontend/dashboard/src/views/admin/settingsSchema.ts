@@ -2,8 +2,9 @@
 // and the form's values back into a settings object — so a new channel type needs no new screen.
 import type { JsonSchema } from "@/api/types";
 
-export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "json";
-export type FormValue = string | boolean;
+export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "json" | "colour" | "multi";
+/** "multi" (a list of choices, shown as checkboxes) holds the chosen options as strings. */
+export type FormValue = string | boolean | string[];
 
 export interface FormField {
   name: string;
@@ -18,9 +19,14 @@ export interface FormField {
   minimum: number | null;
   maximum: number | null;
   maxLength: number | null;
+  /** The schema's regular expression for strings, checked before sending. */
+  pattern: string | null;
 }
 
-export type FieldError = "required" | "number" | "integer" | "range" | "json" | "option" | "tooLong";
+export type FieldError = "required" | "number" | "integer" | "range" | "json" | "option" | "tooLong" | "colour" | "pattern";
+
+/** A "#rrggbb" colour: pydantic writes this pattern for colour settings (web channel's `colour`). */
+const COLOUR_PATTERNS = new Set(["^#[0-9a-fA-F]{6}$", "^#[0-9A-Fa-f]{6}$"]);
 
 function humanize(name: string): string {
   const words = name.replace(/[_-]+/g, " ").trim();
@@ -62,9 +68,14 @@ function unwrapNullable(node: JsonSchema, root: JsonSchema): { schema: JsonSchem
   return { schema, nullable };
 }
 
-function kindOf(schema: JsonSchema): FieldKind {
+function kindOf(schema: JsonSchema, root: JsonSchema): FieldKind {
   if (Array.isArray(schema.enum) && schema.enum.length) return "enum";
   if (schema.const !== undefined) return "enum";
+  if (schema.type === "array" && schema.items) {
+    const items = resolve(schema.items, root);
+    if (Array.isArray(items.enum) && items.enum.length) return "multi";
+  }
+  if (schema.type === "string" && (schema.format === "color" || (schema.pattern && COLOUR_PATTERNS.has(schema.pattern)))) return "colour";
   switch (schema.type) {
     case "boolean":
       return "boolean";
@@ -85,7 +96,7 @@ export function fieldsFromSchema(root: JsonSchema | null | undefined): FormField
   const required = new Set(top.required ?? []);
   return Object.entries(top.properties ?? {}).map(([name, raw]) => {
     const { schema, nullable } = unwrapNullable(raw, root);
-    const kind = kindOf(schema);
+    const kind = kindOf(schema, root);
     return {
       name,
       kind,
@@ -94,11 +105,12 @@ export function fieldsFromSchema(root: JsonSchema | null | undefined): FormField
       required: required.has(name),
       nullable,
       default: raw.default ?? schema.default,
-      options: kind === "enum" ? (schema.enum ?? [schema.const]) : [],
+      options: kind === "enum" ? (schema.enum ?? [schema.const]) : kind === "multi" ? (resolve(schema.items ?? {}, root).enum ?? []) : [],
       format: schema.format ?? null,
       minimum: schema.minimum ?? null,
       maximum: schema.maximum ?? null,
       maxLength: schema.maxLength ?? null,
+      pattern: schema.pattern ?? null,
     };
   });
 }
@@ -109,6 +121,7 @@ export function initialValues(fields: FormField[], current: Record<string, unkno
   for (const f of fields) {
     const v = f.name in current ? current[f.name] : f.default;
     if (f.kind === "boolean") values[f.name] = v === undefined || v === null ? false : Boolean(v);
+    else if (f.kind === "multi") values[f.name] = Array.isArray(v) ? v.map(String) : [];
     else if (f.kind === "json") values[f.name] = v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
     else values[f.name] = v === undefined || v === null ? "" : String(v);
   }
@@ -116,7 +129,9 @@ export function initialValues(fields: FormField[], current: Record<string, unkno
 }
 
 /** The settings object for the API, or the errors by field name. Empty optional fields are left out
- * (the adapter's default applies) or sent as null when the field allows null. */
+ * (the adapter's default applies) or sent as null when the field allows null. An empty list of
+ * choices whose schema has no default (pydantic writes none for a default_factory) is left out too:
+ * the adapter's own default is not known here. */
 export function toSettings(
   fields: FormField[],
   values: Record<string, FormValue>,
@@ -127,6 +142,14 @@ export function toSettings(
     const raw = values[f.name];
     if (f.kind === "boolean") {
       settings[f.name] = raw === true;
+      continue;
+    }
+    if (f.kind === "multi") {
+      const chosen = Array.isArray(raw) ? raw : [];
+      if (chosen.some((c) => !f.options.some((o) => String(o) === c))) errors[f.name] = "option";
+      else if (chosen.length === 0 && f.default === undefined) {
+        if (f.required) errors[f.name] = "required";
+      } else settings[f.name] = f.options.filter((o) => chosen.includes(String(o)));
       continue;
     }
     const text = typeof raw === "string" ? raw.trim() : "";
@@ -151,6 +174,10 @@ export function toSettings(
       } catch {
         errors[f.name] = "json";
       }
+    } else if (f.kind === "colour" && !/^#[0-9a-fA-F]{6}$/.test(text)) {
+      errors[f.name] = "colour";
+    } else if (f.kind === "string" && f.pattern !== null && !patternMatches(f.pattern, text)) {
+      errors[f.name] = "pattern";
     } else if (f.maxLength !== null && text.length > f.maxLength) {
       errors[f.name] = "tooLong";
     } else {
@@ -158,4 +185,13 @@ export function toSettings(
     }
   }
   return { settings, errors };
+}
+
+/** Whether text matches a schema pattern; a pattern this browser cannot read is left to the server. */
+function patternMatches(pattern: string, text: string): boolean {
+  try {
+    return new RegExp(pattern, "u").test(text);
+  } catch {
+    return true;
+  }
 }
