@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from frontdesk.domain.visits import time_on_site_seconds
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -60,6 +62,56 @@ def contact_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "phone": row["phone"],
         "attributes": row["attributes"],
         "created_at": _iso(row["created_at"]),
+        # W4: null, or when an agent blocked the contact's website chat.
+        "blocked_at": _iso(row.get("blocked_at")),
+    }
+
+
+VISIT_FACTS = (
+    "ip",
+    "country_code",
+    "country",
+    "city",
+    "isp",
+    "browser",
+    "os",
+    "device",
+    "language",
+    "referrer",
+    "source_kind",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "landing_url",
+    "current_url",
+    "current_title",
+    "page_count",
+)
+
+
+def visit_view(row: Mapping[Any, Any], now: datetime) -> dict[str, Any]:
+    """A website visit (Visit / LiveVisitor of docs/channels/web-widget-protocol.md). `row` has the
+    web_visits columns plus contact_name, contact_email, contact_blocked_at and conversation_id."""
+    return {
+        "id": row["id"],
+        "workspace_id": row["workspace_id"],
+        "inbox_id": row["inbox_id"],
+        "contact": {
+            "id": row["contact_id"],
+            "name": row["contact_name"],
+            "email": row["contact_email"],
+            "blocked": row["contact_blocked_at"] is not None,
+        },
+        "conversation_id": row["conversation_id"],
+        "started_at": _iso(row["started_at"]),
+        "last_seen_at": _iso(row["last_seen_at"]),
+        "left_at": _iso(row["left_at"]),
+        "time_on_site_seconds": time_on_site_seconds(
+            row["started_at"], row["last_seen_at"], row["left_at"], now
+        ),
+        **{key: row[key] for key in VISIT_FACTS},
+        "pages": row["pages"],
     }
 
 

@@ -119,6 +119,9 @@ class Contact(BaseModel):
     phone: str | None
     attributes: dict[str, Any]
     created_at: str
+    blocked_at: str | None = Field(
+        description="When an agent blocked this contact's website chat (W4); null: not blocked."
+    )
 
 
 class ContactPage(BaseModel):

@@ -1,0 +1,362 @@
+"""Website visits (PRODUCT W2, W3): what a visitor's browser tells us, kept per visit — pages,
+traffic source, location, device — for the contact panel and the live visitors page.
+
+Tracking data is best-effort input from the visitor's browser: it is cleaned (only http(s)
+URLs, strings cut to their column sizes) and never refused, so it can never fail a chat.
+The widget's server side (src/frontdesk/http/widget_socket.py) calls these; the dashboard reads
+them through src/frontdesk/http/api/visitors.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from frontdesk.access import Actor, access_contact_by_id, visible_inboxes
+from frontdesk.actions.visitors import VISITOR_NAME
+from frontdesk.domain.errors import NotFound
+from frontdesk.domain.traffic import classify, clean_url
+from frontdesk.domain.visitor_names import generated_name
+from frontdesk.domain.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues
+from frontdesk.events import ContactUpdated, ephemeral
+from frontdesk.geo import geoip_for, parse_ip
+from frontdesk.settings import Settings
+from frontdesk.store import tables as t
+from frontdesk.store.db import Tx
+from frontdesk.store.types import utcnow
+from frontdesk.store.views import contact_view, visit_view
+from frontdesk.useragent import MAX_LENGTH as UA_LIMIT
+from frontdesk.useragent import parse_user_agent
+
+Row = Mapping[Any, Any]
+LIVE_LIMIT = 500
+CONTACT_VISITS = 10
+
+_v, _c, _conv, _ci = t.web_visits, t.contacts, t.conversations, t.contact_identities
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+@dataclass(frozen=True)
+class PageView:
+    url: str
+    title: str | None = None
+    referrer: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    ip: str | None = None
+    country_code: str | None = None
+    country: str | None = None
+    city: str | None = None
+    isp: str | None = None
+    user_agent: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    device: str | None = None
+    language: str | None = None
+
+
+def clean_language(value: str | None) -> str | None:
+    """The first tag of a language or Accept-Language value ("tr-TR,tr;q=0.9" → "tr-TR")."""
+    if not value or not isinstance(value, str):
+        return None
+    first = value.split(",", 1)[0].split(";", 1)[0].strip()
+    return first[:20] if _LANGUAGE.fullmatch(first) else None
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Whitespace collapsed, cut to the column size; empty becomes None."""
+    if not value or not isinstance(value, str):
+        return None
+    return " ".join(value.split())[:limit] or None
+
+
+async def describe_client(
+    settings: Settings, ip: str | None, user_agent: str | None, language: str | None
+) -> ClientFacts:
+    """Location and device of a visitor's browser. Never raises: an unknown, private or invalid
+    address gives no location. The lookups run in a thread (the first one loads the geo-IP
+    database), so the event loop is never held by them."""
+    geo = geoip_for(settings.geoip_db)
+    address = parse_ip(ip)
+    agent_text = _text(user_agent, UA_LIMIT)
+
+    def lookup() -> ClientFacts:
+        place = geo.lookup(address)
+        agent = parse_user_agent(agent_text)
+        return ClientFacts(
+            ip=address,
+            country_code=place.country_code,
+            country=place.country,
+            city=place.city,
+            isp=place.isp,
+            user_agent=agent_text,
+            browser=agent.browser,
+            os=agent.os,
+            device=agent.device,
+            language=clean_language(language),
+        )
+
+    return await asyncio.to_thread(lookup)
+
+
+def _latest_conversation(identity: sa.ColumnElement[int]) -> sa.ScalarSelect[Any]:
+    return sa.select(sa.func.max(_conv.c.id)).where(_conv.c.identity_id == identity).scalar_subquery()
+
+
+def visit_select() -> sa.Select[Any]:
+    """The visit columns plus what views.visit_view needs from the contact and conversation."""
+    return sa.select(
+        _v,
+        _c.c.name.label("contact_name"),
+        _c.c.email.label("contact_email"),
+        _c.c.blocked_at.label("contact_blocked_at"),
+        _latest_conversation(_v.c.identity_id).label("conversation_id"),
+    ).join(_c, _c.c.id == _v.c.contact_id)
+
+
+def _page_changes(visit: Row, page: PageView | None, now: datetime) -> dict[str, Any]:
+    """What recording `page` changes in the visit; nothing for a non-http(s) URL or a reload of
+    the current page (only a new title is taken then)."""
+    if page is None:
+        return {}
+    url = clean_url(page.url, 2000)
+    if url is None:
+        return {}
+    title = _text(page.title, 300)
+    pages = list(visit["pages"] or [])
+    if url == visit["current_url"]:
+        if title is None or title == visit["current_title"]:
+            return {}
+        if pages and pages[-1].get("url") == url:
+            pages[-1] = {**pages[-1], "title": title}
+        return {"current_title": title, "pages": pages}
+    changes: dict[str, Any] = {
+        "current_url": url,
+        "current_title": title,
+        "pages": [*pages, {"url": url, "title": title, "at": now.isoformat()}][-PAGES_KEPT:],
+        "page_count": visit["page_count"] + 1,
+    }
+    if not visit["page_count"]:
+        # The first page of the visit: where the visitor landed and where they came from.
+        referrer = clean_url(page.referrer, 1000)
+        source = classify(url, referrer)
+        changes.update(
+            landing_url=url,
+            referrer=referrer,
+            source_kind=source.kind.value,
+            source=source.source,
+            utm_source=source.utm_source,
+            utm_medium=source.utm_medium,
+            utm_campaign=source.utm_campaign,
+        )
+    return changes
+
+
+def _fitted(facts: ClientFacts) -> dict[str, Any]:
+    """The facts cut to their column sizes: a caller may build ClientFacts itself."""
+    fitted: dict[str, Any] = {}
+    for key, value in asdict(facts).items():
+        limit = getattr(_v.c[key].type, "length", None)
+        fitted[key] = _text(value, limit) if isinstance(value, str) and limit else value
+    return fitted
+
+
+async def _name_visitor(tx: Tx, contact: Row, city: str | None) -> dict[str, Any]:
+    """A visitor still called "Website visitor" gets a name agents can tell apart."""
+    name = generated_name(contact["id"], city)
+    await tx.conn.execute(_c.update().where(_c.c.id == contact["id"]).values(name=name))
+    view = contact_view({**contact, "name": name})
+    inbox_ids = (
+        await tx.conn.execute(sa.select(_ci.c.inbox_id).where(_ci.c.contact_id == contact["id"]))
+    ).scalars()
+    for inbox_id in sorted(set(inbox_ids)):
+        await tx.emit(ContactUpdated(contact["workspace_id"], inbox_id, view))
+    return {**contact, "name": name}
+
+
+async def do_record_arrival(
+    tx: Tx,
+    inbox: Row,
+    contact_id: int,
+    identity_id: int,
+    page: PageView | None,
+    facts: ClientFacts,
+) -> dict[str, Any]:
+    """The visitor's widget connected: continue their latest visit on this inbox when they were
+    last seen less than 30 minutes ago, else start a new one. Returns the LiveVisitor."""
+    now = utcnow()
+    contact_stmt = sa.select(
+        _c, _latest_conversation(sa.literal(identity_id)).label("conversation_id")
+    ).where(_c.c.id == contact_id)
+    if tx.dialect == "postgresql":
+        # Two tabs arriving at once must not both start a visit.
+        contact_stmt = contact_stmt.with_for_update(of=_c)
+    contact = dict((await tx.conn.execute(contact_stmt)).mappings().one())
+    latest = (
+        (
+            await tx.conn.execute(
+                sa.select(_v)
+                .where(_v.c.contact_id == contact_id, _v.c.inbox_id == inbox["id"])
+                .order_by(_v.c.id.desc())
+                .limit(1)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    known = _fitted(facts)
+    if latest is not None and continues(latest["last_seen_at"], now):
+        changes: dict[str, Any] = {"last_seen_at": now, "left_at": None}
+        # Facts this visit lacks (a first call without headers) are filled in, never replaced.
+        changes.update({k: v for k, v in known.items() if v is not None and latest[k] is None})
+        changes.update(_page_changes(latest, page, now))
+        await tx.conn.execute(_v.update().where(_v.c.id == latest["id"]).values(**changes))
+        visit = {**latest, **changes}
+    else:
+        values: dict[str, Any] = {
+            "workspace_id": inbox["workspace_id"],
+            "inbox_id": inbox["id"],
+            "contact_id": contact_id,
+            "identity_id": identity_id,
+            "started_at": now,
+            "last_seen_at": now,
+            "left_at": None,
+            **known,
+            "referrer": None,
+            "source_kind": "direct",
+            "source": None,
+            "utm_source": None,
+            "utm_medium": None,
+            "utm_campaign": None,
+            "landing_url": None,
+            "current_url": None,
+            "current_title": None,
+            "page_count": 0,
+            "pages": [],
+        }
+        values.update(_page_changes(values, page, now))
+        visit_id = (await tx.conn.execute(_v.insert().values(**values).returning(_v.c.id))).scalar_one()
+        visit = {**values, "id": visit_id}
+    if contact["name"] == VISITOR_NAME:
+        contact = await _name_visitor(tx, contact, visit["city"])
+    return visit_view(
+        {
+            **visit,
+            "contact_name": contact["name"],
+            "contact_email": contact["email"],
+            "contact_blocked_at": contact["blocked_at"],
+            "conversation_id": contact["conversation_id"],
+        },
+        now,
+    )
+
+
+async def do_record_page(tx: Tx, visit_id: int, page: PageView) -> dict[str, Any] | None:
+    """The visitor moved to another page of a single-page site. None when the visit is unknown
+    or there is nothing to record (not an http(s) URL, the same page again)."""
+    stmt = visit_select().where(_v.c.id == visit_id)
+    if tx.dialect == "postgresql":
+        stmt = stmt.with_for_update(of=_v)
+    row = (await tx.conn.execute(stmt)).mappings().first()
+    if row is None:
+        return None
+    now = utcnow()
+    changes = _page_changes(row, page, now)
+    if not changes:
+        return None
+    changes.update(last_seen_at=now, left_at=None)
+    await tx.conn.execute(_v.update().where(_v.c.id == visit_id).values(**changes))
+    return visit_view({**row, **changes}, now)
+
+
+async def do_record_departure(tx: Tx, visit_id: int) -> None:
+    """The visitor's last widget socket closed."""
+    now = utcnow()
+    await tx.conn.execute(_v.update().where(_v.c.id == visit_id).values(left_at=now, last_seen_at=now))
+
+
+async def do_touch_visits(tx: Tx, visit_ids: Sequence[int]) -> None:
+    """The visitors of these open sockets are still there: one statement for all of them."""
+    if not visit_ids:
+        return
+    await tx.conn.execute(
+        _v.update().where(_v.c.id.in_(sorted(set(visit_ids)))).values(last_seen_at=utcnow())
+    )
+
+
+def visit_updated_event(visit: dict[str, Any]) -> dict[str, Any]:
+    """Ephemeral `visitor.updated` for the agents of the visit's inbox: publish after commit."""
+    return ephemeral("visitor.updated", visit["workspace_id"], visit["inbox_id"], {"visit": visit})
+
+
+def visit_left_event(workspace_id: int, inbox_id: int, visit_id: int) -> dict[str, Any]:
+    return ephemeral("visitor.left", workspace_id, inbox_id, {"visit_id": visit_id})
+
+
+# Reading, for the dashboard.
+
+
+async def access_visit_by_id(conn: AsyncConnection, actor: Actor, visit_id: int) -> Row:
+    """A visit of the actor's workspace in an inbox they may see; anything else is not found."""
+    row: Row | None = (
+        (
+            await conn.execute(
+                visit_select().where(_v.c.id == visit_id, _v.c.workspace_id == actor.workspace_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or not actor.may_see_inbox(row["inbox_id"]):
+        raise NotFound("visit not found", field="visit_id")
+    return row
+
+
+async def live_visits(conn: AsyncConnection, actor: Actor) -> list[dict[str, Any]]:
+    """Visitors on the site now in the inboxes the actor may see, newest activity first: the
+    socket is open (or closed less than 30 s ago: a page load) and was refreshed lately."""
+    now = utcnow()
+    inboxes = sa.select(t.inboxes.c.id).where(
+        t.inboxes.c.workspace_id == actor.workspace_id, visible_inboxes(actor, t.inboxes.c.id)
+    )
+    rows = (
+        await conn.execute(
+            visit_select()
+            .where(
+                # Through the inbox ids, so ix_web_visits_live (inbox_id, left_at, last_seen_at) serves.
+                _v.c.inbox_id.in_(inboxes),
+                _v.c.last_seen_at > now - LIVE_STALE,
+                sa.or_(_v.c.left_at.is_(None), _v.c.left_at > now - LEFT_GRACE),
+            )
+            .order_by(_v.c.last_seen_at.desc(), _v.c.id.desc())
+            .limit(LIVE_LIMIT)
+        )
+    ).mappings()
+    return [visit_view(r, now) for r in rows]
+
+
+async def contact_visits(conn: AsyncConnection, actor: Actor, contact_id: int) -> dict[str, Any]:
+    """The contact's latest visits (in inboxes the actor may see) and how many there are."""
+    await access_contact_by_id(conn, actor, contact_id)
+    where = (_v.c.contact_id == contact_id, visible_inboxes(actor, _v.c.inbox_id))
+    now = utcnow()
+    rows = (
+        await conn.execute(visit_select().where(*where).order_by(_v.c.id.desc()).limit(CONTACT_VISITS))
+    ).mappings()
+    visits = [visit_view(r, now) for r in rows]
+    if len(visits) < CONTACT_VISITS:
+        total = len(visits)
+    else:
+        total = int(
+            (await conn.execute(sa.select(sa.func.count()).select_from(_v).where(*where))).scalar_one()
+        )
+    return {"visits_count": total, "visits": visits}

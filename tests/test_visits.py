@@ -1,0 +1,509 @@
+"""Website visits (W2): arrival and the 30-minute rule, pages, traffic sources, generated names,
+departure and touch, through the real actions on the real database; the pure rules beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from frontdesk.actions.visitors import VISITOR_NAME
+from frontdesk.actions.visits import (
+    ClientFacts,
+    PageView,
+    clean_language,
+    describe_client,
+    do_record_arrival,
+    do_record_departure,
+    do_record_page,
+    do_touch_visits,
+    visit_left_event,
+    visit_updated_event,
+)
+from frontdesk.domain.traffic import SourceKind, classify, clean_url
+from frontdesk.domain.visitor_names import generated_name
+from frontdesk.domain.visits import is_live, time_on_site_seconds
+from frontdesk.store import tables as t
+from frontdesk.store.types import utcnow
+from frontdesk.useragent import parse_user_agent
+from tests.conftest import Server, make_settings
+from tests.factories import Agent, make_admin
+from tests.geo_fixture import ISTANBUL_IP, write_test_geoip_db
+
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+IPAD = (
+    "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/16.6 Mobile/15E148 Safari/604.1"
+)
+ANDROID_TABLET = (
+    "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+@dataclass
+class Visitor:
+    workspace_id: int
+    inbox: dict[str, Any]
+    contact_id: int
+    identity_id: int
+
+
+async def web_inbox(server: Server, http: httpx.AsyncClient, admin: Agent, ws: int) -> dict[str, Any]:
+    r = await http.post(
+        f"/api/v1/workspaces/{ws}/inboxes",
+        headers=admin.headers,
+        json={"name": "Website", "channel_type": "web", "settings": {}},
+    )
+    assert r.status_code == 201, r.text
+    async with server.services.db.read() as conn:
+        row = (
+            (await conn.execute(sa.select(t.inboxes).where(t.inboxes.c.id == r.json()["id"])))
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+async def new_visitor(
+    server: Server, inbox: dict[str, Any], name: str = VISITOR_NAME, email: str | None = None
+) -> Visitor:
+    """A visitor as the widget's session creates one: a contact and its identity on the inbox.
+    Written directly, so these tests do not depend on the widget endpoints."""
+    now = utcnow()
+    async with server.services.db.write() as tx:
+        contact_id = (
+            await tx.conn.execute(
+                t.contacts.insert()
+                .values(
+                    workspace_id=inbox["workspace_id"], name=name, email=email, attributes={}, created_at=now
+                )
+                .returning(t.contacts.c.id)
+            )
+        ).scalar_one()
+        identity_id = (
+            await tx.conn.execute(
+                t.contact_identities.insert()
+                .values(
+                    contact_id=contact_id,
+                    inbox_id=inbox["id"],
+                    source_id=f"anon:{contact_id}",
+                    created_at=now,
+                )
+                .returning(t.contact_identities.c.id)
+            )
+        ).scalar_one()
+    return Visitor(inbox["workspace_id"], inbox, contact_id, identity_id)
+
+
+async def arrive(
+    server: Server, v: Visitor, page: PageView | None, facts: ClientFacts | None = None
+) -> dict[str, Any]:
+    async with server.services.db.write() as tx:
+        return await do_record_arrival(tx, v.inbox, v.contact_id, v.identity_id, page, facts or ClientFacts())
+
+
+async def visit_row(server: Server, visit_id: int) -> dict[str, Any]:
+    async with server.services.db.read() as conn:
+        row = (
+            (await conn.execute(sa.select(t.web_visits).where(t.web_visits.c.id == visit_id)))
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+async def contact_name(server: Server, contact_id: int) -> str:
+    async with server.services.db.read() as conn:
+        return str(
+            (
+                await conn.execute(sa.select(t.contacts.c.name).where(t.contacts.c.id == contact_id))
+            ).scalar_one()
+        )
+
+
+async def event_types(server: Server, workspace_id: int) -> list[str]:
+    async with server.services.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(t.events.c.type).where(t.events.c.workspace_id == workspace_id).order_by(t.events.c.seq)
+        )
+        return list(rows.scalars())
+
+
+async def setup(server: Server, http: httpx.AsyncClient) -> tuple[Agent, int, dict[str, Any]]:
+    admin, ws = await make_admin(server, http)
+    return admin, ws, await web_inbox(server, http, admin, ws)
+
+
+# Arrival, continuation and the 30-minute rule.
+
+
+async def test_arrival_starts_a_visit_then_continues_it_within_30_minutes(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    _, ws, inbox = await setup(server, http)
+    v = await new_visitor(server, inbox)
+    facts = ClientFacts(
+        ip="198.51.100.20",
+        user_agent=CHROME,
+        browser="Chrome 131",
+        os="Windows 10",
+        device="desktop",
+        language="tr-TR",
+    )
+    landing = PageView(
+        "https://shop.example.com/p?utm_source=newsletter&utm_medium=email&utm_campaign=nov",
+        "Shoes",
+        "https://www.google.com/",
+    )
+    first = await arrive(server, v, landing, facts)
+    assert first["inbox_id"] == inbox["id"] and first["workspace_id"] == ws
+    assert first["contact"] == {
+        "id": v.contact_id,
+        "name": f"Customer {v.contact_id}",
+        "email": None,
+        "blocked": False,
+    }
+    assert first["conversation_id"] is None and first["left_at"] is None
+    assert (first["source_kind"], first["source"]) == ("campaign", "newsletter")
+    assert (first["utm_source"], first["utm_medium"], first["utm_campaign"]) == ("newsletter", "email", "nov")
+    assert first["referrer"] == "https://www.google.com/"
+    assert first["landing_url"] == first["current_url"] == landing.url
+    assert first["current_title"] == "Shoes" and first["page_count"] == 1
+    assert [p["url"] for p in first["pages"]] == [landing.url]
+    assert (first["ip"], first["browser"], first["os"], first["device"], first["language"]) == (
+        "198.51.100.20",
+        "Chrome 131",
+        "Windows 10",
+        "desktop",
+        "tr-TR",
+    )
+    assert first["time_on_site_seconds"] == 0
+
+    # The socket closed (a page load) and opened again on another page.
+    async with server.services.db.write() as tx:
+        await do_record_departure(tx, first["id"])
+    assert (await visit_row(server, first["id"]))["left_at"] is not None
+    second = await arrive(server, v, PageView("https://shop.example.com/cart", "Cart"), facts)
+    assert second["id"] == first["id"] and second["left_at"] is None
+    assert second["page_count"] == 2 and second["current_url"] == "https://shop.example.com/cart"
+    # The landing page and source stay those of the visit's start.
+    assert second["landing_url"] == landing.url and second["source_kind"] == "campaign"
+    # Reloading the same page adds nothing.
+    again = await arrive(server, v, PageView("https://shop.example.com/cart", "Cart"), facts)
+    assert again["page_count"] == 2 and len(again["pages"]) == 2
+
+    # 31 idle minutes later a new visit starts.
+    async with server.services.db.write() as tx:
+        await tx.conn.execute(
+            t.web_visits.update()
+            .where(t.web_visits.c.id == first["id"])
+            .values(last_seen_at=utcnow() - timedelta(minutes=31), left_at=utcnow() - timedelta(minutes=31))
+        )
+    third = await arrive(server, v, PageView("https://shop.example.com/", None, "https://t.co/abc"), facts)
+    assert third["id"] != first["id"]
+    assert (third["source_kind"], third["source"], third["page_count"]) == ("social", "X", 1)
+    # The name was given once, on the first arrival: one contact.updated.
+    assert (await event_types(server, ws)).count("contact.updated") == 1
+
+
+async def test_a_visit_without_a_page_gets_its_landing_page_and_source_from_the_next(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    _, _, inbox = await setup(server, http)
+    v = await new_visitor(server, inbox)
+    bare = await arrive(server, v, None, ClientFacts())
+    assert bare["page_count"] == 0 and bare["pages"] == [] and bare["source_kind"] == "direct"
+    # A later call with the browser's headers fills in what the first lacked, and only that.
+    facts = ClientFacts(user_agent=IPHONE, browser="Mobile Safari 17", device="mobile", language="en")
+    visit = await arrive(
+        server, v, PageView("https://shop.example.com/a", "A", "https://www.bing.com/search?q=x"), facts
+    )
+    assert visit["id"] == bare["id"]
+    assert (visit["landing_url"], visit["source_kind"], visit["source"]) == (
+        "https://shop.example.com/a",
+        "search",
+        "Bing",
+    )
+    assert (visit["browser"], visit["device"], visit["language"]) == ("Mobile Safari 17", "mobile", "en")
+    later = await arrive(server, v, None, ClientFacts(browser="Firefox 1", language="de"))
+    assert (later["browser"], later["language"]) == ("Mobile Safari 17", "en")
+
+
+async def test_pages_keep_the_latest_50_and_count_all(server: Server, http: httpx.AsyncClient) -> None:
+    _, _, inbox = await setup(server, http)
+    v = await new_visitor(server, inbox)
+    visit = await arrive(server, v, PageView("https://shop.example.com/0", "Page 0"))
+    for i in range(1, 61):
+        async with server.services.db.write() as tx:
+            updated = await do_record_page(
+                tx, visit["id"], PageView(f"https://shop.example.com/{i}", f"Page {i}")
+            )
+        assert updated is not None
+    assert updated["page_count"] == 61
+    assert len(updated["pages"]) == 50
+    assert updated["pages"][0]["url"] == "https://shop.example.com/11"
+    assert updated["pages"][-1] == {
+        "url": "https://shop.example.com/60",
+        "title": "Page 60",
+        "at": updated["pages"][-1]["at"],
+    }
+    stored = await visit_row(server, visit["id"])
+    assert stored["page_count"] == 61 and len(stored["pages"]) == 50
+    assert stored["current_url"] == "https://shop.example.com/60"
+
+
+async def test_page_input_is_cleaned_and_never_refused(server: Server, http: httpx.AsyncClient) -> None:
+    _, _, inbox = await setup(server, http)
+    v = await new_visitor(server, inbox)
+    visit = await arrive(
+        server,
+        v,
+        PageView("javascript:alert(1)", "x" * 1000, "data:text/html,hi"),
+        ClientFacts(user_agent="u" * 2000),
+    )
+    assert visit["page_count"] == 0 and visit["current_url"] is None and visit["referrer"] is None
+    async with server.services.db.write() as tx:
+        assert await do_record_page(tx, visit["id"], PageView("file:///etc/passwd")) is None
+        assert await do_record_page(tx, 10**9, PageView("https://shop.example.com/")) is None
+        long = await do_record_page(
+            tx,
+            visit["id"],
+            PageView("https://shop.example.com/" + "a" * 5000, "  Long\n\ttitle " + "t" * 500),
+        )
+    assert long is not None
+    assert len(long["current_url"]) == 2000
+    assert long["current_title"].startswith("Long title") and len(long["current_title"]) == 300
+    assert long["landing_url"] == long["current_url"]
+    stored = await visit_row(server, visit["id"])
+    assert stored["user_agent"] == "u" * 500
+    facts = await describe_client(server.services.settings, "not an ip", "u" * 2000, "xx-YY;q=1, en")
+    assert facts.ip is None and facts.user_agent is not None and len(facts.user_agent) == 500
+    assert facts.language == "xx-YY"
+
+
+async def test_generated_names(server: Server, http: httpx.AsyncClient, tmp_path: Path) -> None:
+    _, ws, inbox = await setup(server, http)
+    geo_settings = make_settings(
+        str(server.services.settings.database_url),
+        tmp_path,
+        geoip_db=write_test_geoip_db(tmp_path / "t.mmdb"),
+    )
+    facts = await describe_client(geo_settings, ISTANBUL_IP, CHROME, "tr-TR,tr;q=0.9")
+    assert (facts.country_code, facts.country, facts.city, facts.isp) == (
+        "TR",
+        "Turkey",
+        "Istanbul",
+        "Example Telekom",
+    )
+    in_istanbul = await new_visitor(server, inbox)
+    visit = await arrive(server, in_istanbul, PageView("https://shop.example.com/"), facts)
+    assert visit["contact"]["name"] == f"Istanbul {in_istanbul.contact_id}"
+    assert visit["city"] == "Istanbul" and visit["country_code"] == "TR"
+    assert await contact_name(server, in_istanbul.contact_id) == f"Istanbul {in_istanbul.contact_id}"
+
+    nowhere = await new_visitor(server, inbox)
+    visit = await arrive(server, nowhere, None, await describe_client(geo_settings, "10.1.2.3", CHROME, None))
+    assert visit["contact"]["name"] == f"Customer {nowhere.contact_id}" and visit["city"] is None
+
+    named = await new_visitor(server, inbox, name="Ann", email="ann@example.com")
+    visit = await arrive(server, named, None, facts)
+    assert visit["contact"] == {
+        "id": named.contact_id,
+        "name": "Ann",
+        "email": "ann@example.com",
+        "blocked": False,
+    }
+    assert await contact_name(server, named.contact_id) == "Ann"
+    # The dashboards heard of the two generated names, not of Ann.
+    async with server.services.db.read() as conn:
+        payloads = (
+            (
+                await conn.execute(
+                    sa.select(t.events.c.payload).where(
+                        t.events.c.workspace_id == ws, t.events.c.type == "contact.updated"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(p["contact"]["name"] for p in payloads) == sorted(
+        [f"Istanbul {in_istanbul.contact_id}", f"Customer {nowhere.contact_id}"]
+    )
+    assert all(p["contact"]["blocked_at"] is None for p in payloads)
+
+
+async def test_departure_touch_and_events(server: Server, http: httpx.AsyncClient) -> None:
+    _, ws, inbox = await setup(server, http)
+    a = await arrive(server, await new_visitor(server, inbox), None)
+    b = await arrive(server, await new_visitor(server, inbox), None)
+    old = utcnow() - timedelta(minutes=5)
+    async with server.services.db.write() as tx:
+        await tx.conn.execute(t.web_visits.update().values(last_seen_at=old))
+    async with server.services.db.write() as tx:
+        await do_touch_visits(tx, [a["id"], b["id"], a["id"]])
+        await do_touch_visits(tx, [])
+    for visit in (a, b):
+        assert (await visit_row(server, visit["id"]))["last_seen_at"] > old
+    async with server.services.db.write() as tx:
+        await do_record_departure(tx, a["id"])
+    assert (await visit_row(server, a["id"]))["left_at"] is not None
+    assert (await visit_row(server, b["id"]))["left_at"] is None
+    updated = visit_updated_event(b)
+    assert updated == {
+        "seq": None,
+        "type": "visitor.updated",
+        "workspace_id": ws,
+        "inbox_id": inbox["id"],
+        "data": {"visit": b},
+    }
+    assert visit_left_event(ws, inbox["id"], a["id"])["data"] == {"visit_id": a["id"]}
+
+
+# Geo-IP and user agents through describe_client.
+
+
+async def test_bundled_geo_data_resolves_a_public_address(tmp_path: Path) -> None:
+    settings = make_settings("sqlite+aiosqlite:///unused.db", tmp_path)
+    google = await describe_client(settings, "8.8.8.8", None, None)
+    assert (google.ip, google.country_code, google.country, google.city) == (
+        "8.8.8.8",
+        "US",
+        "United States",
+        None,
+    )
+    assert google.isp and "GOOGLE" in google.isp.upper()
+    for local in ("127.0.0.1", "10.0.0.8", "192.168.1.1", "::1", "fe80::1", "::ffff:10.0.0.1"):
+        facts = await describe_client(settings, local, None, None)
+        assert (facts.country_code, facts.city, facts.isp) == (None, None, None), local
+    mapped = await describe_client(settings, "::ffff:8.8.8.8", None, None)
+    assert (mapped.ip, mapped.country_code) == ("8.8.8.8", "US")
+
+
+@pytest.mark.parametrize(
+    ("ua", "browser", "os", "device"),
+    [
+        (CHROME, "Chrome 131", "Windows 10", "desktop"),
+        (IPHONE, "Mobile Safari 17", "iOS 17.5", "mobile"),
+        (IPAD, "Mobile Safari 16", "iOS 16.6", "tablet"),
+        (ANDROID_TABLET, "Chrome 120", "Android 13", "tablet"),
+        (GOOGLEBOT, "Googlebot 2", None, "bot"),
+        ("", None, None, None),
+        ("garbage", None, None, None),
+    ],
+)
+def test_user_agents(ua: str, browser: str | None, os: str | None, device: str | None) -> None:
+    facts = parse_user_agent(ua)
+    assert (facts.browser, facts.os, facts.device) == (browser, os, device)
+
+
+def test_user_agent_of_any_length_is_parsed_quickly() -> None:
+    assert parse_user_agent(CHROME + " x" * 100_000).browser == "Chrome 131"
+
+
+# Pure rules.
+
+
+@pytest.mark.parametrize(
+    ("page", "referrer", "kind", "source"),
+    [
+        (
+            "https://shop.example.com/?utm_source=newsletter&utm_medium=email",
+            "https://www.google.com/",
+            "campaign",
+            "newsletter",
+        ),
+        ("https://shop.example.com/?utm_campaign=black-friday", None, "campaign", None),
+        ("https://shop.example.com/", "https://www.google.com.tr/", "search", "Google"),
+        ("https://shop.example.com/", "https://www.bing.com/search?q=shoes", "search", "Bing"),
+        ("https://shop.example.com/", "https://yandex.ru/search/?text=x", "search", "Yandex"),
+        ("https://shop.example.com/", "https://duckduckgo.com/", "search", "DuckDuckGo"),
+        ("https://shop.example.com/", "https://search.yahoo.co.jp/", "search", "Yahoo"),
+        ("https://shop.example.com/", "https://www.baidu.com/s?wd=x", "search", "Baidu"),
+        ("https://shop.example.com/", "https://www.ecosia.org/search", "search", "Ecosia"),
+        ("https://shop.example.com/", "https://search.naver.com/", "search", "Naver"),
+        ("https://shop.example.com/", "https://www.seznam.cz/", "search", "Seznam"),
+        ("https://shop.example.com/", "https://l.facebook.com/l.php?u=x", "social", "Facebook"),
+        ("https://shop.example.com/", "https://m.facebook.com/", "social", "Facebook"),
+        ("https://shop.example.com/", "https://l.instagram.com/", "social", "Instagram"),
+        ("https://shop.example.com/", "https://t.co/xyz", "social", "X"),
+        ("https://shop.example.com/", "https://x.com/someone", "social", "X"),
+        ("https://shop.example.com/", "https://www.linkedin.com/feed/", "social", "LinkedIn"),
+        ("https://shop.example.com/", "https://www.youtube.com/watch?v=1", "social", "YouTube"),
+        ("https://shop.example.com/", "https://old.reddit.com/r/x", "social", "Reddit"),
+        ("https://shop.example.com/", "https://www.tiktok.com/", "social", "TikTok"),
+        ("https://shop.example.com/", "https://t.me/channel", "social", "Telegram"),
+        ("https://shop.example.com/", "https://web.whatsapp.com/", "social", "WhatsApp"),
+        ("https://shop.example.com/a", "https://shop.example.com/b", "direct", None),
+        ("https://www.shop.example.com/a", "https://shop.example.com:443/b", "direct", None),
+        ("https://shop.example.com/", "https://blog.example.org/post", "referral", "blog.example.org"),
+        ("https://shop.example.com/", "https://mail.google.com/", "referral", "mail.google.com"),
+        ("https://shop.example.com/", None, "direct", None),
+        ("https://shop.example.com/", "", "direct", None),
+    ],
+)
+def test_traffic_source(page: str, referrer: str | None, kind: str, source: str | None) -> None:
+    found = classify(page, referrer)
+    assert (found.kind, found.source) == (SourceKind(kind), source)
+
+
+def test_utm_values_are_kept_and_cut() -> None:
+    found = classify(
+        f"https://s.example/?utm_source={'n' * 300}&utm_medium=cpc&utm_medium=x&utm_campaign=%20", None
+    )
+    assert found.utm_source == "n" * 200 and found.utm_medium == "cpc" and found.utm_campaign is None
+
+
+def test_only_http_urls_are_kept() -> None:
+    assert clean_url("https://a.example/x", 2000) == "https://a.example/x"
+    assert clean_url(" HTTP://a.example ", 2000) == "HTTP://a.example"
+    for bad in (
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "//a.example",
+        "a.example",
+        "http://",
+        "http://[::1",
+        "",
+        None,
+    ):
+        assert clean_url(bad, 2000) is None, bad
+    assert clean_url("https://a.example/" + "x" * 50, 20) == "https://a.example/xx"
+
+
+def test_generated_name_and_languages() -> None:
+    assert generated_name(7, "Istanbul") == "Istanbul 7"
+    assert generated_name(7, None) == "Customer 7"
+    assert generated_name(7, "  ") == "Customer 7"
+    assert clean_language("fa-IR") == "fa-IR"
+    assert clean_language("tr-TR,tr;q=0.9,en;q=0.8") == "tr-TR"
+    assert clean_language("<script>") is None
+    assert clean_language(None) is None
+
+
+def test_live_and_time_on_site_rules() -> None:
+    now = utcnow()
+    start = now - timedelta(minutes=6)
+    assert is_live(now - timedelta(minutes=3), None, now)
+    assert is_live(now, now - timedelta(seconds=10), now)
+    assert not is_live(now, now - timedelta(seconds=60), now)
+    assert not is_live(now - timedelta(minutes=11), None, now)
+    assert time_on_site_seconds(start, now - timedelta(minutes=3), None, now) == 360
+    assert time_on_site_seconds(start, now - timedelta(minutes=2), now - timedelta(minutes=2), now) == 240
+    # Lost without a goodbye: counted until last seen.
+    assert time_on_site_seconds(now - timedelta(minutes=75), now - timedelta(minutes=15), None, now) == 3600
