@@ -3,6 +3,7 @@ departure and touch, through the real actions on the real database; the pure rul
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import websockets
 
 from frontdesk.actions.visitors import VISITOR_NAME
 from frontdesk.actions.visits import (
@@ -32,8 +34,10 @@ from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
 from frontdesk.useragent import parse_user_agent
 from tests.conftest import Server, make_settings
-from tests.factories import Agent, make_admin
+from tests.factories import Agent, make_admin, make_member
 from tests.geo_fixture import ISTANBUL_IP, write_test_geoip_db
+from tests.test_loop import next_event, wait_for_status
+from tests.test_query_counts import statements_for
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -507,3 +511,198 @@ def test_live_and_time_on_site_rules() -> None:
     assert time_on_site_seconds(start, now - timedelta(minutes=2), now - timedelta(minutes=2), now) == 240
     # Lost without a goodbye: counted until last seen.
     assert time_on_site_seconds(now - timedelta(minutes=75), now - timedelta(minutes=15), None, now) == 3600
+
+
+# The dashboard endpoints.
+
+
+async def set_members(
+    http: httpx.AsyncClient, admin: Agent, inbox: dict[str, Any], user_ids: list[int]
+) -> None:
+    r = await http.put(
+        f"/api/v1/workspaces/{inbox['workspace_id']}/inboxes/{inbox['id']}/members",
+        headers=admin.headers,
+        json={"user_ids": user_ids},
+    )
+    assert r.status_code == 204, r.text
+
+
+async def age_visit(
+    server: Server, visit_id: int, *, seen_ago: timedelta, left_ago: timedelta | None
+) -> None:
+    now = utcnow()
+    async with server.services.db.write() as tx:
+        await tx.conn.execute(
+            t.web_visits.update()
+            .where(t.web_visits.c.id == visit_id)
+            .values(
+                started_at=now - timedelta(minutes=20),
+                last_seen_at=now - seen_ago,
+                left_at=None if left_ago is None else now - left_ago,
+            )
+        )
+
+
+async def test_live_visitors_are_those_on_the_site_now_in_inboxes_one_may_see(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws, inbox_a = await setup(server, http)
+    inbox_b = await web_inbox(server, http, admin, ws)
+    agent = await make_member(server, http, ws)
+    await set_members(http, admin, inbox_a, [agent.user_id])
+    stranger, other_ws, inbox_c = await setup(server, http)
+
+    async def visit(inbox: dict[str, Any], seen_ago: timedelta, left_ago: timedelta | None) -> int:
+        v = await arrive(server, await new_visitor(server, inbox), PageView("https://shop.example.com/"))
+        await age_visit(server, v["id"], seen_ago=seen_ago, left_ago=left_ago)
+        return int(v["id"])
+
+    here = await visit(inbox_a, timedelta(minutes=3), None)
+    page_load = await visit(inbox_a, timedelta(seconds=10), timedelta(seconds=10))
+    gone = await visit(inbox_a, timedelta(seconds=60), timedelta(seconds=60))
+    lost = await visit(inbox_a, timedelta(minutes=11), None)  # no goodbye, no refresh since
+    in_b = await visit(inbox_b, timedelta(minutes=1), None)
+    foreign = await visit(inbox_c, timedelta(seconds=1), None)
+    url = f"/api/v1/workspaces/{ws}/visitors/live"
+
+    r = await http.get(url, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    visitors = r.json()["visitors"]
+    assert [v["id"] for v in visitors] == [page_load, in_b, here]  # newest activity first
+    by_id = {v["id"]: v for v in visitors}
+    assert by_id[here]["time_on_site_seconds"] >= 20 * 60 and by_id[here]["left_at"] is None
+    assert by_id[page_load]["time_on_site_seconds"] == pytest.approx(20 * 60 - 10, abs=2)
+    assert {gone, lost, foreign}.isdisjoint(by_id)
+    assert [v["id"] for v in (await http.get(url, headers=agent.headers)).json()["visitors"]] == [
+        page_load,
+        here,
+    ]
+    theirs = await http.get(f"/api/v1/workspaces/{other_ws}/visitors/live", headers=stranger.headers)
+    assert [v["id"] for v in theirs.json()["visitors"]] == [foreign]
+    assert (
+        await http.get(f"/api/v1/workspaces/{other_ws}/visitors/live", headers=agent.headers)
+    ).status_code == 404
+    assert (await http.get(url)).status_code == 401
+
+
+async def test_live_visitors_query_count_does_not_grow(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws, inbox = await setup(server, http)
+    agent = await make_member(server, http, ws)
+    await set_members(http, admin, inbox, [agent.user_id])
+    url = f"/api/v1/workspaces/{ws}/visitors/live"
+    await arrive(server, await new_visitor(server, inbox), PageView("https://shop.example.com/"))
+    few = await statements_for(server, http.get(url, headers=agent.headers))
+    for i in range(12):
+        await arrive(server, await new_visitor(server, inbox), PageView(f"https://shop.example.com/{i}"))
+    many = await statements_for(server, http.get(url, headers=agent.headers))
+    assert len(few) == len(many) == 3, many  # token, membership, the list
+    assert len(await statements_for(server, http.get(url, headers=admin.headers))) == 3
+
+
+async def test_a_contacts_visits(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws, inbox = await setup(server, http)
+    agent = await make_member(server, http, ws)
+    v = await new_visitor(server, inbox)
+    ids = []
+    for i in range(12):
+        visit = await arrive(server, v, PageView(f"https://shop.example.com/{i}"))
+        ids.append(visit["id"])
+        await age_visit(server, visit["id"], seen_ago=timedelta(hours=1), left_ago=timedelta(hours=1))
+    assert len(set(ids)) == 12
+    url = f"/api/v1/workspaces/{ws}/contacts/{v.contact_id}/visits"
+    r = await http.get(url, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["visits_count"] == 12
+    assert [x["id"] for x in body["visits"]] == ids[::-1][:10]
+    assert body["visits"][0]["current_url"] == "https://shop.example.com/11"
+    # An agent sees a contact through a conversation in one of their inboxes; there is none yet.
+    assert (await http.get(url, headers=agent.headers)).status_code == 404
+    stranger, other_ws = await make_admin(server, http)
+    assert (await http.get(url, headers=stranger.headers)).status_code == 404
+    foreign = f"/api/v1/workspaces/{other_ws}/contacts/{v.contact_id}/visits"
+    assert (await http.get(foreign, headers=stranger.headers)).status_code == 404
+    # A contact without visits.
+    other = await new_visitor(server, inbox)
+    empty = await http.get(
+        f"/api/v1/workspaces/{ws}/contacts/{other.contact_id}/visits", headers=admin.headers
+    )
+    assert empty.json() == {"visits_count": 0, "visits": []}
+
+
+async def test_an_agent_starts_a_chat_with_a_visitor(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws, inbox = await setup(server, http)
+    agent = await make_member(server, http, ws)
+    await set_members(http, admin, inbox, [agent.user_id])
+    v = await new_visitor(server, inbox)
+    visit = await arrive(server, v, PageView("https://shop.example.com/"))
+    base = f"/api/v1/workspaces/{ws}"
+    url = f"{base}/visitors/{visit['id']}/chat"
+    async with websockets.connect(server.ws_url(f"{base}/stream"), additional_headers=agent.headers) as sock:
+        assert json.loads(await sock.recv())["type"] == "ready"
+        r = await http.post(url, headers=agent.headers, json={"text": "Hello! Can I help you find a size?"})
+        assert r.status_code == 201, r.text
+        conv = r.json()["conversation_id"]
+        created = await next_event(sock, "conversation.created")
+        assert created["data"]["conversation"]["id"] == conv
+        assert created["data"]["conversation"]["assignee_id"] == agent.user_id
+        message = (await next_event(sock, "message.created"))["data"]["message"]
+        assert (message["kind"], message["sender_id"], message["text"]) == (
+            "outgoing",
+            agent.user_id,
+            "Hello! Can I help you find a size?",
+        )
+        updated = await next_event(sock, "visitor.updated")
+        assert updated["data"]["visit"]["id"] == visit["id"]
+        assert updated["data"]["visit"]["conversation_id"] == conv
+    thread = f"{base}/conversations/{conv}/messages"
+    await wait_for_status(http, agent.headers, thread, message["id"], "sent")  # queued and delivered
+    detail = (await http.get(f"{base}/conversations/{conv}", headers=agent.headers)).json()
+    assert detail["contact"]["id"] == v.contact_id and detail["inbox_id"] == inbox["id"]
+    # The open conversation is reused; the contact and its visits are now visible to the agent.
+    again = await http.post(url, headers=agent.headers, json={"text": "Still there?"})
+    assert again.status_code == 201 and again.json()["conversation_id"] == conv
+    visits = await http.get(f"{base}/contacts/{v.contact_id}/visits", headers=agent.headers)
+    assert visits.status_code == 200 and visits.json()["visits"][0]["conversation_id"] == conv
+    # Resolved: a new conversation.
+    resolved = await http.patch(
+        f"{base}/conversations/{conv}", headers=agent.headers, json={"status": "resolved"}
+    )
+    assert resolved.status_code == 200, resolved.text
+    fresh = await http.post(url, headers=agent.headers, json={"text": "Welcome back"})
+    assert fresh.status_code == 201 and fresh.json()["conversation_id"] != conv
+
+
+async def test_start_chat_refuses_bad_input_and_what_one_may_not_see(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws, inbox = await setup(server, http)
+    other_inbox = await web_inbox(server, http, admin, ws)
+    agent = await make_member(server, http, ws)
+    await set_members(http, admin, inbox, [agent.user_id])
+    visit = await arrive(server, await new_visitor(server, inbox), None)
+    hidden = await arrive(server, await new_visitor(server, other_inbox), None)
+    base = f"/api/v1/workspaces/{ws}/visitors"
+
+    async def conversations() -> int:
+        async with server.services.db.read() as conn:
+            return int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(t.conversations))).scalar_one()
+            )
+
+    for body, field in (({"text": "  \n"}, "text"), ({}, "text"), ({"text": "x", "extra": 1}, "extra")):
+        r = await http.post(f"{base}/{visit['id']}/chat", headers=agent.headers, json=body)
+        assert r.status_code == 422, r.text
+        assert field in json.dumps(r.json()["error"]), r.text
+    r = await http.post(f"{base}/999999/chat", headers=agent.headers, json={"text": "hi"})
+    assert r.status_code == 404 and r.json()["error"]["field"] == "visit_id"
+    r = await http.post(f"{base}/{hidden['id']}/chat", headers=agent.headers, json={"text": "hi"})
+    assert r.status_code == 404, r.text
+    stranger, other_ws = await make_admin(server, http)
+    r = await http.post(
+        f"/api/v1/workspaces/{other_ws}/visitors/{visit['id']}/chat",
+        headers=stranger.headers,
+        json={"text": "hi"},
+    )
+    assert r.status_code == 404, r.text
+    assert await conversations() == 0

@@ -14,7 +14,7 @@ from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.events import ephemeral
-from frontdesk.http import errors, ops, web, webhooks, widget, ws
+from frontdesk.http import errors, ops, web, webhooks, widget, widget_socket, ws
 from frontdesk.http.api import (
     attachments,
     auth,
@@ -23,6 +23,7 @@ from frontdesk.http.api import (
     inboxes,
     people,
     resources,
+    visitors,
     workspaces,
 )
 from frontdesk.http.inbox_cache import InboxCache
@@ -149,7 +150,18 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
     app.include_router(webhooks.router)
     app.include_router(widget.router)
-    for module in (auth, people, workspaces, inboxes, contacts, conversations, resources, attachments):
+    app.include_router(widget_socket.router)
+    for module in (
+        auth,
+        people,
+        workspaces,
+        inboxes,
+        contacts,
+        conversations,
+        resources,
+        attachments,
+        visitors,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attachments.files_router)
     app.include_router(people.files_router)

@@ -20,24 +20,28 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.access import Actor, access_contact_by_id, visible_inboxes
+from frontdesk.actions.conversations import do_open_conversation
+from frontdesk.actions.messages import check_send_reply
 from frontdesk.actions.visitors import VISITOR_NAME
-from frontdesk.domain.errors import NotFound
+from frontdesk.domain.enums import ConversationStatus
+from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
 from frontdesk.domain.traffic import classify, clean_url
 from frontdesk.domain.visitor_names import generated_name
-from frontdesk.domain.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues
-from frontdesk.events import ContactUpdated, ephemeral
+from frontdesk.domain.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues, is_live
+from frontdesk.events import ContactUpdated, ConversationCreated, ephemeral
 from frontdesk.geo import geoip_for, parse_ip
 from frontdesk.settings import Settings
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
-from frontdesk.store.views import contact_view, visit_view
+from frontdesk.store.views import contact_view, conversation_view, visit_view
 from frontdesk.useragent import MAX_LENGTH as UA_LIMIT
 from frontdesk.useragent import parse_user_agent
 
 Row = Mapping[Any, Any]
 LIVE_LIMIT = 500
 CONTACT_VISITS = 10
+DEVICES = ("desktop", "mobile", "tablet", "bot")
 
 _v, _c, _conv, _ci = t.web_visits, t.contacts, t.conversations, t.contact_identities
 _LANGUAGE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
@@ -167,6 +171,8 @@ def _fitted(facts: ClientFacts) -> dict[str, Any]:
     for key, value in asdict(facts).items():
         limit = getattr(_v.c[key].type, "length", None)
         fitted[key] = _text(value, limit) if isinstance(value, str) and limit else value
+    if fitted["device"] not in DEVICES:
+        fitted["device"] = None
     return fitted
 
 
@@ -360,3 +366,49 @@ async def contact_visits(conn: AsyncConnection, actor: Actor, contact_id: int) -
             (await conn.execute(sa.select(sa.func.count()).select_from(_v).where(*where))).scalar_one()
         )
     return {"visits_count": total, "visits": visits}
+
+
+async def check_start_chat(tx: Tx, actor: Actor, visit_id: int, text: str) -> tuple[dict[str, Any], bool]:
+    """An agent writes first to a visitor (W3). The visitor's open conversation in the visit's
+    inbox is reused; without one (none yet, or the latest is resolved) a new one is opened and
+    assigned to this agent. The text is an ordinary reply (queued, delivered by the worker), so
+    the widget opens with it. Returns the visit, with its conversation, and whether the visitor
+    is on the site now (only then is `visitor.updated` worth sending)."""
+    visit = await access_visit_by_id(tx.conn, actor, visit_id)
+    if not text.strip():
+        raise InvalidInput("text must not be empty", field="text")
+    if visit["contact_blocked_at"] is not None:
+        raise Conflict(
+            "this visitor is blocked: unblock the contact to write to them",
+            field="visit_id",
+            code="contact_blocked",
+        )
+    latest = (
+        await tx.conn.execute(
+            sa.select(_conv.c.id, _conv.c.status)
+            .where(_conv.c.identity_id == visit["identity_id"])
+            .order_by(_conv.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is not None and latest.status != ConversationStatus.RESOLVED:
+        conversation_id = int(latest.id)
+    else:
+        opened = await do_open_conversation(
+            tx,
+            workspace_id=visit["workspace_id"],
+            inbox_id=visit["inbox_id"],
+            contact_id=visit["contact_id"],
+            identity_id=visit["identity_id"],
+            contact_name=visit["contact_name"],
+            now=utcnow(),
+            assignee_id=actor.user_id,
+        )
+        await tx.emit(
+            ConversationCreated(visit["workspace_id"], visit["inbox_id"], conversation_view(opened))
+        )
+        conversation_id = int(opened["id"])
+    await check_send_reply(tx, actor, conversation_id, text)
+    now = utcnow()
+    live = is_live(visit["last_seen_at"], visit["left_at"], now)
+    return visit_view({**visit, "conversation_id": conversation_id}, now), live

@@ -258,3 +258,63 @@ class InvitationPreview(BaseModel):
     workspace_name: str
     email: str
     role: str
+
+
+class VisitContact(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    blocked: bool
+
+
+class VisitPage(BaseModel):
+    url: str
+    title: str | None
+    at: str
+
+
+class Visit(BaseModel):
+    """A website visit (W2); on GET /visitors/live the same shape is a LiveVisitor (W3)."""
+
+    id: int
+    workspace_id: int
+    inbox_id: int
+    contact: VisitContact
+    conversation_id: int | None = Field(description="The visitor's latest conversation in this inbox.")
+    started_at: str
+    last_seen_at: str
+    left_at: str | None
+    time_on_site_seconds: int
+    ip: str | None
+    country_code: str | None
+    country: str | None
+    city: str | None
+    isp: str | None
+    browser: str | None
+    os: str | None
+    device: Literal["desktop", "mobile", "tablet", "bot"] | None
+    language: str | None
+    referrer: str | None
+    source_kind: Literal["direct", "search", "social", "referral", "campaign"]
+    source: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    landing_url: str | None
+    current_url: str | None
+    current_title: str | None
+    page_count: int = Field(description="Pages seen in this visit; `pages` keeps the latest 50.")
+    pages: list[VisitPage]
+
+
+class LiveVisitors(BaseModel):
+    visitors: list[Visit]
+
+
+class ContactVisits(BaseModel):
+    visits_count: int
+    visits: list[Visit]
+
+
+class ChatStarted(BaseModel):
+    conversation_id: int
