@@ -97,4 +97,57 @@ describe("MessageThread", () => {
     await flushPromises();
     expect(w.get('[data-testid="typing-indicator"]').text()).toContain("Ana Agent is typing");
   });
+
+  it("says when the website visitor is typing (typing events with contact_id and no user_id)", async () => {
+    const w = mountWith([msg(1)]);
+    const typing = (on: boolean): void =>
+      useThread().onTyping({ seq: null, type: "typing", workspace_id: 1, inbox_id: 1, data: { conversation_id: 7, contact_id: 5, typing: on } });
+    typing(true);
+    await flushPromises();
+    expect(w.get('[data-testid="typing-indicator"]').text()).toContain("<b>Eve</b> is typing…");
+    typing(false);
+    await flushPromises();
+    expect(w.find('[data-testid="typing-indicator"]').exists()).toBe(false);
+    // The visitor's message ends their typing mark.
+    typing(true);
+    useThread().apply(msg(2, { text: "hello" }));
+    await flushPromises();
+    expect(w.find('[data-testid="typing-indicator"]').exists()).toBe(false);
+    // Another conversation's visitor is not shown here.
+    useThread().onTyping({ seq: null, type: "typing", workspace_id: 1, inbox_id: 1, data: { conversation_id: 8, contact_id: 6, typing: true } });
+    await flushPromises();
+    expect(w.find('[data-testid="typing-indicator"]').exists()).toBe(false);
+  });
+
+  it("marks messages from the website's offline form", () => {
+    const w = mountWith([msg(1, { content_type: "offline_form", text: "Please call me back" }), msg(2)]);
+    const bubbles = w.findAll('[data-testid="message"]');
+    expect(bubbles[0]!.get('[data-testid="offline-badge"]').text()).toBe("Offline message");
+    expect(bubbles[0]!.text()).toContain("Please call me back");
+    expect(bubbles[1]!.find('[data-testid="offline-badge"]').exists()).toBe(false);
+  });
+
+  it("shows a customer's rating as stars with their comment", () => {
+    const w = mountWith([
+      msg(1, { kind: "activity", sender_type: "contact", content_type: "csat", text: "Rated 4", data: { rating: 4, comment: "Quick and kind" } }),
+      msg(2, { kind: "activity", sender_type: "contact", content_type: "csat", text: "Rated 2", data: { rating: 2 } }),
+    ]);
+    const lines = w.findAll('[data-testid="csat-line"]');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]!.attributes("data-rating")).toBe("4");
+    expect(lines[0]!.text()).toContain("<b>Eve</b> rated the conversation");
+    expect(lines[0]!.findAll(".star.on")).toHaveLength(4);
+    expect(lines[0]!.findAll(".star")).toHaveLength(5);
+    expect(lines[0]!.get('[role="img"]').attributes("aria-label")).toBe("4 out of 5");
+    expect(lines[0]!.get('[data-testid="csat-comment"]').text()).toBe("Quick and kind");
+    expect(lines[1]!.findAll(".star.on")).toHaveLength(2);
+    expect(lines[1]!.find('[data-testid="csat-comment"]').exists()).toBe(false);
+    expect(w.find('[data-testid="activity-line"]').exists()).toBe(false);
+  });
+
+  it("falls back to the server's text for a rating it cannot read", () => {
+    const w = mountWith([msg(1, { kind: "activity", sender_type: "contact", content_type: "csat", text: "Rated", data: { rating: 9 } })]);
+    expect(w.find('[data-testid="csat-line"]').exists()).toBe(false);
+    expect(w.get('[data-testid="activity-line"]').text()).toContain("Rated");
+  });
 });

@@ -58,9 +58,13 @@ export function formatDuration(totalSeconds: number): string {
   const seconds = s % 60;
   const parts: string[] = [];
   // Two units are enough to read at a glance; seconds stop mattering after an hour.
-  if (hours) parts.push(unitFormat("hour").format(hours), unitFormat("minute").format(minutes));
-  else if (minutes) parts.push(unitFormat("minute").format(minutes), unitFormat("second").format(seconds));
-  else parts.push(unitFormat("second").format(seconds));
+  if (hours) {
+    parts.push(unitFormat("hour").format(hours));
+    if (minutes) parts.push(unitFormat("minute").format(minutes));
+  } else if (minutes) {
+    parts.push(unitFormat("minute").format(minutes));
+    if (seconds) parts.push(unitFormat("second").format(seconds));
+  } else parts.push(unitFormat("second").format(seconds));
   return new Intl.ListFormat(intlLocale(), { type: "unit", style: "short" }).format(parts);
 }
 

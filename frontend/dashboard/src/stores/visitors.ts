@@ -158,5 +158,7 @@ export const useVisitors = defineStore("visitors", () => {
     };
   }
 
+  subscribe();
+
   return { byId, list, loaded, loading, error, load, subscribe, watchList, applyUpdated, applyLeft, applyContact };
 });
