@@ -1,18 +1,31 @@
 """The local hub: which websocket sees which event.
 
-Each socket subscribes with its workspace and the inboxes its agent may see; an event of
+Each agent socket subscribes with its workspace and the inboxes its agent may see; an event of
 another inbox or workspace never reaches it. A socket that cannot keep up is dropped rather
 than letting memory grow; it resumes from its last sequence number.
+
+Website visitor sockets (http/widget_socket.py) subscribe with their contact and the ids of
+their conversations, and see only those conversations' events. There may be thousands of idle
+ones per process, so a visitor subscription holds no queue until something is for it, and is
+found through indexes by conversation and contact rather than by scanning.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 QUEUE_LIMIT = 2000
+VISITOR_QUEUE_LIMIT = 100  # events waiting for one visitor socket before it is closed (4408)
+# Close codes a visitor socket is told to close with.
+CLOSE_BLOCKED = 4403
+CLOSE_TOO_SLOW = 4408
+VISITOR_EVENTS = frozenset(
+    {"message.created", "message.updated", "typing", "conversation.created", "conversation.updated"}
+)
 
 
 @dataclass(eq=False)
@@ -31,9 +44,46 @@ class Subscription:
         return inbox_id is None or self.inbox_ids is None or inbox_id in self.inbox_ids
 
 
+@dataclass(eq=False, slots=True)
+class VisitorSubscription:
+    workspace_id: int
+    inbox_id: int
+    contact_id: int
+    identity_id: int
+    conversation_ids: set[int]
+    wake: Callable[[], None]  # told that `pending` has something (the socket starts its sender)
+    pending: deque[dict[str, Any]] | None = None  # made on first use: idle sockets hold none
+    close_code: int | None = None  # set by the hub: the socket closes with it
+
+    def push(self, event: dict[str, Any]) -> None:
+        if self.close_code is not None:
+            return
+        if self.pending is None:
+            self.pending = deque()
+        if len(self.pending) >= VISITOR_QUEUE_LIMIT:
+            self.close(CLOSE_TOO_SLOW)
+            return
+        self.pending.append(event)
+        self.wake()
+
+    def close(self, code: int) -> None:
+        if self.close_code is None:
+            self.close_code = code
+            self.pending = None
+            self.wake()
+
+
 class Hub:
     def __init__(self) -> None:
         self._by_workspace: dict[int, set[Subscription]] = defaultdict(set)
+        self._visitors_by_conversation: dict[int, set[VisitorSubscription]] = {}
+        self._visitors_by_contact: dict[int, set[VisitorSubscription]] = {}
+        self._visitor_count = 0
+        # Called with a workspace id when an agent's presence changed there and visitors of it
+        # are connected (widget_socket tells them whether agents are online).
+        self.on_visitor_presence: Callable[[int], None] | None = None
+        # The latest presence status heard over the bus per (workspace, user), from every process.
+        self.heard_presence: dict[tuple[int, int], str] = {}
 
     def subscribe(self, workspace_id: int, user_id: int, inbox_ids: frozenset[int] | None) -> Subscription:
         sub = Subscription(workspace_id, user_id, inbox_ids)
@@ -81,11 +131,87 @@ class Hub:
     def connection_count(self) -> int:
         return sum(len(s) for s in self._by_workspace.values())
 
+    # Visitors -----------------------------------------------------------------------------
+
+    def subscribe_visitor(
+        self,
+        workspace_id: int,
+        inbox_id: int,
+        contact_id: int,
+        identity_id: int,
+        conversation_ids: set[int],
+        wake: Callable[[], None],
+    ) -> VisitorSubscription:
+        sub = VisitorSubscription(workspace_id, inbox_id, contact_id, identity_id, set(), wake)
+        self._visitors_by_contact.setdefault(contact_id, set()).add(sub)
+        for conversation_id in conversation_ids:
+            self.follow_visitor(sub, conversation_id)
+        self._visitor_count += 1
+        return sub
+
+    def unsubscribe_visitor(self, sub: VisitorSubscription) -> None:
+        for conversation_id in sub.conversation_ids:
+            _discard(self._visitors_by_conversation, conversation_id, sub)
+        if _discard(self._visitors_by_contact, sub.contact_id, sub):
+            self._visitor_count -= 1
+
+    def visitor_sockets_of(self, contact_id: int) -> int:
+        return len(self._visitors_by_contact.get(contact_id, ()))
+
+    def visitor_workspaces(self) -> dict[int, set[int]]:
+        """Workspace id → inbox ids that have visitor sockets in this process."""
+        found: dict[int, set[int]] = {}
+        for subs in self._visitors_by_contact.values():
+            for sub in subs:
+                found.setdefault(sub.workspace_id, set()).add(sub.inbox_id)
+        return found
+
+    def visitors_of_inbox(self, inbox_id: int) -> list[VisitorSubscription]:
+        return [s for subs in self._visitors_by_contact.values() for s in subs if s.inbox_id == inbox_id]
+
+    def follow_visitor(self, sub: VisitorSubscription, conversation_id: int) -> None:
+        sub.conversation_ids.add(conversation_id)
+        self._visitors_by_conversation.setdefault(conversation_id, set()).add(sub)
+
+    def _deliver_to_visitors(self, event: dict[str, Any]) -> None:
+        kind, data = event["type"], event["data"]
+        if kind == "contact.blocked":
+            for sub in list(self._visitors_by_contact.get(data["contact_id"], ())):
+                if sub.workspace_id == event["workspace_id"]:
+                    sub.close(CLOSE_BLOCKED)
+            return
+        if kind == "presence.updated":
+            if self.on_visitor_presence is not None:
+                self.on_visitor_presence(event["workspace_id"])
+            return
+        if kind not in VISITOR_EVENTS:
+            return
+        if kind.startswith("conversation."):
+            conversation = data["conversation"]
+            # A new conversation of a connected visitor (an agent started a chat, or the visitor's
+            # first message from another tab): follow it from now on.
+            for sub in self._visitors_by_contact.get(conversation["contact"]["id"], ()):
+                if sub.inbox_id == event["inbox_id"] and conversation["id"] not in sub.conversation_ids:
+                    self.follow_visitor(sub, conversation["id"])
+            conversation_id = conversation["id"]
+        elif kind == "typing":
+            conversation_id = data["conversation_id"]
+        else:
+            conversation_id = data["message"]["conversation_id"]
+        for sub in self._visitors_by_conversation.get(conversation_id, ()):
+            sub.push(event)
+
+    # --------------------------------------------------------------------------------------
+
     async def deliver(self, event: dict[str, Any]) -> None:
         if event["type"] == "inbox.members_updated":
             self._regrant(event)
         elif event["type"] == "member.updated":
             self._revoke(event)
+        elif event["type"] == "presence.updated":
+            self.heard_presence[(event["workspace_id"], event["data"]["user_id"])] = event["data"]["status"]
+        if self._visitor_count:
+            self._deliver_to_visitors(event)
         for sub in list(self._by_workspace.get(event["workspace_id"], ())):
             if sub.overflowed or not sub.sees(event):
                 continue
@@ -96,3 +222,13 @@ class Hub:
                 # Make room for the wake-up so the socket notices and closes.
                 sub.queue.get_nowait()
                 sub.queue.put_nowait(None)
+
+
+def _discard(index: dict[int, set[VisitorSubscription]], key: int, sub: VisitorSubscription) -> bool:
+    subs = index.get(key)
+    if subs is None or sub not in subs:
+        return False
+    subs.discard(sub)
+    if not subs:
+        del index[key]
+    return True

@@ -50,3 +50,19 @@ class Gone(DomainError):
 
 class TooLarge(DomainError):
     code = "too_large"
+
+
+class VisitorBlocked(Forbidden):
+    """A website visitor whose contact an agent blocked (PRODUCT W4): HTTP 403, socket 4403."""
+
+    code = "visitor_blocked"
+
+
+class RateLimited(DomainError):
+    """Too many requests from one visitor or address: HTTP 429 with Retry-After; nothing stored."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -17,6 +17,7 @@ from frontdesk.domain.errors import (
     InvalidInput,
     MalformedRequest,
     NotFound,
+    RateLimited,
     TooLarge,
     Unauthenticated,
 )
@@ -30,6 +31,7 @@ STATUS = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    RateLimited: 429,
 }
 
 
@@ -44,7 +46,8 @@ def error_response(
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    return error_response(status, exc.code, exc.message, exc.field)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_response(status, exc.code, exc.message, exc.field, headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str | None:

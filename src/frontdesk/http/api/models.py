@@ -167,12 +167,40 @@ class VisitorIdentityIn(Body):
     hash: str = Field(min_length=1, max_length=128, description="Hex HMAC-SHA256 of user_id.")
 
 
+class VisitorPageIn(Body):
+    """The page the widget is on (tracking: best effort, cleaned by the tracking action)."""
+
+    url: str = Field(max_length=2000)
+    title: str | None = Field(default=None, max_length=500)
+    referrer: str | None = Field(default=None, max_length=2000)
+
+
 class VisitorSessionIn(Body):
     visitor_token: str | None = Field(default=None, max_length=1000)
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
     identity: VisitorIdentityIn | None = None
+    page: VisitorPageIn | None = None
+    language: str | None = Field(
+        default=None, max_length=35, description="The browser's language, e.g. tr-TR."
+    )
+
+
+class VisitorOfflineIn(Body):
+    """The offline form: left when no agent is online."""
+
+    visitor_token: str | None = Field(default=None, max_length=1000)
+    name: str | None = Field(default=None, max_length=200)
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40)
+    text: str = Field(min_length=1, max_length=65_536)
+
+
+class VisitorCsatIn(Body):
+    conversation_id: int
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
 
 
 class VisitorMessageIn(Body):
