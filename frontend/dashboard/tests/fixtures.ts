@@ -29,6 +29,7 @@ export function conversation(id: number, over: Partial<Conversation> = {}): Conv
 export function visit(id: number, over: Partial<Visit> = {}): Visit {
   return {
     id,
+    workspace_id: 1,
     inbox_id: 2,
     contact: { id: 700 + id, name: `Istanbul ${700 + id}`, email: null, blocked: false },
     conversation_id: null,

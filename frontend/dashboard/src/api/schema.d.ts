@@ -359,6 +359,48 @@ export interface paths {
         patch: operations["update_contact_api_v1_workspaces__workspace_id__contacts__contact_id__patch"];
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/contacts/{contact_id}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Block Contact
+         * @description The contact's widget is refused from now on (403 `visitor_blocked`) and its open sockets
+         *     close (4403). Any member who can see the contact may block it. Blocking again changes nothing.
+         */
+        post: operations["block_contact_api_v1_workspaces__workspace_id__contacts__contact_id__block_post"];
+        /** Unblock Contact */
+        delete: operations["unblock_contact_api_v1_workspaces__workspace_id__contacts__contact_id__block_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/contacts/{contact_id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Contact Visits
+         * @description The contact's latest 10 visits, newest first, and how many there are.
+         */
+        get: operations["list_contact_visits_api_v1_workspaces__workspace_id__contacts__contact_id__visits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/conversations": {
         parameters: {
             query?: never;
@@ -929,6 +971,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/visitors/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Live Visitors
+         * @description Visitors with the widget open now (or closed less than 30 s ago: a page load) in the inboxes
+         *     the caller may see, newest activity first, at most 500. Kept current by `visitor.updated`
+         *     and `visitor.left` events.
+         */
+        get: operations["list_live_visitors_api_v1_workspaces__workspace_id__visitors_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/visitors/{visit_id}/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Chat
+         * @description Write first to a visitor: the text is a reply in the visitor's open conversation (opened
+         *     and assigned to the caller if there is none). 409 `contact_blocked` for a blocked contact.
+         */
+        post: operations["start_chat_api_v1_workspaces__workspace_id__visitors__visit_id__chat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/avatars/{year}/{month}/{token}": {
         parameters: {
             query?: never;
@@ -1035,6 +1120,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widget/v1/{inbox_uid}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload
+         * @description A file from the visitor (multipart: file, client_id, optional text); stored once per
+         *     client_id. The body is read under the widget's own limit (WidgetCors).
+         */
+        post: operations["upload_widget_v1__inbox_uid__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/{inbox_uid}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Config
+         * @description What the widget needs before it draws anything; no token needed.
+         */
+        get: operations["config_widget_v1__inbox_uid__config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/{inbox_uid}/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate
+         * @description The visitor rates their resolved conversation, once.
+         */
+        post: operations["rate_widget_v1__inbox_uid__csat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widget/v1/{inbox_uid}/messages": {
         parameters: {
             query?: never;
@@ -1054,6 +1200,27 @@ export interface paths {
          *     the first time).
          */
         post: operations["send_message_widget_v1__inbox_uid__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/{inbox_uid}/offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Offline Form
+         * @description The offline form: the contact's details and an incoming message (content_type
+         *     "offline_form") in the visitor's conversation; agents answer it like any message.
+         */
+        post: operations["offline_form_widget_v1__inbox_uid__offline_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1202,12 +1369,27 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** ChatIn */
+        ChatIn: {
+            /** Text */
+            text: string;
+        };
+        /** ChatStarted */
+        ChatStarted: {
+            /** Conversation Id */
+            conversation_id: number;
+        };
         /** Contact */
         Contact: {
             /** Attributes */
             attributes: {
                 [key: string]: unknown;
             };
+            /**
+             * Blocked At
+             * @description When an agent blocked this contact's website chat (W4); null: not blocked.
+             */
+            blocked_at: string | null;
             /** Created At */
             created_at: string;
             /** Email */
@@ -1225,6 +1407,11 @@ export interface components {
             attributes: {
                 [key: string]: unknown;
             };
+            /**
+             * Blocked At
+             * @description When an agent blocked this contact's website chat (W4); null: not blocked.
+             */
+            blocked_at: string | null;
             /** Conversations */
             conversations: components["schemas"]["Conversation"][];
             /** Created At */
@@ -1275,6 +1462,13 @@ export interface components {
             name?: string | null;
             /** Phone */
             phone?: string | null;
+        };
+        /** ContactVisits */
+        ContactVisits: {
+            /** Visits */
+            visits: components["schemas"]["Visit"][];
+            /** Visits Count */
+            visits_count: number;
         };
         /** Conversation */
         Conversation: {
@@ -1371,6 +1565,15 @@ export interface components {
             /** Snoozed Until */
             snoozed_until?: string | null;
             status?: components["schemas"]["ConversationStatus"] | null;
+        };
+        /** CsatOut */
+        CsatOut: {
+            /** Comment */
+            comment: string | null;
+            /** Conversation Id */
+            conversation_id: number;
+            /** Rating */
+            rating: number;
         };
         /** Event */
         Event: {
@@ -1565,6 +1768,11 @@ export interface components {
             /** Labels */
             labels: string[];
         };
+        /** LiveVisitors */
+        LiveVisitors: {
+            /** Visitors */
+            visitors: components["schemas"]["Visit"][];
+        };
         /** LoginIn */
         LoginIn: {
             /** Email */
@@ -1682,6 +1890,17 @@ export interface components {
             messages: components["schemas"]["Message"][];
             /** Next Before */
             next_before: number | null;
+        };
+        /** OfflineOut */
+        OfflineOut: {
+            /** Contact Id */
+            contact_id: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Message Id */
+            message_id: number;
+            /** Visitor Token */
+            visitor_token: string;
         };
         /** ParticipantIn */
         ParticipantIn: {
@@ -1890,6 +2109,107 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /**
+         * Visit
+         * @description A website visit (W2); on GET /visitors/live the same shape is a LiveVisitor (W3).
+         */
+        Visit: {
+            /** Browser */
+            browser: string | null;
+            /** City */
+            city: string | null;
+            contact: components["schemas"]["VisitContact"];
+            /**
+             * Conversation Id
+             * @description The visitor's latest conversation in this inbox.
+             */
+            conversation_id: number | null;
+            /** Country */
+            country: string | null;
+            /** Country Code */
+            country_code: string | null;
+            /** Current Title */
+            current_title: string | null;
+            /** Current Url */
+            current_url: string | null;
+            /** Device */
+            device: ("desktop" | "mobile" | "tablet" | "bot") | null;
+            /** Id */
+            id: number;
+            /** Inbox Id */
+            inbox_id: number;
+            /** Ip */
+            ip: string | null;
+            /** Isp */
+            isp: string | null;
+            /** Landing Url */
+            landing_url: string | null;
+            /** Language */
+            language: string | null;
+            /** Last Seen At */
+            last_seen_at: string;
+            /** Left At */
+            left_at: string | null;
+            /** Os */
+            os: string | null;
+            /**
+             * Page Count
+             * @description Pages seen in this visit; `pages` keeps the latest 50.
+             */
+            page_count: number;
+            /** Pages */
+            pages: components["schemas"]["VisitPage"][];
+            /** Referrer */
+            referrer: string | null;
+            /** Source */
+            source: string | null;
+            /**
+             * Source Kind
+             * @enum {string}
+             */
+            source_kind: "direct" | "search" | "social" | "referral" | "campaign";
+            /** Started At */
+            started_at: string;
+            /** Time On Site Seconds */
+            time_on_site_seconds: number;
+            /** Utm Campaign */
+            utm_campaign: string | null;
+            /** Utm Medium */
+            utm_medium: string | null;
+            /** Utm Source */
+            utm_source: string | null;
+            /** Workspace Id */
+            workspace_id: number;
+        };
+        /** VisitContact */
+        VisitContact: {
+            /** Blocked */
+            blocked: boolean;
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /** VisitPage */
+        VisitPage: {
+            /** At */
+            at: string;
+            /** Title */
+            title: string | null;
+            /** Url */
+            url: string;
+        };
+        /** VisitorCsatIn */
+        VisitorCsatIn: {
+            /** Comment */
+            comment?: string | null;
+            /** Conversation Id */
+            conversation_id: number;
+            /** Rating */
+            rating: number;
+        };
         /** VisitorIdentityIn */
         VisitorIdentityIn: {
             /**
@@ -1917,13 +2237,47 @@ export interface components {
             /** Message Id */
             message_id: number;
         };
+        /**
+         * VisitorOfflineIn
+         * @description The offline form: left when no agent is online.
+         */
+        VisitorOfflineIn: {
+            /** Email */
+            email: string;
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Text */
+            text: string;
+            /** Visitor Token */
+            visitor_token?: string | null;
+        };
+        /**
+         * VisitorPageIn
+         * @description The page the widget is on (tracking: best effort, cleaned by the tracking action).
+         */
+        VisitorPageIn: {
+            /** Referrer */
+            referrer?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Url */
+            url: string;
+        };
         /** VisitorSessionIn */
         VisitorSessionIn: {
             /** Email */
             email?: string | null;
             identity?: components["schemas"]["VisitorIdentityIn"] | null;
+            /**
+             * Language
+             * @description The browser's language, e.g. tr-TR.
+             */
+            language?: string | null;
             /** Name */
             name?: string | null;
+            page?: components["schemas"]["VisitorPageIn"] | null;
             /** Phone */
             phone?: string | null;
             /** Visitor Token */
@@ -1947,12 +2301,44 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** WidgetAttachment */
+        WidgetAttachment: {
+            /** Content Type */
+            content_type: string;
+            /** File Name */
+            file_name: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string | null;
+        };
+        /** WidgetConfig */
+        WidgetConfig: {
+            /** Agents Online */
+            agents_online: boolean;
+            /** Colour */
+            colour: string;
+            /** Greeting */
+            greeting: string;
+            /** Invitation Text */
+            invitation_text: string;
+            /** Language */
+            language: string;
+            /** Max Upload Bytes */
+            max_upload_bytes: number;
+            /** Offline Behaviour */
+            offline_behaviour: string;
+            /** Prechat Enabled */
+            prechat_enabled: boolean;
+            /** Prechat Fields */
+            prechat_fields: string[];
+        };
         /** WidgetMessage */
         WidgetMessage: {
             /** Attachments */
-            attachments: {
-                [key: string]: unknown;
-            }[];
+            attachments: components["schemas"]["WidgetAttachment"][];
+            /** Client Id */
+            client_id: string | null;
             /** Content Type */
             content_type: string;
             /** Created At */
@@ -1965,6 +2351,10 @@ export interface components {
             sender_name: string | null;
             /** Text */
             text: string;
+        };
+        /** WidgetMessageOut */
+        WidgetMessageOut: {
+            message: components["schemas"]["WidgetMessage"];
         };
         /** WidgetMessages */
         WidgetMessages: {
@@ -2782,6 +3172,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    block_contact_api_v1_workspaces__workspace_id__contacts__contact_id__block_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unblock_contact_api_v1_workspaces__workspace_id__contacts__contact_id__block_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_contact_visits_api_v1_workspaces__workspace_id__contacts__contact_id__visits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactVisits"];
                 };
             };
             /** @description Validation Error */
@@ -4116,6 +4602,73 @@ export interface operations {
             };
         };
     };
+    list_live_visitors_api_v1_workspaces__workspace_id__visitors_live_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveVisitors"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_chat_api_v1_workspaces__workspace_id__visitors__visit_id__chat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatStarted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     download_avatar_files_avatars__year___month___token__get: {
         parameters: {
             query?: never;
@@ -4278,6 +4831,107 @@ export interface operations {
             };
         };
     };
+    upload_widget_v1__inbox_uid__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetMessageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    config_widget_v1__inbox_uid__config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetConfig"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rate_widget_v1__inbox_uid__csat_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorCsatIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_messages_widget_v1__inbox_uid__messages_get: {
         parameters: {
             query?: {
@@ -4337,6 +4991,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitorMessageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    offline_form_widget_v1__inbox_uid__offline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorOfflineIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfflineOut"];
                 };
             };
             /** @description Validation Error */

@@ -152,55 +152,12 @@ export interface OfferedData {
 }
 
 // Website visitors (docs/channels/web-widget-protocol.md, "Dashboard endpoints").
-export type VisitorDevice = "desktop" | "mobile" | "tablet" | "bot";
-export type TrafficSourceKind = "search" | "referral" | "direct" | "campaign" | "social";
-
-export interface VisitPage {
-  url: string;
-  title: string | null;
-  at: string;
-}
-
 /** A visit of a website visitor: GET …/contacts/{id}/visits and GET …/visitors/live (LiveVisitor). */
-export interface Visit {
-  id: number;
-  inbox_id: number;
-  contact: { id: number; name: string; email: string | null; blocked: boolean };
-  conversation_id: number | null;
-  started_at: string;
-  last_seen_at: string;
-  left_at: string | null;
-  time_on_site_seconds: number;
-  ip: string | null;
-  country_code: string | null;
-  country: string | null;
-  city: string | null;
-  isp: string | null;
-  browser: string | null;
-  os: string | null;
-  device: VisitorDevice | null;
-  language: string | null;
-  referrer: string | null;
-  source_kind: TrafficSourceKind | null;
-  source: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  landing_url: string | null;
-  current_url: string | null;
-  current_title: string | null;
-  page_count: number;
-  pages: VisitPage[];
-}
-
+export type Visit = S["Visit"];
+export type VisitPage = S["VisitPage"];
 /** GET …/contacts/{id}/visits */
-export interface ContactVisits {
-  visits_count: number;
-  visits: Visit[];
-}
-
-/** A contact as the API returns it, with the website channel's block mark (W4). */
-export interface BlockableContact {
-  id: number;
-  blocked_at?: string | null;
-}
+export type ContactVisits = S["ContactVisits"];
+/** GET …/visitors/live */
+export type LiveVisitors = S["LiveVisitors"];
+export type VisitorDevice = NonNullable<Visit["device"]>;
+export type TrafficSourceKind = Visit["source_kind"];

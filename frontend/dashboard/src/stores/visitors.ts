@@ -4,7 +4,7 @@
 import { defineStore } from "pinia";
 import { computed, ref, watch } from "vue";
 import { send } from "@/api/client";
-import type { Contact, StreamEvent, Visit } from "@/api/types";
+import type { Contact, LiveVisitors, StreamEvent, Visit } from "@/api/types";
 import { useSession } from "./session";
 
 /** How long a visitor who left stays listed: the server counts the same 30 s as "still there". */
@@ -93,7 +93,7 @@ export const useVisitors = defineStore("visitors", () => {
     const mark = eventCounter;
     try {
       const ws = useSession().workspaceId;
-      const body = (await send("GET", `/api/v1/workspaces/${ws}/visitors/live`)) as { visitors: Visit[] };
+      const body = (await send("GET", `/api/v1/workspaces/${ws}/visitors/live`)) as LiveVisitors;
       const now = Date.now();
       const fresh = new Set(body.visitors.map((v) => v.id));
       // What the stream said while the page was on its way is newer than the page.
