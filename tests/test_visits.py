@@ -381,23 +381,6 @@ async def test_departure_touch_and_events(server: Server, http: httpx.AsyncClien
 # Geo-IP and user agents through describe_client.
 
 
-async def test_bundled_geo_data_resolves_a_public_address(tmp_path: Path) -> None:
-    settings = make_settings("sqlite+aiosqlite:///unused.db", tmp_path)
-    google = await describe_client(settings, "8.8.8.8", None, None)
-    assert (google.ip, google.country_code, google.country, google.city) == (
-        "8.8.8.8",
-        "US",
-        "United States",
-        None,
-    )
-    assert google.isp and "GOOGLE" in google.isp.upper()
-    for local in ("127.0.0.1", "10.0.0.8", "192.168.1.1", "::1", "fe80::1", "::ffff:10.0.0.1"):
-        facts = await describe_client(settings, local, None, None)
-        assert (facts.country_code, facts.city, facts.isp) == (None, None, None), local
-    mapped = await describe_client(settings, "::ffff:8.8.8.8", None, None)
-    assert (mapped.ip, mapped.country_code) == ("8.8.8.8", "US")
-
-
 @pytest.mark.parametrize(
     ("ua", "browser", "os", "device"),
     [
@@ -706,3 +689,31 @@ async def test_start_chat_refuses_bad_input_and_what_one_may_not_see(
     )
     assert r.status_code == 404, r.text
     assert await conversations() == 0
+
+
+def test_the_visit_schema_mirrors_the_view() -> None:
+    """Events and responses share views.visit_view; the OpenAPI schema must describe it."""
+    from frontdesk.http.api import schemas
+    from frontdesk.store.views import visit_view
+
+    now = utcnow()
+    row = dict.fromkeys(t.web_visits.c.keys()) | {
+        "id": 1,
+        "workspace_id": 1,
+        "inbox_id": 1,
+        "contact_id": 1,
+        "identity_id": 1,
+        "started_at": now,
+        "last_seen_at": now,
+        "contact_name": "A",
+        "contact_email": None,
+        "contact_blocked_at": None,
+        "conversation_id": None,
+        "source_kind": "direct",
+        "page_count": 0,
+        "pages": [],
+    }
+    view = visit_view(row, now)
+    assert set(view) == set(schemas.Visit.model_fields)
+    assert set(view["contact"]) == set(schemas.VisitContact.model_fields)
+    schemas.Visit.model_validate(view)
