@@ -320,3 +320,56 @@ async def test_disabled_inbox_closes_4410(server: Server, http: httpx.AsyncClien
     async with visitor_socket(server, inbox, token) as ws:
         assert await close_code(ws) == 4410
     assert (await http.get(f"{inbox.base}/config")).status_code == 410
+
+
+async def test_visits_are_recorded_from_the_socket(server: Server, http: httpx.AsyncClient) -> None:
+    """Arrival on hello (page, browser, language), pages of a single-page site, departure when
+    the last socket of the visit closes — each told to agents live."""
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    started = await session(http, inbox)
+    token = started["visitor_token"]
+    live_url = f"/api/v1/workspaces/{ws_id}/visitors/live"
+    first = {
+        "type": "hello",
+        "visitor_token": token,
+        "language": "tr-TR",
+        "page": {"url": "https://shop.example.com/?utm_source=news", "title": "Shop", "referrer": None},
+    }
+    agent_ua = {
+        "User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    }
+    async with agent_socket(server, admin, ws_id) as agent:
+        async with websockets.connect(
+            server.ws_url(f"{inbox.base}/socket"), additional_headers=agent_ua
+        ) as ws:
+            await ws.send(json.dumps(first))
+            await next_frame(ws, "ready")
+            arrived = (await next_frame(agent, "visitor.updated"))["data"]["visit"]
+            assert arrived["contact"]["id"] == started["contact_id"]
+            assert (arrived["current_url"], arrived["language"]) == (
+                "https://shop.example.com/?utm_source=news",
+                "tr-TR",
+            )
+            assert arrived["source_kind"] == "campaign" and arrived["browser"].startswith("Chrome")
+            async with visitor_socket(server, inbox, token) as second_tab:
+                await next_frame(second_tab, "ready")
+            # The other tab closed; this one is still open: no departure yet.
+            await nothing_of(agent, "visitor.left")
+            await ws.send(
+                json.dumps({"type": "page", "url": "https://shop.example.com/cart", "title": "Cart"})
+            )
+            moved = (await next_frame(agent, "visitor.updated", timeout=5))["data"]["visit"]
+            while moved["current_url"] != "https://shop.example.com/cart":
+                moved = (await next_frame(agent, "visitor.updated"))["data"]["visit"]
+            assert moved["id"] == arrived["id"] and moved["page_count"] == 2
+            live = (await http.get(live_url, headers=admin.headers)).json()["visitors"]
+            assert [v["id"] for v in live] == [arrived["id"]]
+        left = await next_frame(agent, "visitor.left")
+        assert left["data"] == {"visit_id": arrived["id"]}
+    async with server.services.db.read() as conn:
+        left_at = (
+            await conn.execute(sa.select(t.web_visits.c.left_at).where(t.web_visits.c.id == arrived["id"]))
+        ).scalar_one()
+    assert left_at is not None

@@ -27,6 +27,7 @@ from frontdesk.actions.visitors import (
     inbox_available_agents,
     visitor_messages,
 )
+from frontdesk.actions.visits import PageView
 from frontdesk.channels.web import (
     WebSettings,
     identity_hash_matches,
@@ -40,6 +41,7 @@ from frontdesk.http.api.models import VisitorCsatIn, VisitorMessageIn, VisitorOf
 from frontdesk.http.deps import Svc
 from frontdesk.http.inbox_cache import CachedInbox
 from frontdesk.http.ratelimit import client_ip, limits_of
+from frontdesk.http.widget_tracking import tracker_of
 from frontdesk.services import Services
 from frontdesk.store.db import Tx
 
@@ -206,6 +208,17 @@ async def start_session(inbox_uid: str, body: VisitorSessionIn, svc: Svc, reques
             tx, cached.row, visitor, name=body.name, email=body.email, phone=body.phone
         ),
     )
+    if body.page is not None:
+        await tracker_of(request.app).arrive(
+            cached.row,
+            session.contact_id,
+            session.identity_id,
+            PageView(body.page.url, body.page.title, body.page.referrer),
+            request.headers,
+            client_ip(request.scope),
+            body.language,
+            socket=False,
+        )
     return {
         "visitor_token": issue_visitor_token(svc.settings.secret_key, inbox_uid, visitor),
         "contact_id": session.contact_id,

@@ -38,6 +38,7 @@ from frontdesk.http.deps import get_services
 from frontdesk.http.inbox_cache import CachedInbox
 from frontdesk.http.ratelimit import client_ip, limits_of
 from frontdesk.http.widget import agents_online, in_transaction, send_visitor_message, widget_inbox
+from frontdesk.http.widget_tracking import page_view, tracker_of
 from frontdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class VisitorSocket:
         "svc",
         "typing",
         "typing_at",
+        "visit_id",
         "visitor",
         "ws",
     )
@@ -161,6 +163,7 @@ class VisitorSocket:
         self.typing_at = 0.0
         self.read_upto = 0
         self.own: deque[str] | None = None
+        self.visit_id: int | None = None
 
     # --- to the visitor ---------------------------------------------------------------------
 
@@ -260,7 +263,7 @@ class VisitorSocket:
         elif kind == "read":
             await self._read(frame.get("up_to"))
         elif kind == "page":
-            pass  # tracking: recorded by the visits hook once wired
+            await tracker_of(self.ws.app).page(self.visit_id, page_view(frame))
         else:
             await self._error("invalid_input", "unknown frame type")
 
@@ -400,6 +403,8 @@ async def visitor_socket(ws: WebSocket, inbox_uid: str) -> None:
                 svc.hub.unsubscribe_visitor(state.sub)
             if state.sender is not None and not state.sender.done():
                 state.sender.cancel()
+            inbox = state.cached.row
+            await tracker_of(ws.app).leave(state.visit_id, inbox["workspace_id"], inbox["id"])
 
 
 async def _start(state: VisitorSocket, hello: dict[str, Any]) -> None:
@@ -452,3 +457,13 @@ async def _start(state: VisitorSocket, hello: dict[str, Any]) -> None:
     state.ready = True
     if state.sub.pending or state.sub.close_code is not None:
         state.wake()
+    state.visit_id = await tracker_of(state.ws.app).arrive(
+        inbox,
+        found.contact_id,
+        found.identity_id,
+        page_view(hello.get("page")),
+        state.ws.headers,
+        client_ip(state.ws.scope),
+        hello.get("language"),
+        socket=True,
+    )
