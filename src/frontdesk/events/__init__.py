@@ -113,7 +113,16 @@ class TeamDeleted(Event):
         return {"team_id": self.team_id}
 
 
-EPHEMERAL_TYPES = ("typing", "presence.updated", "member.updated", "conversation.offered")
+EPHEMERAL_TYPES = (
+    "typing",
+    "presence.updated",
+    "member.updated",
+    "conversation.offered",
+    # Website visitors (actions/visits.py, actions/blocks.py).
+    "visitor.updated",
+    "visitor.left",
+    "contact.blocked",
+)
 LOGGED_TYPES = tuple(
     cls.type
     for cls in (
