@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from frontdesk.store import tables as t
@@ -300,3 +301,214 @@ async def test_disabled_inbox_is_gone_and_the_webhook_address_takes_nothing(
         assert r.status_code == 410, r.text
         assert r.json()["error"]["code"] == "inbox_disabled"
     assert await count(server, t.messages) == 0
+
+
+# --- configuration, files, offline form, CSAT (widget protocol) ---------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_config_tells_the_widget_its_settings(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(
+        http, admin, ws_id, colour="#ff8800", offline_behaviour="hide", language="tr"
+    )
+    r = await http.get(f"{inbox.base}/config", headers={"Origin": "https://shop.example.com"})
+    assert r.status_code == 200, r.text
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.json() == {
+        "colour": "#ff8800",
+        "greeting": "Hi! How can we help?",
+        "invitation_text": "",
+        "prechat_enabled": False,
+        "prechat_fields": ["name", "email"],
+        "offline_behaviour": "hide",
+        "language": "tr",
+        "agents_online": False,
+        "max_upload_bytes": server.services.settings.widget_max_upload_bytes,
+    }
+    assert (await http.get("/widget/v1/nope/config")).status_code == 404
+
+
+async def test_visitor_uploads_a_file_once_per_client_id(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    token = (await session(http, inbox))["visitor_token"]
+    form = {"client_id": "f-1", "text": "my screen"}
+    files = {"file": ("shot.png", PNG, "image/png")}
+    r = await http.post(f"{inbox.base}/attachments", headers=visitor(token), data=form, files=files)
+    assert r.status_code == 200, r.text
+    shown = r.json()["message"]
+    assert (shown["client_id"], shown["text"], shown["direction"]) == ("f-1", "my screen", "visitor")
+    [attachment] = shown["attachments"]
+    assert attachment["file_name"] == "shot.png" and attachment["size"] == len(PNG)
+    assert attachment["url"].startswith(server.services.settings.effective_public_url + "/files/")
+    again = await http.post(f"{inbox.base}/attachments", headers=visitor(token), data=form, files=files)
+    assert again.json()["message"]["id"] == shown["id"]
+    assert await count(server, t.attachments) == 1
+    stored = [p for p in server.services.settings.attachments_dir.rglob("*") if p.is_file()]
+    assert len(stored) == 1  # the resend's copy was discarded
+    # The agent sees the file on the conversation's message.
+    conv_id = (await http.get(f"{inbox.base}/messages", headers=visitor(token))).json()["conversation_id"]
+    thread = f"/api/v1/workspaces/{ws_id}/conversations/{conv_id}/messages"
+    [message] = (await http.get(thread, headers=admin.headers)).json()["messages"]
+    assert message["data"]["attachments"][0]["file_name"] == "shot.png"
+    path = attachment["url"].removeprefix(server.services.settings.effective_public_url)
+    assert (await http.get(path)).content == PNG
+
+
+@pytest.mark.parametrize("server", [{"widget_max_upload_bytes": 1000}], indirect=True)
+async def test_oversize_or_wrong_files_are_refused_and_store_nothing(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    token = (await session(http, inbox))["visitor_token"]
+    url = f"{inbox.base}/attachments"
+    assert (await http.get(f"{inbox.base}/config")).json()["max_upload_bytes"] == 1000
+    for size in (2000, 300_000):  # just over (read by the handler); far over (refused by its length)
+        r = await http.post(
+            url,
+            headers=visitor(token),
+            data={"client_id": "big"},
+            files={"file": ("a.png", PNG + b"\x00" * size, "image/png")},
+        )
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"] == "file_too_large"
+        assert r.headers["access-control-allow-origin"] == "*"
+    # No length given (chunked): reading stops at the limit.
+    boundary = "x-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="client_id"\r\n\r\nbig\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+
+    async def body() -> Any:
+        yield head + PNG
+        for _ in range(40):
+            yield b"\x00" * 10_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = await http.post(
+        url,
+        headers={**visitor(token), "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=body(),
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "file_too_large", r.text
+    for files, data in (
+        ({"file": ("page.html", b"<script>", "text/html")}, {"client_id": "h"}),
+        ({"file": ("fake.png", b"GIF89a....", "image/png")}, {"client_id": "h"}),
+        ({}, {"client_id": "h"}),
+        ({"file": ("a.png", PNG, "image/png")}, {}),
+    ):
+        r = await http.post(url, headers=visitor(token), data=data, files=files or None)
+        assert r.status_code == 422, (files, r.text)
+        assert r.json()["error"]["field"] in ("file", "client_id"), r.json()
+    assert (
+        await http.post(
+            url,
+            headers=visitor("forged"),
+            data={"client_id": "x"},
+            files={"file": ("a.png", PNG, "image/png")},
+        )
+    ).status_code == 401
+    assert await count(server, t.messages) == 0
+    assert await count(server, t.attachments) == 0
+    assert [p for p in server.services.settings.attachments_dir.rglob("*") if p.is_file()] == []
+
+
+async def test_offline_form_leaves_a_message_with_the_contact_details(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    r = await http.post(
+        f"{inbox.base}/offline", json={"name": "Deniz", "email": "deniz@example.com", "text": "Call me back"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"visitor_token", "contact_id", "conversation_id", "message_id"}
+    thread = f"/api/v1/workspaces/{ws_id}/conversations/{body['conversation_id']}"
+    detail = (await http.get(thread, headers=admin.headers)).json()
+    assert detail["contact"] == {"id": body["contact_id"], "name": "Deniz"}
+    [message] = (await http.get(f"{thread}/messages", headers=admin.headers)).json()["messages"]
+    assert (message["id"], message["kind"], message["content_type"], message["text"]) == (
+        body["message_id"],
+        "incoming",
+        "offline_form",
+        "Call me back",
+    )
+    # The same visitor comes back with the token: their conversation, and the widget shows the form.
+    again = await http.post(
+        f"{inbox.base}/offline",
+        json={"visitor_token": body["visitor_token"], "email": "deniz@example.com", "text": "Still there?"},
+    )
+    assert again.json()["conversation_id"] == body["conversation_id"]
+    seen = (await http.get(f"{inbox.base}/messages", headers=visitor(body["visitor_token"]))).json()
+    assert [m["content_type"] for m in seen["messages"]] == ["offline_form", "offline_form"]
+    messages = await count(server, t.messages)
+    for bad, field in (
+        ({"text": "hi"}, "email"),
+        ({"email": "not-an-email", "text": "hi"}, "email"),
+        ({"email": "a@example.com", "text": "  "}, "text"),
+        ({"email": "a@example.com"}, "text"),
+        ({"email": "a@example.com", "text": "x", "visitor_token": "forged"}, "visitor_token"),
+    ):
+        r = await http.post(f"{inbox.base}/offline", json=bad)
+        assert r.status_code in (401, 422), (bad, r.text)
+        assert r.json()["error"]["field"] == field, (bad, r.json())
+    assert await count(server, t.messages) == messages
+
+
+async def test_csat_once_for_the_visitors_own_resolved_conversation(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    token = (await session(http, inbox))["visitor_token"]
+    other = (await session(http, inbox))["visitor_token"]
+    conv_id = (await say(http, inbox, token, "help", "1")).json()["conversation_id"]
+    foreign_conv = (await say(http, inbox, other, "me too", "1")).json()["conversation_id"]
+    csat = f"{inbox.base}/csat"
+    not_yet = await http.post(csat, headers=visitor(token), json={"conversation_id": conv_id, "rating": 4})
+    assert not_yet.status_code == 409 and not_yet.json()["error"]["code"] == "not_resolved"
+    thread = f"/api/v1/workspaces/{ws_id}/conversations/{conv_id}"
+    resolved = await http.patch(thread, headers=admin.headers, json={"status": "resolved"})
+    assert resolved.status_code == 200, resolved.text
+    foreign = await http.post(csat, headers=visitor(other), json={"conversation_id": conv_id, "rating": 1})
+    assert foreign.status_code == 404, foreign.text
+    missing = await http.post(
+        csat, headers=visitor(token), json={"conversation_id": foreign_conv, "rating": 1}
+    )
+    assert missing.status_code == 404
+    for bad in (
+        {"conversation_id": conv_id, "rating": 6},
+        {"conversation_id": conv_id, "rating": 0},
+        {"rating": 3},
+    ):
+        r = await http.post(csat, headers=visitor(token), json=bad)
+        assert r.status_code == 422, r.text
+    rated = await http.post(
+        csat,
+        headers=visitor(token),
+        json={"conversation_id": conv_id, "rating": 4, "comment": "Quick, thanks"},
+    )
+    assert rated.status_code == 200, rated.text
+    assert rated.json() == {"conversation_id": conv_id, "rating": 4, "comment": "Quick, thanks"}
+    twice = await http.post(csat, headers=visitor(token), json={"conversation_id": conv_id, "rating": 5})
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_rated"
+    async with server.services.db.read() as conn:
+        ratings = (await conn.execute(sa.select(t.csat_ratings.c.rating))).scalars().all()
+    assert ratings == [4]
+    messages = (await http.get(f"{thread}/messages", headers=admin.headers)).json()["messages"]
+    line = messages[-1]
+    assert (line["kind"], line["content_type"], line["text"]) == (
+        "activity",
+        "csat",
+        "Rated 4/5: Quick, thanks",
+    )
+    assert line["data"] == {"activity": "csat", "rating": 4, "comment": "Quick, thanks"}
+    # The visitor never sees the activity line.
+    seen = (await http.get(f"{inbox.base}/messages", headers=visitor(token))).json()["messages"]
+    assert all(m["content_type"] != "csat" for m in seen)

@@ -15,9 +15,7 @@ import pytest
 import sqlalchemy as sa
 import websockets
 
-from frontdesk.events import ephemeral
 from frontdesk.store import tables as t
-from frontdesk.store.types import utcnow
 from tests.conftest import Server
 from tests.factories import Agent, make_admin, make_member
 from tests.test_web_channel import WebInbox, count, make_web_inbox, say, session
@@ -255,18 +253,9 @@ async def test_a_new_conversation_is_followed_live(server: Server, http: httpx.A
         assert conv_id
 
 
-async def block(server: Server, contact_id: int) -> None:
-    """What the block endpoint does underneath: mark the contact, tell every process."""
-    async with server.services.db.write() as tx:
-        await tx.conn.execute(
-            t.contacts.update().where(t.contacts.c.id == contact_id).values(blocked_at=utcnow())
-        )
-        workspace_id = (
-            await tx.conn.execute(sa.select(t.contacts.c.workspace_id).where(t.contacts.c.id == contact_id))
-        ).scalar_one()
-    await server.services.bus.publish(
-        [ephemeral("contact.blocked", workspace_id, None, {"contact_id": contact_id})]
-    )
+async def block(http: httpx.AsyncClient, admin: Agent, ws_id: int, contact_id: int) -> None:
+    r = await http.post(f"/api/v1/workspaces/{ws_id}/contacts/{contact_id}/block", headers=admin.headers)
+    assert r.status_code == 200, r.text
 
 
 async def test_blocked_contact_is_refused_everywhere_and_closed_live(
@@ -281,7 +270,7 @@ async def test_blocked_contact_is_refused_everywhere_and_closed_live(
     async with visitor_socket(server, inbox, token) as ws, visitor_socket(server, inbox, other) as bystander:
         await next_frame(ws, "ready")
         await next_frame(bystander, "ready")
-        await block(server, contact_id)
+        await block(http, admin, ws_id, contact_id)
         assert await close_code(ws) == 4403
         await bystander.send(json.dumps({"type": "ping"}))
         await next_frame(bystander, "pong")  # another visitor is unaffected
