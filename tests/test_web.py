@@ -15,7 +15,15 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_dashboard_routes_get_the_app_and_junk_is_404(server: Server, http: httpx.AsyncClient) -> None:
-    for path in ("/", "/inbox", "/mine/12", "/settings/profile", "/admin/inboxes", "/reset-password"):
+    for path in (
+        "/",
+        "/inbox",
+        "/mine/12",
+        "/settings/profile",
+        "/admin/inboxes",
+        "/visitors",
+        "/reset-password",
+    ):
         r = await http.get(path)
         assert r.status_code == 200, path
         assert r.headers["cache-control"] == "no-cache"

@@ -25,6 +25,7 @@ APP_ROUTES = frozenset(
         "archive",
         "settings",
         "admin",
+        "visitors",
         "login",
         "forgot-password",
         "reset-password",
