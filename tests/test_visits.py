@@ -688,6 +688,13 @@ async def test_start_chat_refuses_bad_input_and_what_one_may_not_see(
         json={"text": "hi"},
     )
     assert r.status_code == 404, r.text
+    # A disabled inbox takes no replies: nothing is opened either.
+    off = await http.patch(
+        f"/api/v1/workspaces/{ws}/inboxes/{inbox['id']}", headers=admin.headers, json={"is_enabled": False}
+    )
+    assert off.status_code == 200, off.text
+    r = await http.post(f"{base}/{visit['id']}/chat", headers=agent.headers, json={"text": "hi"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "inbox_disabled", r.text
     assert await conversations() == 0
 
 
