@@ -12,7 +12,7 @@ export interface LinkHandlers {
   frame(frame: ServerFrame): void;
   /** `ready` arrived: the socket carries messages from now on */
   up(): void;
-  /** the socket is gone for now; it will try again unless stopped */
+  /** the socket is gone or could not open; it will try again unless stopped (called per attempt) */
   down(): void;
   /** the server closed with a final code (4401, 4403, 4410); nothing more is tried */
   final(code: number): void;
@@ -92,7 +92,6 @@ export class Link {
     ws.onclose = (event: CloseEvent) => {
       clearTimeout(slow);
       if (this.ws !== ws) return; // an old socket closing after a restart
-      const wasUp = this.ready;
       this.ws = null;
       this.ready = false;
       clearInterval(this.ping);
@@ -101,7 +100,7 @@ export class Link {
         this.on.final(event.code);
         return;
       }
-      if (wasUp) this.on.down();
+      this.on.down();
       this.later();
     };
   }

@@ -14,6 +14,7 @@ const POLL_MS = 5_000;
 const TYPING_EVERY_MS = 2_000;
 const AGENT_TYPING_MAX_MS = 10_000;
 const INVITATION_AFTER_MS = 4_000;
+const NOTICE_MS = 8_000;
 
 export interface WidgetOptions {
   api: Api;
@@ -44,8 +45,11 @@ export class Widget {
   private csatFor: number | null = null;
   private poll: ReturnType<typeof setInterval> | undefined;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  private thanksTimer: ReturnType<typeof setTimeout> | undefined;
   private typingSentAt = 0;
   private readSent = 0;
+  private readonly viaHttp = new Set<string>(); // client ids with an HTTP request under way
   private form: { mode: string; handle: FormHandle } | null = null;
 
   constructor(private readonly o: WidgetOptions) {
@@ -155,7 +159,7 @@ export class Widget {
       } else if (e.code === "inbox_disabled" || e.status === 404) this.shutDown();
       else if (e.status === 0 || e.status >= 500 || e.status === 429) {
         setTimeout(() => void this.startSession(extra), this.sessionRetry.next());
-      } else this.view.showNotice(e.message || this.o.t("failedGeneric"));
+      } else this.notify(e.message || this.o.t("failedGeneric"));
       return false;
     }
   }
@@ -243,7 +247,7 @@ export class Widget {
       case "error":
         if (frame.code === "visitor_blocked") this.block();
         else if (frame.client_id) this.refused(frame.client_id, new ApiError(0, frame.code, frame.message, null, frame.retry_after ?? null));
-        else this.view.showNotice(frame.message);
+        else this.notify(frame.message);
         break;
       case "pong":
         return;
@@ -252,13 +256,14 @@ export class Widget {
   }
 
   private incoming(message: WidgetMessage, live: boolean): void {
-    const hadConversation = this.hasConversation();
+    const first = this.list.all().length === 0;
     if (!this.list.merge(message)) return;
     this.emit(message);
     if (message.direction !== "agent") return;
     this.agentTyping(null);
     // An agent who starts the chat with a visitor (live visitors) opens the panel for them.
-    if (live && !hadConversation && !this.isOpen) this.open();
+    // (A `conversation` frame may come first, so the test is "no message yet", not "no conversation".)
+    if (live && first && !this.isOpen) this.open();
   }
 
   private emit(message: WidgetMessage): void {
@@ -275,7 +280,7 @@ export class Widget {
 
   private sendText(text: string): void {
     if (!this.token || this.blocked) return;
-    this.view.showNotice(null);
+    this.notify(null);
     const message = this.list.addPending(newClientId(), text);
     this.o.store.remove("draft");
     this.stopTyping();
@@ -287,8 +292,9 @@ export class Widget {
   private sendHttp(message: ChatMessage): void {
     const token = this.token;
     const clientId = message.client_id;
-    if (!token || !clientId) return;
-    this.o.api.send(token, message.text, clientId).then(
+    if (!token || !clientId || this.viaHttp.has(clientId)) return;
+    this.viaHttp.add(clientId);
+    this.o.api.send(token, message.text, clientId).finally(() => this.viaHttp.delete(clientId)).then(
       (answer) => {
         this.conversationId = answer.conversation_id;
         this.list.confirm(clientId, answer.message_id);
@@ -314,10 +320,10 @@ export class Widget {
       const message = this.list.remove(clientId);
       const box = this.view.textarea;
       if (message && !box.value.trim()) box.value = message.text;
-      this.view.showNotice(t("rateLimited", { seconds: Math.ceil(e.retryAfter ?? 60) }));
+      this.rateLimited(e.retryAfter);
     } else {
       this.list.fail(clientId);
-      this.view.showNotice(e.status === 0 ? t("reconnecting") : e.message || t("failedGeneric"));
+      this.notify(e.status === 0 ? t("reconnecting") : e.message || t("failedGeneric"));
     }
     this.render();
   }
@@ -327,10 +333,10 @@ export class Widget {
     if (!this.token || this.blocked) return;
     const limit = this.o.config.max_upload_bytes;
     if (file.size > limit) {
-      this.view.showNotice(t("fileTooLarge", { limit: formatBytes(t, limit) }));
+      this.notify(t("fileTooLarge", { limit: formatBytes(t, limit) }));
       return;
     }
-    this.view.showNotice(null);
+    this.notify(null);
     const clientId = newClientId();
     this.list.addPending(clientId, "", file.name);
     this.render();
@@ -343,9 +349,9 @@ export class Widget {
       this.list.remove(clientId);
       const e = error instanceof ApiError ? error : new ApiError(0, "network", String(error));
       if (e.code === "visitor_blocked") this.block();
-      else if (e.code === "file_too_large") this.view.showNotice(t("fileTooLarge", { limit: formatBytes(t, limit) }));
-      else if (e.code === "rate_limited") this.view.showNotice(t("rateLimited", { seconds: Math.ceil(e.retryAfter ?? 60) }));
-      else this.view.showNotice(t("fileRefused", { reason: e.message || t("failedGeneric") }));
+      else if (e.code === "file_too_large") this.notify(t("fileTooLarge", { limit: formatBytes(t, limit) }));
+      else if (e.code === "rate_limited") this.rateLimited(e.retryAfter);
+      else this.notify(t("fileRefused", { reason: e.message || t("failedGeneric") }));
     }
     this.render();
   }
@@ -401,14 +407,14 @@ export class Widget {
     } catch (error) {
       if (!(error instanceof ApiError && error.code === "already_rated")) {
         this.form?.handle.busy(false);
-        this.view.showNotice(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
+        this.notify(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
         return;
       }
     }
     this.o.store.set(`csat:${id}`, "1");
     this.csatFor = null;
-    this.view.showNotice(null);
-    this.view.showThanks(this.o.t("csatThanks"));
+    this.notify(null);
+    this.thank(this.o.t("csatThanks"));
     this.render();
   }
 
@@ -433,17 +439,34 @@ export class Widget {
       this.token = answer.visitor_token;
       this.o.store.set("token", answer.visitor_token);
       this.conversationId = answer.conversation_id;
-      this.view.showNotice(null);
-      this.view.showThanks(this.o.t("offlineThanks"));
+      this.notify(null);
+      this.thank(this.o.t("offlineThanks"));
       if (!this.link.isUp) this.link.restart();
       this.render();
     } catch (error) {
       this.form?.handle.busy(false);
       if (error instanceof ApiError && error.code === "visitor_blocked") this.block();
-      else if (error instanceof ApiError && error.code === "rate_limited") {
-        this.view.showNotice(this.o.t("rateLimited", { seconds: Math.ceil(error.retryAfter ?? 60) }));
-      } else this.view.showNotice(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
+      else if (error instanceof ApiError && error.code === "rate_limited") this.rateLimited(error.retryAfter);
+      else this.notify(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
     }
+  }
+
+  /** A line above the composer that goes away by itself; null clears it now. */
+  private notify(text: string | null, ms = NOTICE_MS): void {
+    clearTimeout(this.noticeTimer);
+    this.view.showNotice(text);
+    if (text) this.noticeTimer = setTimeout(() => this.view.showNotice(null), ms);
+  }
+
+  private thank(text: string): void {
+    clearTimeout(this.thanksTimer);
+    this.view.showThanks(text);
+    this.thanksTimer = setTimeout(() => this.view.showThanks(null), NOTICE_MS);
+  }
+
+  private rateLimited(retryAfter: number | null): void {
+    const seconds = Math.ceil(retryAfter ?? 60);
+    this.notify(this.o.t("rateLimited", { seconds }), Math.max(NOTICE_MS, seconds * 1000));
   }
 
   private block(): void {
