@@ -5,13 +5,14 @@ missing or damaged, and the data bundled with geoip2fast (real data)."""
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from frontdesk.actions.visits import describe_client
 from frontdesk.geo import GeoIp, Location, geoip_for, location_of_record
-from tests.conftest import make_settings
+from tests.conftest import Server, make_settings
 from tests.geo_fixture import AMSTERDAM_IP, GERMANY_IP, ISTANBUL_IP, write_test_geoip_db
 
 
@@ -138,3 +139,19 @@ async def test_the_bundled_data_resolves_public_addresses(tmp_path: Path) -> Non
     assert (mapped.ip, mapped.country_code) == ("8.8.8.8", "US")
     # One reader per database, per process.
     assert geoip_for(None) is geoip_for(None)
+
+
+MISSING_DB = Path(tempfile.mkdtemp(prefix="frontdesk-geo-missing-")) / "not-there.mmdb"
+
+
+@pytest.mark.parametrize("server", [{"geoip_db": MISSING_DB}], indirect=True)
+async def test_a_missing_database_is_reported_when_the_server_starts(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The server fixture has started the app; the error was logged then, before any visitor.
+    started = caplog.get_records("setup")
+    errors = [r for r in started if r.levelno == logging.ERROR and r.name == "frontdesk.geo"]
+    assert len(errors) == 1 and str(MISSING_DB) == getattr(errors[0], "path", None)
+    # Serving goes on, with the bundled data.
+    facts = await describe_client(server.services.settings, "8.8.8.8", None, None)
+    assert facts.country_code == "US"

@@ -14,6 +14,7 @@ from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.events import ephemeral
+from frontdesk.geo import geoip_for
 from frontdesk.http import errors, ops, web, webhooks, widget, widget_socket, ws
 from frontdesk.http.api import (
     attachments,
@@ -112,6 +113,8 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
 
     await services.bus.start(deliver)
     services.db.on_commit(services.bus.publish)
+    # A configured geo-IP file that cannot be read is reported now (logged; serving goes on).
+    await asyncio.to_thread(geoip_for(services.settings.geoip_db).check_configured)
     worker_task: asyncio.Task[None] | None = None
     if with_worker:
         services.worker = build_worker(services)

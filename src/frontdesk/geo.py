@@ -204,6 +204,13 @@ class GeoIp:
             self._source = source
             return source
 
+    def check_configured(self) -> None:
+        """Open a configured database now (a memory map: cheap), so that a missing or damaged
+        file is reported when the server starts, not at the first visitor. Blocking: run it in a
+        thread. Without a configured file nothing is loaded: the bundled data waits for a visitor."""
+        if self.path is not None:
+            self._load()
+
     def lookup(self, ip: str | None) -> Location:
         """Blocking (the first call loads the database): run it in a thread. Never raises."""
         address = parse_ip(ip)
