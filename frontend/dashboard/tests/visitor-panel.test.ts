@@ -128,6 +128,25 @@ describe("VisitorSection", () => {
     w.unmount();
   });
 
+  it("reads the visits again every two minutes while the visitor is there (last seen stays fresh)", async () => {
+    vi.useFakeTimers({ now: NOW, toFake: ["Date", "setInterval", "clearInterval", "setTimeout", "clearTimeout"] });
+    setup();
+    let leftAt: string | null = null;
+    handler = () => ({ visits_count: 1, visits: [visit(1, { left_at: leftAt })] });
+    const w = mount(VisitorSection, { props: { contactId: CONTACT }, global: { plugins: [i18n] } });
+    await flushPromises();
+    expect(calls).toHaveLength(1);
+    leftAt = "2026-11-24T17:07:00+00:00";
+    vi.advanceTimersByTime(120_000);
+    await flushPromises();
+    expect(calls).toHaveLength(2);
+    expect(w.get('[data-testid="visitor-state"]').attributes("data-online")).toBe("false");
+    vi.advanceTimersByTime(600_000);
+    await flushPromises();
+    expect(calls).toHaveLength(2); // gone: no more reading
+    w.unmount();
+  });
+
   it("renders nothing for a contact without website visits", async () => {
     setup();
     handler = () => ({ visits_count: 0, visits: [] });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Visit } from "@/api/types";
 import { Stream } from "@/realtime/socket";
 import { useSession } from "@/stores/session";
-import { LEFT_GRACE_MS, useVisitors } from "@/stores/visitors";
+import { LEFT_GRACE_MS, REFRESH_MS, useVisitors } from "@/stores/visitors";
 import { visit } from "./fixtures";
 
 let answer: () => Promise<{ visitors: Visit[] }>;
@@ -141,6 +141,19 @@ describe("live visitors store", () => {
       data: { contact: { id: 701, name: "Ayşe", email: "ayse@example.com", phone: null, attributes: {}, created_at: "", blocked_at: "2026-11-24T17:10:00+00:00" } },
     });
     expect(store.byId.get(1)?.visit.contact).toMatchObject({ name: "Ayşe", email: "ayse@example.com", blocked: true });
+  });
+
+  it("reads the list again now and then while it is shown, and not after", async () => {
+    vi.useFakeTimers();
+    const { store } = setup();
+    const stop = store.watchList();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(REFRESH_MS);
+    expect(calls).toHaveLength(2);
+    stop();
+    await vi.advanceTimersByTimeAsync(REFRESH_MS * 3);
+    expect(calls).toHaveLength(2);
   });
 
   it("reloads the list after the socket comes back while the page is shown", async () => {

@@ -9,6 +9,9 @@ import { useSession } from "./session";
 
 /** How long a visitor who left stays listed: the server counts the same 30 s as "still there". */
 export const LEFT_GRACE_MS = 30_000;
+/** While the list is shown it is read again this often: a visitor whose socket died with the
+ * server sends no "left", and the server drops visits not seen for 10 minutes. */
+export const REFRESH_MS = 120_000;
 
 export interface LiveVisitor {
   visit: Visit;
@@ -36,6 +39,7 @@ export const useVisitors = defineStore("visitors", () => {
   const touched = new Map<number, number>();
   let eventCounter = 0;
   let subscribed = false;
+  let refresher: ReturnType<typeof setInterval> | null = null;
 
   const list = computed<LiveVisitor[]>(() => [...byId.value.values()].sort(byActivity));
 
@@ -153,8 +157,13 @@ export const useVisitors = defineStore("visitors", () => {
   function watchList(): () => void {
     watchers.value += 1;
     void load();
+    refresher ??= setInterval(() => void load(), REFRESH_MS);
     return () => {
       watchers.value = Math.max(0, watchers.value - 1);
+      if (watchers.value === 0 && refresher) {
+        clearInterval(refresher);
+        refresher = null;
+      }
     };
   }
 
