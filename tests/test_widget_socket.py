@@ -131,12 +131,15 @@ async def test_agent_reply_and_typing_reach_the_visitor_but_notes_do_not(
     token = started["visitor_token"]
     conv_id = (await say(http, inbox, token, "hi", "c-1")).json()["conversation_id"]
     thread = f"/api/v1/workspaces/{ws_id}/conversations/{conv_id}"
+    # Visitors see the agent's display name when they chose one.
+    me = await http.patch("/api/v1/me", headers=admin.headers, json={"display_name": "Ayşe"})
+    assert me.status_code == 200, me.text
     async with agent_socket(server, admin, ws_id) as agent, visitor_socket(server, inbox, token) as ws:
         ready = await next_frame(ws, "ready")
         assert ready["agents_online"] is True and ready["agents_read"] is False
         await agent.send(json.dumps({"type": "typing", "conversation_id": conv_id, "typing": True}))
         typing = await next_frame(ws, "typing")
-        assert typing["typing"] is True and typing["name"].startswith("Admin")
+        assert typing == {"type": "typing", "typing": True, "name": "Ayşe"}
         note = await http.post(
             f"{thread}/messages", headers=admin.headers, json={"text": "VIP", "private": True}
         )
@@ -146,7 +149,7 @@ async def test_agent_reply_and_typing_reach_the_visitor_but_notes_do_not(
         frame = await next_frame(ws, "message")
         shown = frame["message"]
         assert (shown["id"], shown["direction"], shown["text"]) == (reply.json()["id"], "agent", "Hello Ann")
-        assert shown["sender_name"].startswith("Admin") and shown["client_id"] is None
+        assert shown["sender_name"] == "Ayşe" and shown["client_id"] is None
         # The reply set unread to 0: the visitor learns agents have read everything.
         await next_frame(ws, "read")
         await nothing_of(ws, "message")  # the note never arrives

@@ -178,7 +178,7 @@ _MESSAGE_COLUMNS = (
     _m.c.source_id,
     _m.c.data,
     _m.c.created_at,
-    t.users.c.name.label("sender_name"),
+    sa.func.coalesce(t.users.c.display_name, t.users.c.name).label("sender_name"),
 )
 
 
@@ -331,6 +331,8 @@ async def inbox_available_agents(conn: AsyncConnection, workspace_id: int, inbox
 
 
 async def user_name(conn: AsyncConnection, user_id: int) -> str | None:
-    found = await conn.execute(sa.select(t.users.c.name).where(t.users.c.id == user_id))
+    """The name visitors see: the agent's display name, else their name."""
+    shown = sa.func.coalesce(t.users.c.display_name, t.users.c.name)
+    found = await conn.execute(sa.select(shown).where(t.users.c.id == user_id))
     name = found.scalar_one_or_none()
     return str(name) if name is not None else None

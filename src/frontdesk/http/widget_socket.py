@@ -52,8 +52,6 @@ OWN_CLIENT_IDS = 16  # what this socket sent lately: its echo is not sent back t
 NAME_SECONDS = 60.0
 CLOSE_BAD_TOKEN, CLOSE_BLOCKED, CLOSE_NO_INBOX, CLOSE_GONE, CLOSE_LIMITED = 4401, 4403, 4404, 4410, 4429
 
-_names: dict[int, tuple[str | None, float]] = {}  # agent user id → (display name, fetched at)
-
 
 class _Close(Exception):
     def __init__(self, code: int, reason: str) -> None:
@@ -65,18 +63,22 @@ def _dump(frame: dict[str, Any]) -> str:
     return orjson.dumps(frame).decode()
 
 
-async def _agent_name(svc: Services, user_id: int | None) -> str | None:
+async def _agent_name(svc: Services, app: Any, user_id: int | None) -> str | None:
+    """Cached a minute per app: every visitor socket of a conversation asks for the same name."""
     if user_id is None:
         return None
-    hit = _names.get(user_id)
+    names: dict[int, tuple[str | None, float]] | None = getattr(app.state, "widget_agent_names", None)
+    if names is None:
+        names = app.state.widget_agent_names = {}
+    hit = names.get(user_id)
     now = time.monotonic()
     if hit is not None and now - hit[1] < NAME_SECONDS:
         return hit[0]
     async with svc.db.read() as conn:
         name = await user_name(conn, user_id)
-    if len(_names) > 1000:
-        _names.clear()
-    _names[user_id] = (name, now)
+    if len(names) > 1000:
+        names.clear()
+    names[user_id] = (name, now)
     return name
 
 
@@ -197,7 +199,9 @@ class VisitorSocket:
             ):
                 return []
             name = (
-                await _agent_name(self.svc, message["sender_id"]) if message["kind"] == "outgoing" else None
+                await _agent_name(self.svc, self.ws.app, message["sender_id"])
+                if message["kind"] == "outgoing"
+                else None
             )
             shown = widget_message(message, self.visitor, name, self.svc.settings.effective_public_url)
             if shown is None or (
@@ -208,7 +212,7 @@ class VisitorSocket:
         if kind == "typing":
             if data.get("user_id") is None:
                 return []  # the visitor's own typing (another tab)
-            name = await _agent_name(self.svc, data["user_id"])
+            name = await _agent_name(self.svc, self.ws.app, data["user_id"])
             return [{"type": "typing", "typing": bool(data.get("typing")), "name": name}]
         if kind in ("conversation.created", "conversation.updated"):
             return await self._conversation_frames(data["conversation"])
