@@ -88,6 +88,17 @@ describe("live visitors store", () => {
     expect(ids(store)).toEqual([2]);
   });
 
+  it("a visitor the server lists as just left is greyed out and goes after the grace", async () => {
+    vi.useFakeTimers();
+    const { store } = setup();
+    answer = async () => ({ visitors: [visit(1, { left_at: "2026-11-24T17:05:00+00:00" }), visit(2)] });
+    await store.load();
+    expect(store.byId.get(1)?.leaving).toBe(true);
+    expect(store.byId.get(2)?.leaving).toBe(false);
+    vi.advanceTimersByTime(LEFT_GRACE_MS);
+    expect(ids(store)).toEqual([2]);
+  });
+
   it("a page navigation (left, then updated) keeps the visitor", () => {
     vi.useFakeTimers();
     const { store, stream } = setup();

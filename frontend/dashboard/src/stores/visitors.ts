@@ -66,6 +66,11 @@ export const useVisitors = defineStore("visitors", () => {
   function applyLeft(visitId: number): void {
     eventCounter += 1;
     touched.set(visitId, eventCounter);
+    markLeaving(visitId);
+  }
+
+  /** Greys the row out and removes it when the grace ends, unless the visitor comes back. */
+  function markLeaving(visitId: number): void {
     const entry = byId.value.get(visitId);
     if (!entry) return;
     entry.leaving = true;
@@ -106,8 +111,16 @@ export const useVisitors = defineStore("visitors", () => {
           cancelRemoval(id);
           byId.value.delete(id);
         }
-      for (const visit of body.visitors)
-        if ((touched.get(visit.id) ?? 0) <= mark) byId.value.set(visit.id, { visit, receivedAt: now, leaving: false });
+      for (const visit of body.visitors) {
+        if ((touched.get(visit.id) ?? 0) > mark) continue;
+        const known = byId.value.get(visit.id);
+        byId.value.set(visit.id, { visit, receivedAt: now, leaving: false });
+        // The server lists a visitor who left less than 30 s ago (maybe a page load in progress).
+        if (visit.left_at !== null) {
+          if (known?.leaving) byId.value.get(visit.id)!.leaving = true; // its grace already runs
+          else markLeaving(visit.id);
+        } else cancelRemoval(visit.id);
+      }
       loaded.value = true;
     } catch {
       error.value = true;
