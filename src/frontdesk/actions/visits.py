@@ -179,7 +179,14 @@ def _fitted(facts: ClientFacts) -> dict[str, Any]:
 async def _name_visitor(tx: Tx, contact: Row, city: str | None) -> dict[str, Any]:
     """A visitor still called "Website visitor" gets a name agents can tell apart."""
     name = generated_name(contact["id"], city)
-    await tx.conn.execute(_c.update().where(_c.c.id == contact["id"]).values(name=name))
+    # Only while the name is still the default: a pre-chat form or the site may have named the
+    # contact since it was read (a concurrent session request), and that name must win.
+    renamed = await tx.conn.execute(
+        _c.update().where(_c.c.id == contact["id"], _c.c.name == VISITOR_NAME).values(name=name)
+    )
+    if renamed.rowcount != 1:
+        current = (await tx.conn.execute(sa.select(_c).where(_c.c.id == contact["id"]))).mappings().one()
+        return dict(current)
     view = contact_view({**contact, "name": name})
     inbox_ids = (
         await tx.conn.execute(sa.select(_ci.c.inbox_id).where(_ci.c.contact_id == contact["id"]))
