@@ -3,6 +3,7 @@
 import type { Lang } from "./types";
 
 const en = {
+  chat: "Chat",
   openChat: "Open chat",
   closeChat: "Close chat",
   unread: "{count} unread messages",
@@ -52,6 +53,7 @@ export type Key = keyof typeof en;
 type Catalogue = Record<Key, string>;
 
 const tr: Catalogue = {
+  chat: "Sohbet",
   openChat: "Sohbeti aç",
   closeChat: "Sohbeti kapat",
   unread: "{count} okunmamış mesaj",
@@ -98,6 +100,7 @@ const tr: Catalogue = {
 };
 
 const fa: Catalogue = {
+  chat: "گفتگو",
   openChat: "باز کردن گفتگو",
   closeChat: "بستن گفتگو",
   unread: "{count} پیام خوانده‌نشده",

@@ -36,7 +36,9 @@ export class Link {
     return this.ready && this.ws?.readyState === 1;
   }
 
+  /** Connects, unless already connected or trying to (a second socket would be a zombie). */
   start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
     this.backoff.reset();
     this.open();
@@ -45,6 +47,7 @@ export class Link {
   /** Closes the socket and opens a new one at once (a new visitor token). */
   restart(): void {
     this.drop();
+    this.stopped = true;
     this.start();
   }
 

@@ -22,6 +22,12 @@ export interface ChatMessage {
 
 const RANK: Record<Status, number> = { failed: 0, sending: 1, sent: 2, seen: 3 };
 
+/** Only the protocol's fields: whatever else a frame carries never overwrites our own (key, status). */
+function fields(m: WidgetMessage): WidgetMessage {
+  const { id, client_id, direction, text, content_type, attachments, sender_name, created_at } = m;
+  return { id, client_id, direction, text, content_type, attachments: attachments ?? [], sender_name, created_at };
+}
+
 export class MessageList {
   private items: ChatMessage[] = [];
 
@@ -68,11 +74,11 @@ export class MessageList {
       (incoming.client_id ? this.items.find((m) => m.client_id === incoming.client_id && m.id === null) : undefined);
     if (existing) {
       const status = existing.direction === "visitor" && RANK[existing.status] > RANK.sent ? existing.status : "sent";
-      Object.assign(existing, incoming, { status, pending_file: undefined });
+      Object.assign(existing, fields(incoming), { status, pending_file: undefined });
       this.sort();
       return false;
     }
-    this.items.push({ ...incoming, key: incoming.client_id ?? `m${incoming.id}`, status: "sent" });
+    this.items.push({ ...fields(incoming), key: incoming.client_id ?? `m${incoming.id}`, status: "sent" });
     this.sort();
     return true;
   }

@@ -147,7 +147,8 @@ export class Widget {
       this.o.store.set("token", session.visitor_token);
       this.conversationId = session.conversation_id ?? this.conversationId;
       this.sessionRetry.reset();
-      if (!this.link.isUp) this.link.start();
+      this.link.start();
+      for (const m of this.list.unsent()) this.sendHttp(m); // written while the session started
       this.render();
       return true;
     } catch (error) {
@@ -279,14 +280,15 @@ export class Widget {
   // --- sending ------------------------------------------------------------------------------
 
   private sendText(text: string): void {
-    if (!this.token || this.blocked) return;
+    if (this.blocked) return;
     this.notify(null);
     const message = this.list.addPending(newClientId(), text);
     this.o.store.remove("draft");
     this.stopTyping();
     this.render();
     this.view.scrollDown();
-    if (!this.link.send({ type: "message", client_id: message.key, text })) this.sendHttp(message);
+    // Without a token yet (the session is still starting) the message waits for it.
+    if (this.token && !this.link.send({ type: "message", client_id: message.key, text })) this.sendHttp(message);
   }
 
   private sendHttp(message: ChatMessage): void {

@@ -100,4 +100,11 @@ describe("MessageList", () => {
       [2, "new"],
     ]);
   });
+
+  it("keeps its own key and status when a frame carries extra fields", () => {
+    const list = new MessageList();
+    list.addPending("c-1", "hi");
+    list.merge({ ...mine(5, "c-1"), key: "m999", status: "failed" } as WidgetMessage);
+    expect(list.all()[0]).toMatchObject({ key: "c-1", status: "sent", id: 5 });
+  });
 });

@@ -84,7 +84,7 @@ export class View {
     this.drop = h("div", { class: "drop" }, t("dropHere"));
     this.panel = h(
       "section",
-      { class: "panel", "data-fd": "panel", role: "dialog", "aria-label": t("openChat"), tabindex: "-1" },
+      { class: "panel", "data-fd": "panel", role: "dialog", "aria-label": t("chat"), tabindex: "-1" },
       h("header", { class: "head" }, h("div", { class: "titles" }, this.title, this.state), close),
       this.log,
       this.typing,
