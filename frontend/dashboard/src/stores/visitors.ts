@@ -100,6 +100,8 @@ export const useVisitors = defineStore("visitors", () => {
     loading.value = true;
     error.value = false;
     const mark = eventCounter;
+    // Only events after this mark matter to this load (and to any later one): forget older ones.
+    touched.clear();
     try {
       const ws = useSession().workspaceId;
       const body = (await send("GET", `/api/v1/workspaces/${ws}/visitors/live`)) as LiveVisitors;
