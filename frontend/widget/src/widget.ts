@@ -321,7 +321,11 @@ export class Widget {
     if (e.code === "rate_limited") {
       const message = this.list.remove(clientId);
       const box = this.view.textarea;
-      if (message && !box.value.trim()) box.value = message.text;
+      // Several refused in a row all come back, in the order written.
+      if (message?.text && !box.value.includes(message.text)) {
+        box.value = box.value.trim() ? `${message.text}\n${box.value}` : message.text;
+        this.o.store.set("draft", box.value);
+      }
       this.rateLimited(e.retryAfter);
     } else {
       this.list.fail(clientId);
