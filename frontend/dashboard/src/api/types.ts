@@ -154,10 +154,7 @@ export interface OfferedData {
 // Website visitors (docs/channels/web-widget-protocol.md, "Dashboard endpoints").
 /** A visit of a website visitor: GET …/contacts/{id}/visits and GET …/visitors/live (LiveVisitor). */
 export type Visit = S["Visit"];
-export type VisitPage = S["VisitPage"];
 /** GET …/contacts/{id}/visits */
 export type ContactVisits = S["ContactVisits"];
 /** GET …/visitors/live */
 export type LiveVisitors = S["LiveVisitors"];
-export type VisitorDevice = NonNullable<Visit["device"]>;
-export type TrafficSourceKind = Visit["source_kind"];
