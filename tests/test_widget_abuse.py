@@ -143,3 +143,28 @@ def test_buckets_refill_and_forget_idle_keys() -> None:
     for i in range(10_000):
         small.take(f"k{i}", 0.0)
     assert len(small) == 100
+
+
+async def test_frame_floods_are_refused_and_returning_visitors_are_not_new_sessions(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    address = from_ip("192.0.2.50")
+    token = (await http.post(f"{inbox.base}/sessions", json={}, headers=address)).json()["visitor_token"]
+    # A returning visitor (a page load with the token) is not a new session.
+    for _ in range(IP_SESSIONS.burst + 5):
+        r = await http.post(f"{inbox.base}/sessions", json={"visitor_token": token}, headers=address)
+        assert r.status_code == 200, r.text
+    await say(http, inbox, token, "hi", "c-1")
+    url = server.ws_url(f"{inbox.base}/socket")
+    async with websockets.connect(url, additional_headers=from_ip("192.0.2.51")) as ws:
+        await ws.send(json.dumps({"type": "hello", "visitor_token": token}))
+        await next_frame(ws, "ready")
+        # Typing that changes state each frame would publish each time: it counts against the address.
+        for i in range(IP_REQUESTS.burst + 10):
+            await ws.send(json.dumps({"type": "typing", "typing": i % 2 == 0}))
+        error = await next_frame(ws, "error")
+        assert error["code"] == "rate_limited" and error["retry_after"] >= 1
+        await ws.send(json.dumps({"type": "ping"}))
+        await next_frame(ws, "pong")  # pings are always answered

@@ -195,6 +195,8 @@ class Hub:
                     self.follow_visitor(sub, conversation["id"])
             conversation_id = conversation["id"]
         elif kind == "typing":
+            if data.get("user_id") is None:
+                return  # a visitor's own typing: only agents hear it
             conversation_id = data["conversation_id"]
         else:
             conversation_id = data["message"]["conversation_id"]

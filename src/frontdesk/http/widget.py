@@ -201,7 +201,8 @@ async def start_session(inbox_uid: str, body: VisitorSessionIn, svc: Svc, reques
     on every device); else the visitor of visitor_token; else a new anonymous visitor."""
     cached = await widget_inbox(svc, inbox_uid)
     visitor = _resolve_visitor(svc, cached, inbox_uid, body)
-    limits_of(request.app).session(client_ip(request.scope))
+    if body.identity is None and body.visitor_token is None:  # only new visitors count
+        limits_of(request.app).session(client_ip(request.scope))
     session = await in_transaction(
         svc,
         lambda tx: do_start_visitor_session(
@@ -343,7 +344,8 @@ async def offline_form(inbox_uid: str, body: VisitorOfflineIn, svc: Svc, request
         raise InvalidInput("text: write a message", field="text")
     visitor = _resolve_visitor(svc, cached, inbox_uid, VisitorSessionIn(visitor_token=body.visitor_token))
     limits = limits_of(request.app)
-    limits.session(client_ip(request.scope))
+    if body.visitor_token is None:  # a new visitor
+        limits.session(client_ip(request.scope))
     limits.message(cached.row["id"], visitor)
 
     async def work(tx: Tx) -> tuple[int, dict[str, Any]]:

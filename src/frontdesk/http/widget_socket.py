@@ -134,6 +134,7 @@ class VisitorSocket:
         "agents_read",
         "cached",
         "inbox_uid",
+        "ip",
         "online",
         "own",
         "read_upto",
@@ -165,6 +166,7 @@ class VisitorSocket:
         self.typing_at = 0.0
         self.read_upto = 0
         self.own: deque[str] | None = None
+        self.ip = client_ip(ws.scope)
         self.visit_id: int | None = None
 
     # --- to the visitor ---------------------------------------------------------------------
@@ -267,9 +269,18 @@ class VisitorSocket:
         elif kind == "read":
             await self._read(frame.get("up_to"))
         elif kind == "page":
-            await tracker_of(self.ws.app).page(self.visit_id, page_view(frame))
+            if await self._allowed():
+                await tracker_of(self.ws.app).page(self.visit_id, page_view(frame))
         else:
             await self._error("invalid_input", "unknown frame type")
+
+    async def _allowed(self) -> bool:
+        """Frames that write or publish count as requests of the visitor's address (a flood of
+        them is refused like a flood of HTTP requests); pings and refused frames do not."""
+        wait = limits_of(self.ws.app).request_wait(self.ip)
+        if wait:
+            await self._error("rate_limited", "too many frames: wait a moment", retry_after=wait)
+        return not wait
 
     async def _error(self, code: str, message: str, client_id: Any = None, **extra: Any) -> None:
         cid = client_id if isinstance(client_id, str) else None
@@ -319,6 +330,8 @@ class VisitorSocket:
         conversation_id = self._latest_conversation()
         if conversation_id is None or (typing == self.typing and now - self.typing_at < TYPING_EVERY):
             return
+        if not await self._allowed():
+            return
         self.typing, self.typing_at = typing, now
         sub = self.sub
         assert sub is not None
@@ -332,6 +345,7 @@ class VisitorSocket:
             or isinstance(up_to, bool)
             or up_to <= self.read_upto
             or self.sub is None
+            or not await self._allowed()
         ):
             return
         self.read_upto = up_to
