@@ -109,6 +109,9 @@ def main() -> None:
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
+        # permessage-deflate keeps a zlib compressor per socket (~45 KiB each, measured in
+        # bench/widget.py) for frames of a few hundred bytes: docs/decisions/0012.
+        ws_per_message_deflate=False,
         lifespan="on",
     )
 

@@ -139,7 +139,13 @@ async def server(database_url: str, tmp_path: Path, request: pytest.FixtureReque
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # as `frontdesk serve` runs
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

@@ -71,6 +71,9 @@ def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool)
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
+        # permessage-deflate keeps a zlib compressor per socket (~45 KiB each, measured in
+        # bench/widget.py) for frames of a few hundred bytes: docs/decisions/0012.
+        ws_per_message_deflate=False,
     )
 
 
