@@ -5,6 +5,7 @@ one visitor never seeing another's conversation."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -365,3 +366,24 @@ async def test_visits_are_recorded_from_the_socket(server: Server, http: httpx.A
             await conn.execute(sa.select(t.web_visits.c.left_at).where(t.web_visits.c.id == arrived["id"]))
         ).scalar_one()
     assert left_at is not None
+
+
+async def test_a_visitor_who_came_while_agents_were_away_hears_them_return(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    first = (await session(http, inbox))["visitor_token"]
+    second = (await session(http, inbox))["visitor_token"]
+    agent_stack = contextlib.AsyncExitStack()
+    async with visitor_socket(server, inbox, first) as ws:
+        assert (await next_frame(ws, "ready"))["agents_online"] is False
+        await agent_stack.enter_async_context(agent_socket(server, admin, ws_id))
+        assert await next_frame(ws, "agents") == {"type": "agents", "online": True}
+    await asyncio.sleep(0.2)  # the visitor has gone
+    await agent_stack.aclose()
+    # The agent left while no visitor was connected; a visitor arrives, then the agent returns.
+    async with visitor_socket(server, inbox, second) as ws:
+        assert (await next_frame(ws, "ready"))["agents_online"] is False
+        async with agent_socket(server, admin, ws_id):
+            assert await next_frame(ws, "agents") == {"type": "agents", "online": True}

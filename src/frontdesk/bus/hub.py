@@ -54,6 +54,7 @@ class VisitorSubscription:
     wake: Callable[[], None]  # told that `pending` has something (the socket starts its sender)
     pending: deque[dict[str, Any]] | None = None  # made on first use: idle sockets hold none
     close_code: int | None = None  # set by the hub: the socket closes with it
+    agents_online: bool | None = None  # what the visitor was last told (widget_socket)
 
     def push(self, event: dict[str, Any]) -> None:
         if self.close_code is not None:
@@ -186,6 +187,15 @@ class Hub:
             return
         if kind not in VISITOR_EVENTS:
             return
+        conversation_id = self._visitor_conversation(event)
+        if conversation_id is None:
+            return
+        for sub in self._visitors_by_conversation.get(conversation_id, ()):
+            sub.push(event)
+
+    def _visitor_conversation(self, event: dict[str, Any]) -> int | None:
+        """The conversation a visitor event is about; None when no visitor socket should get it."""
+        kind, data = event["type"], event["data"]
         if kind.startswith("conversation."):
             conversation = data["conversation"]
             # A new conversation of a connected visitor (an agent started a chat, or the visitor's
@@ -193,15 +203,11 @@ class Hub:
             for sub in self._visitors_by_contact.get(conversation["contact"]["id"], ()):
                 if sub.inbox_id == event["inbox_id"] and conversation["id"] not in sub.conversation_ids:
                     self.follow_visitor(sub, conversation["id"])
-            conversation_id = conversation["id"]
-        elif kind == "typing":
-            if data.get("user_id") is None:
-                return  # a visitor's own typing: only agents hear it
-            conversation_id = data["conversation_id"]
-        else:
-            conversation_id = data["message"]["conversation_id"]
-        for sub in self._visitors_by_conversation.get(conversation_id, ()):
-            sub.push(event)
+            return int(conversation["id"])
+        if kind == "typing":
+            # A visitor's own typing (no user_id) is for agents only.
+            return None if data.get("user_id") is None else int(data["conversation_id"])
+        return int(data["message"]["conversation_id"])
 
     # --------------------------------------------------------------------------------------
 

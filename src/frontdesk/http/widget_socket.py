@@ -88,7 +88,6 @@ class _PresenceWatch:
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
-        self.known: dict[int, bool] = {}  # inbox id → agents online, as last told
         self.running: set[int] = set()
         self.again: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -109,12 +108,11 @@ class _PresenceWatch:
                 hub = self.svc.hub
                 for inbox_id in hub.visitor_workspaces().get(workspace_id, set()):
                     online = await agents_online(self.svc, workspace_id, inbox_id)
-                    if self.known.get(inbox_id) == online:
-                        continue
-                    self.known[inbox_id] = online
                     event = ephemeral("widget.agents", workspace_id, inbox_id, {"online": online})
                     for sub in hub.visitors_of_inbox(inbox_id):
-                        sub.push(event)
+                        if sub.agents_online != online:  # only sockets told otherwise get a frame
+                            sub.agents_online = online
+                            sub.push(event)
                 if workspace_id not in self.again:
                     return
         except Exception:  # best effort: the next change or the next hello tells them
@@ -135,7 +133,6 @@ class VisitorSocket:
         "cached",
         "inbox_uid",
         "ip",
-        "online",
         "own",
         "read_upto",
         "ready",
@@ -160,7 +157,6 @@ class VisitorSocket:
         self.ready = False
         self.ready_upto = 0  # messages up to this id went out in `ready`
         self.agents_read = True
-        self.online: bool | None = None
         self.statuses: dict[int, str] = {}
         self.typing = False
         self.typing_at = 0.0
@@ -219,9 +215,6 @@ class VisitorSocket:
         if kind in ("conversation.created", "conversation.updated"):
             return await self._conversation_frames(data["conversation"])
         if kind == "widget.agents":
-            if data["online"] == self.online:
-                return []
-            self.online = data["online"]
             return [{"type": "agents", "online": data["online"]}]
         return []  # message.updated: nothing the widget shows changes
 
@@ -462,7 +455,7 @@ async def _start(state: VisitorSocket, hello: dict[str, Any]) -> None:
             else []
         )
     online = await agents_online(svc, inbox["workspace_id"], inbox["id"])
-    state.online, state.agents_read = online, found.unread_count == 0
+    state.sub.agents_online, state.agents_read = online, found.unread_count == 0
     if found.conversation_id is not None and found.status is not None:
         state.statuses[found.conversation_id] = found.status
     state.ready_upto = max([after, *(m["id"] for m in messages)])
