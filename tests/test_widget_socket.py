@@ -9,6 +9,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -387,3 +388,29 @@ async def test_a_visitor_who_came_while_agents_were_away_hears_them_return(
         assert (await next_frame(ws, "ready"))["agents_online"] is False
         async with agent_socket(server, admin, ws_id):
             assert await next_frame(ws, "agents") == {"type": "agents", "online": True}
+
+
+async def test_open_visits_are_kept_alive_by_one_task(
+    server: Server, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk.http import widget_tracking
+
+    monkeypatch.setattr(widget_tracking, "TOUCH_SECONDS", 0.2)
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    tokens = [(await session(http, inbox))["visitor_token"] for _ in range(2)]
+    v = t.web_visits
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    async with visitor_socket(server, inbox, tokens[0]) as a, visitor_socket(server, inbox, tokens[1]) as b:
+        await next_frame(a, "ready")
+        await next_frame(b, "ready")
+        async with server.services.db.write() as tx:
+            await tx.conn.execute(v.update().values(last_seen_at=long_ago))
+        await asyncio.sleep(0.6)
+        async with server.services.db.read() as conn:
+            seen = (await conn.execute(sa.select(v.c.last_seen_at))).scalars().all()
+        assert len(seen) == 2 and all(s > long_ago + timedelta(minutes=59) for s in seen)
+    await asyncio.sleep(0.3)
+    async with server.services.db.read() as conn:
+        left = (await conn.execute(sa.select(v.c.left_at))).scalars().all()
+    assert len(left) == 2 and all(left)  # both departed when their sockets closed
