@@ -10,15 +10,18 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+import uvicorn
 import websockets
 
+from frontdesk.app import create_app
 from frontdesk.store import tables as t
-from tests.conftest import Server
+from tests.conftest import BACKEND, Server, free_port, make_settings
 from tests.factories import Agent, make_admin, make_member
 from tests.test_web_channel import WebInbox, count, make_web_inbox, say, session
 
@@ -414,3 +417,48 @@ async def test_open_visits_are_kept_alive_by_one_task(
     async with server.services.db.read() as conn:
         left = (await conn.execute(sa.select(v.c.left_at))).scalars().all()
     assert len(left) == 2 and all(left)  # both departed when their sockets closed
+
+
+@asynccontextmanager
+async def second_process(server: Server, tmp_path: Path) -> AsyncIterator[Server]:
+    """Another web process on the same database and Redis, as a deployment with two would run."""
+    settings = make_settings(server.services.settings.database_url, tmp_path / "data2")
+    app = create_app(settings, with_worker=False)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", services=app.state.services, counter=server.counter)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="several processes share PostgreSQL and Redis only")
+async def test_events_reach_a_visitor_on_another_process(
+    server: Server, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The visitor's socket is on one process, the agent on another: replies, typing, presence
+    and blocking still reach it (over Redis)."""
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    started = await session(http, inbox)
+    token = started["visitor_token"]
+    conv_id = (await say(http, inbox, token, "hi", "c-1")).json()["conversation_id"]
+    async with second_process(server, tmp_path) as other, visitor_socket(other, inbox, token) as ws:
+        assert (await next_frame(ws, "ready"))["agents_online"] is False
+        async with agent_socket(server, admin, ws_id) as agent:
+            assert await next_frame(ws, "agents") == {"type": "agents", "online": True}
+            await agent.send(json.dumps({"type": "typing", "conversation_id": conv_id, "typing": True}))
+            assert (await next_frame(ws, "typing"))["typing"] is True
+            thread = f"/api/v1/workspaces/{ws_id}/conversations/{conv_id}"
+            await http.post(f"{thread}/messages", headers=admin.headers, json={"text": "from afar"})
+            assert (await next_frame(ws, "message"))["message"]["text"] == "from afar"
+            # The config asked of the visitor's process also knows the agent is online.
+            async with httpx.AsyncClient(base_url=other.url) as there:
+                assert (await there.get(f"{inbox.base}/config")).json()["agents_online"] is True
+            await block(http, admin, ws_id, started["contact_id"])
+            assert await close_code(ws) == 4403
