@@ -2,19 +2,22 @@
 // messages, and which part of the panel shows. Rendering is in ui/; this file decides.
 import { Api, ApiError, type SessionBody } from "./api";
 import { Backoff } from "./backoff";
+import { CsatPrompt } from "./csat";
 import { formatBytes, type Translate } from "./i18n";
 import { Link } from "./link";
-import { MessageList, type ChatMessage } from "./messages";
+import { MessageList } from "./messages";
+import { footerMode, widgetHidden, type ModeState } from "./mode";
+import { Outbox } from "./outbox";
 import type { KeyValue } from "./storage";
 import type { Lang, PageInfo, ServerFrame, UserSettings, WidgetConfig, WidgetMessage } from "./types";
 import { csatForm, offlineForm, prechatForm, type FormHandle } from "./ui/forms";
+import { Notices } from "./ui/notices";
 import { View } from "./ui/view";
+import { TypingThrottle } from "./typing";
 
 const POLL_MS = 5_000;
-const TYPING_EVERY_MS = 2_000;
 const AGENT_TYPING_MAX_MS = 10_000;
 const INVITATION_AFTER_MS = 4_000;
-const NOTICE_MS = 8_000;
 
 export interface WidgetOptions {
   api: Api;
@@ -42,14 +45,13 @@ export class Widget {
   private stopped = false;
   private isOpen = false;
   private everUp = false;
-  private csatFor: number | null = null;
   private poll: ReturnType<typeof setInterval> | undefined;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
-  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
-  private thanksTimer: ReturnType<typeof setTimeout> | undefined;
-  private typingSentAt = 0;
   private readSent = 0;
-  private readonly viaHttp = new Set<string>(); // client ids with an HTTP request under way
+  private readonly notices: Notices;
+  private readonly outbox: Outbox;
+  private readonly typing: TypingThrottle;
+  private readonly csat: CsatPrompt;
   private form: { mode: string; handle: FormHandle } | null = null;
 
   constructor(private readonly o: WidgetOptions) {
@@ -63,7 +65,7 @@ export class Widget {
       send: (text) => this.sendText(text),
       input: (text) => this.typed(text),
       file: (file) => void this.upload(file),
-      retry: (clientId) => this.retry(clientId),
+      retry: (clientId) => this.outbox.retry(clientId),
     });
     this.link = new Link(o.api.socketUrl(), () => this.hello(), {
       frame: (frame) => this.frame(frame),
@@ -71,6 +73,18 @@ export class Widget {
       down: () => this.down(),
       final: (code) => void this.final(code),
     });
+    this.notices = new Notices(this.view, o.t);
+    this.outbox = new Outbox({
+      api: o.api,
+      link: this.link,
+      list: () => this.list,
+      token: () => this.token,
+      changed: () => this.render(),
+      conversation: (id) => (this.conversationId = id),
+      refused: (clientId, error) => this.refused(clientId, error),
+    });
+    this.csat = new CsatPrompt(o.api, o.store);
+    this.typing = new TypingThrottle((typing) => this.link.send({ type: "typing", typing }));
     this.view.title.textContent = o.config.greeting;
     this.view.textarea.value = o.store.get("draft") ?? "";
   }
@@ -148,7 +162,7 @@ export class Widget {
       this.conversationId = session.conversation_id ?? this.conversationId;
       this.sessionRetry.reset();
       this.link.start();
-      for (const m of this.list.unsent()) this.sendHttp(m); // written while the session started
+      this.outbox.flushHttp(); // written while the session was starting
       this.render();
       return true;
     } catch (error) {
@@ -160,7 +174,7 @@ export class Widget {
       } else if (e.code === "inbox_disabled" || e.status === 404) this.shutDown();
       else if (e.status === 0 || e.status >= 500 || e.status === 429) {
         setTimeout(() => void this.startSession(extra), this.sessionRetry.next());
-      } else this.notify(e.message || this.o.t("failedGeneric"));
+      } else this.notices.error(e.message || this.o.t("failedGeneric"));
       return false;
     }
   }
@@ -189,7 +203,7 @@ export class Widget {
 
   private down(): void {
     // Whatever went out on the dead socket without an ack goes again over HTTP, same client id.
-    for (const m of this.list.unsent()) this.sendHttp(m);
+    this.outbox.flushHttp();
     if (!this.poll) this.poll = setInterval(() => void this.fetchMissed(), POLL_MS);
     this.render();
   }
@@ -224,7 +238,7 @@ export class Widget {
         this.agentsOnline = frame.agents_online;
         for (const m of frame.messages) this.incoming(m, false);
         if (frame.agents_read) this.list.markSeen();
-        for (const m of this.list.unsent()) this.link.send({ type: "message", client_id: m.client_id ?? m.key, text: m.text });
+        this.outbox.flushSocket();
         break;
       case "message":
         this.incoming(frame.message, true);
@@ -240,7 +254,8 @@ export class Widget {
         this.list.markSeen();
         break;
       case "conversation":
-        this.conversation(frame.conversation_id, frame.status, frame.csat);
+        this.conversationId = frame.conversation_id;
+        this.csat.update(frame.conversation_id, frame.status, frame.csat);
         break;
       case "agents":
         this.agentsOnline = frame.online;
@@ -248,7 +263,7 @@ export class Widget {
       case "error":
         if (frame.code === "visitor_blocked") this.block();
         else if (frame.client_id) this.refused(frame.client_id, new ApiError(0, frame.code, frame.message, null, frame.retry_after ?? null));
-        else this.notify(frame.message);
+        else this.notices.error(frame.message);
         break;
       case "pong":
         return;
@@ -281,37 +296,11 @@ export class Widget {
 
   private sendText(text: string): void {
     if (this.blocked) return;
-    this.notify(null);
-    const message = this.list.addPending(newClientId(), text);
+    this.notices.error(null);
     this.o.store.remove("draft");
-    this.stopTyping();
-    this.render();
+    this.typing.stop();
+    this.outbox.write(text);
     this.view.scrollDown();
-    // Without a token yet (the session is still starting) the message waits for it.
-    if (this.token && !this.link.send({ type: "message", client_id: message.key, text })) this.sendHttp(message);
-  }
-
-  private sendHttp(message: ChatMessage): void {
-    const token = this.token;
-    const clientId = message.client_id;
-    if (!token || !clientId || this.viaHttp.has(clientId)) return;
-    this.viaHttp.add(clientId);
-    this.o.api.send(token, message.text, clientId).finally(() => this.viaHttp.delete(clientId)).then(
-      (answer) => {
-        this.conversationId = answer.conversation_id;
-        this.list.confirm(clientId, answer.message_id);
-        this.render();
-      },
-      (error: unknown) => this.refused(clientId, error instanceof ApiError ? error : new ApiError(0, "network", "")),
-    );
-  }
-
-  private retry(clientId: string): void {
-    const message = this.list.byClientId(clientId);
-    if (!message || message.status !== "failed") return;
-    message.status = "sending";
-    this.render();
-    if (!this.link.send({ type: "message", client_id: clientId, text: message.text })) this.sendHttp(message);
   }
 
   /** The server refused a message: say why; a rate-limited text goes back into the composer. */
@@ -326,56 +315,35 @@ export class Widget {
         box.value = box.value.trim() ? `${message.text}\n${box.value}` : message.text;
         this.o.store.set("draft", box.value);
       }
-      this.rateLimited(e.retryAfter);
+      this.notices.rateLimited(e.retryAfter);
     } else {
       this.list.fail(clientId);
-      this.notify(e.status === 0 ? t("reconnecting") : e.message || t("failedGeneric"));
+      this.notices.error(e.status === 0 ? t("reconnecting") : e.message || t("failedGeneric"));
     }
     this.render();
   }
 
   private async upload(file: File): Promise<void> {
     const t = this.o.t;
-    if (!this.token || this.blocked) return;
-    const limit = this.o.config.max_upload_bytes;
-    if (file.size > limit) {
-      this.notify(t("fileTooLarge", { limit: formatBytes(t, limit) }));
-      return;
-    }
-    this.notify(null);
-    const clientId = newClientId();
-    this.list.addPending(clientId, "", file.name);
-    this.render();
+    if (this.blocked) return;
+    const limit = formatBytes(t, this.o.config.max_upload_bytes);
+    if (file.size > this.o.config.max_upload_bytes) return this.notices.error(t("fileTooLarge", { limit }));
+    this.notices.error(null);
     this.view.scrollDown();
-    try {
-      const answer = await this.o.api.upload(this.token, file, clientId);
-      this.list.remove(clientId);
-      if (this.list.merge(answer.message)) this.emit(answer.message);
-    } catch (error) {
-      this.list.remove(clientId);
-      const e = error instanceof ApiError ? error : new ApiError(0, "network", String(error));
+    const stored = await this.outbox.upload(file, (e) => {
       if (e.code === "visitor_blocked") this.block();
-      else if (e.code === "file_too_large") this.notify(t("fileTooLarge", { limit: formatBytes(t, limit) }));
-      else if (e.code === "rate_limited") this.rateLimited(e.retryAfter);
-      else this.notify(t("fileRefused", { reason: e.message || t("failedGeneric") }));
-    }
-    this.render();
+      else if (e.code === "file_too_large") this.notices.error(t("fileTooLarge", { limit }));
+      else if (e.code === "rate_limited") this.notices.rateLimited(e.retryAfter);
+      else this.notices.error(t("fileRefused", { reason: e.message || t("failedGeneric") }));
+    });
+    if (stored) this.emit(stored);
   }
 
   // --- typing and read state ----------------------------------------------------------------
 
   private typed(text: string): void {
     this.o.store.set("draft", text);
-    if (!text.trim()) return this.stopTyping();
-    const now = Date.now();
-    if (now - this.typingSentAt >= TYPING_EVERY_MS && this.link.send({ type: "typing", typing: true })) {
-      this.typingSentAt = now;
-    }
-  }
-
-  private stopTyping(): void {
-    if (this.typingSentAt) this.link.send({ type: "typing", typing: false });
-    this.typingSentAt = 0;
+    this.typing.input(text);
   }
 
   private agentTyping(name: string | null): void {
@@ -396,31 +364,20 @@ export class Widget {
     this.renderBadge();
   }
 
-  // --- conversation state -------------------------------------------------------------------
-
-  private conversation(id: number, status: string, csat: boolean): void {
-    this.conversationId = id;
-    if (csat && status === "resolved" && !this.o.store.get(`csat:${id}`)) this.csatFor = id;
-    else if (status !== "resolved") this.csatFor = null;
-  }
+  // --- forms -------------------------------------------------------------------------------
 
   private async rate(rating: number, comment: string): Promise<void> {
-    const id = this.csatFor;
-    if (id === null || !this.token) return;
+    if (!this.token) return;
     this.form?.handle.busy(true);
     try {
-      await this.o.api.csat(this.token, id, rating, comment);
+      await this.csat.submit(this.token, rating, comment);
     } catch (error) {
-      if (!(error instanceof ApiError && error.code === "already_rated")) {
-        this.form?.handle.busy(false);
-        this.notify(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
-        return;
-      }
+      this.form?.handle.busy(false);
+      this.notices.error(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
+      return;
     }
-    this.o.store.set(`csat:${id}`, "1");
-    this.csatFor = null;
-    this.notify(null);
-    this.thank(this.o.t("csatThanks"));
+    this.notices.error(null);
+    this.notices.thanks(this.o.t("csatThanks"));
     this.render();
   }
 
@@ -445,34 +402,16 @@ export class Widget {
       this.token = answer.visitor_token;
       this.o.store.set("token", answer.visitor_token);
       this.conversationId = answer.conversation_id;
-      this.notify(null);
-      this.thank(this.o.t("offlineThanks"));
+      this.notices.error(null);
+      this.notices.thanks(this.o.t("offlineThanks"));
       if (!this.link.isUp) this.link.restart();
       this.render();
     } catch (error) {
       this.form?.handle.busy(false);
       if (error instanceof ApiError && error.code === "visitor_blocked") this.block();
-      else if (error instanceof ApiError && error.code === "rate_limited") this.rateLimited(error.retryAfter);
-      else this.notify(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
+      else if (error instanceof ApiError && error.code === "rate_limited") this.notices.rateLimited(error.retryAfter);
+      else this.notices.error(error instanceof ApiError && error.message ? error.message : this.o.t("failedGeneric"));
     }
-  }
-
-  /** A line above the composer that goes away by itself; null clears it now. */
-  private notify(text: string | null, ms = NOTICE_MS): void {
-    clearTimeout(this.noticeTimer);
-    this.view.showNotice(text);
-    if (text) this.noticeTimer = setTimeout(() => this.view.showNotice(null), ms);
-  }
-
-  private thank(text: string): void {
-    clearTimeout(this.thanksTimer);
-    this.view.showThanks(text);
-    this.thanksTimer = setTimeout(() => this.view.showThanks(null), NOTICE_MS);
-  }
-
-  private rateLimited(retryAfter: number | null): void {
-    const seconds = Math.ceil(retryAfter ?? 60);
-    this.notify(this.o.t("rateLimited", { seconds }), Math.max(NOTICE_MS, seconds * 1000));
   }
 
   private block(): void {
@@ -510,21 +449,21 @@ export class Widget {
 
   // --- rendering ----------------------------------------------------------------------------
 
-  /** What the footer shows now. */
-  private mode(): "blocked" | "offline" | "prechat" | "csat" | "composer" {
-    if (this.blocked) return "blocked";
-    const config = this.o.config;
-    if (!this.hasConversation()) {
-      if (!this.agentsOnline && config.offline_behaviour === "form") return "offline";
-      if (config.prechat_enabled && config.prechat_fields.length && !this.o.store.get("prechat")) return "prechat";
-    }
-    return this.csatFor !== null ? "csat" : "composer";
+  private state(): ModeState {
+    return {
+      config: this.o.config,
+      agentsOnline: this.agentsOnline,
+      hasConversation: this.hasConversation(),
+      blocked: this.blocked,
+      prechatDone: this.o.store.get("prechat") === "1",
+      csatPending: this.csat.pending !== null,
+    };
   }
 
   private render(): void {
     const v = this.view;
     const t = this.o.t;
-    const hidden = !this.blocked && !this.agentsOnline && this.o.config.offline_behaviour === "hide" && !this.hasConversation();
+    const hidden = widgetHidden(this.state());
     v.launcher.hidden = hidden;
     v.panel.hidden = hidden || !this.isOpen;
     if (hidden) v.invitation.hidden = true;
@@ -538,7 +477,7 @@ export class Widget {
   }
 
   private renderFooter(): void {
-    const mode = this.mode();
+    const mode = footerMode(this.state());
     const t = this.o.t;
     if (mode === "composer") {
       this.form = null;
@@ -569,9 +508,4 @@ export class Widget {
     badge.textContent = unread > 9 ? "9+" : String(unread);
     if (unread && !this.isOpen) this.view.launcher.setAttribute("aria-label", `${this.o.t("openChat")}, ${this.o.t("unread", { count: unread })}`);
   }
-}
-
-export function newClientId(): string {
-  const random = typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-  return `c-${random}`;
 }
