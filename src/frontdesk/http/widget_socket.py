@@ -243,7 +243,10 @@ class VisitorSocket:
 
     # --- from the visitor -------------------------------------------------------------------
 
-    async def handle(self, raw: str) -> None:
+    async def handle(self, raw: str | None) -> None:
+        if raw is None:
+            await self._error("invalid_input", "frames must be JSON text")
+            return
         if len(raw) > MAX_FRAME:
             await self._error("invalid_input", f"frames are at most {MAX_FRAME} characters")
             return
@@ -369,6 +372,15 @@ async def _hello(ws: WebSocket, svc: Services, inbox_uid: str) -> tuple[str, dic
     return visitor, frame
 
 
+async def _receive_text(ws: WebSocket) -> str | None:
+    """The next text frame; None for a binary one (refused by handle, not a crash)."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
 async def visitor_socket(ws: WebSocket) -> None:
     inbox_uid = str(ws.path_params["inbox_uid"])
     svc = get_services(ws)
@@ -401,7 +413,7 @@ async def visitor_socket(ws: WebSocket) -> None:
         CONNECTIONS.inc()
         try:
             while True:
-                await state.handle(await ws.receive_text())
+                await state.handle(await _receive_text(ws))
         finally:
             CONNECTIONS.dec()
     except _Close as close:
