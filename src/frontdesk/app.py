@@ -15,7 +15,7 @@ from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.events import ephemeral
 from frontdesk.geo import geoip_for
-from frontdesk.http import errors, ops, web, webhooks, widget, widget_socket, ws
+from frontdesk.http import errors, ops, web, webhooks, widget, widget_preview, widget_socket, ws
 from frontdesk.http.api import (
     attachments,
     auth,
@@ -154,6 +154,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(widget.router)
     app.include_router(widget_socket.router)
+    app.include_router(widget_preview.router)
     for module in (
         auth,
         people,

@@ -76,14 +76,20 @@ async def create_demo(settings: Settings) -> list[str]:
             ).first()
         if exists is None:
             await _build(db, SecretBox(settings.secret_key))
+        async with db.read() as conn:
+            web = sa.select(t.inboxes.c.uid).where(t.inboxes.c.channel_type == "web")
+            site_uid = (await conn.execute(web.order_by(t.inboxes.c.id))).scalar()
     finally:
         await db.dispose()
     url = settings.effective_public_url
-    return [
+    lines = [
         f"Frontdesk demo is ready at {url}/ (the API and its docs at {url}/api/docs)",
         f"Sign in as {ADMIN_EMAIL} with the password {DEMO_PASSWORD}",
         "(agents: agent1@demo.frontdesk.test and agent2@demo.frontdesk.test, same password)",
     ]
+    if site_uid is not None:
+        lines.append(f"Chat as a website visitor on the preview page: {url}/widget/preview/{site_uid}")
+    return lines
 
 
 async def _build(db: Database, box: SecretBox) -> None:
@@ -103,6 +109,17 @@ async def _build(db: Database, box: SecretBox) -> None:
             await check_add_team_member(tx, actor, team, agent)
         inbox_id = await check_create_inbox(tx, actor, box, adapter_class, "Shop app (API)", "api", {}, {})
         await check_set_inbox_members(tx, actor, inbox_id, agents)
+        site_id = await check_create_inbox(
+            tx,
+            actor,
+            box,
+            adapter_class,
+            "Shop website",
+            "web",
+            {"greeting": "Hi! Ask us anything about your order.", "prechat_enabled": True},
+            {},
+        )
+        await check_set_inbox_members(tx, actor, site_id, agents)
         for name, color in (("billing", "#2563eb"), ("shipping", "#16a34a"), ("bug", "#dc2626")):
             await check_create_label(tx, actor, name, color)
         await check_create_canned(tx, actor, "hello", "Hello! How can I help you today?")

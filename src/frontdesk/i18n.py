@@ -1,4 +1,5 @@
-"""Texts the server writes for people (emails), in every language the dashboard speaks.
+"""Texts the server writes for people (emails, the widget preview page), in every language the
+dashboard speaks.
 
 Each language has every key, with the same {placeholders}; tests/test_people.py checks both.
 An unknown locale falls back to English.
@@ -33,6 +34,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "role.administrator": "an administrator",
         "role.supervisor": "a supervisor",
         "role.agent": "an agent",
+        "preview.title": "Chat widget preview: {inbox}",
+        "preview.body": (
+            "This page stands in for your website: the chat button in the corner is the widget of the "
+            "{inbox} inbox, exactly as visitors of your site will see it. Write a message here and answer "
+            "it from the dashboard."
+        ),
     },
     "tr": {
         "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
@@ -55,6 +62,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "role.administrator": "yönetici",
         "role.supervisor": "süpervizör",
         "role.agent": "temsilci",
+        "preview.title": "Sohbet penceresi önizlemesi: {inbox}",
+        "preview.body": (
+            "Bu sayfa web sitenizin yerini tutar: köşedeki sohbet düğmesi, {inbox} gelen kutusunun "
+            "penceresidir ve sitenizin ziyaretçileri onu tam olarak böyle görür. Buradan bir mesaj yazın "
+            "ve panelden yanıtlayın."
+        ),
     },
     "fa": {
         "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
@@ -77,6 +90,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "role.administrator": "مدیر",
         "role.supervisor": "ناظر",
         "role.agent": "کارشناس پشتیبانی",
+        "preview.title": "پیش‌نمایش ابزارک گفتگو: {inbox}",
+        "preview.body": (
+            "این صفحه جای وب‌سایت شما را می‌گیرد: دکمهٔ گفتگو در گوشهٔ صفحه، ابزارک صندوق {inbox} است، "
+            "همان‌طور که بازدیدکنندگان سایت شما آن را می‌بینند. از اینجا پیامی بنویسید و از داشبورد پاسخ دهید."
+        ),
     },
 }
 
