@@ -512,3 +512,32 @@ async def test_csat_once_for_the_visitors_own_resolved_conversation(
     # The visitor never sees the activity line.
     seen = (await http.get(f"{inbox.base}/messages", headers=visitor(token))).json()["messages"]
     assert all(m["content_type"] != "csat" for m in seen)
+
+
+async def test_a_session_with_a_page_records_the_visit(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    long_title = "T" * 3000  # tracking input is cut to size, never a reason to refuse the chat
+    started = await session(
+        http,
+        inbox,
+        page={
+            "url": "https://shop.example.com/shoes",
+            "title": long_title,
+            "referrer": "https://www.google.com/",
+        },
+        language="tr-TR",
+    )
+    r = await http.get(
+        f"/api/v1/workspaces/{ws_id}/contacts/{started['contact_id']}/visits", headers=admin.headers
+    )
+    assert r.status_code == 200, r.text
+    [visit] = r.json()["visits"]
+    assert (visit["landing_url"], visit["language"], visit["source_kind"]) == (
+        "https://shop.example.com/shoes",
+        "tr-TR",
+        "search",
+    )
+    assert 0 < len(visit["current_title"]) <= 500
+    bad = await http.post(f"{inbox.base}/sessions", json={"page": {"title": "no url"}})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "page.url"

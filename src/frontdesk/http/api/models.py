@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from frontdesk.domain.enums import ConversationStatus, Priority, Role
 from frontdesk.domain.people import Availability
@@ -167,12 +167,17 @@ class VisitorIdentityIn(Body):
     hash: str = Field(min_length=1, max_length=128, description="Hex HMAC-SHA256 of user_id.")
 
 
+def _cut(limit: int) -> AfterValidator:
+    # Tracking input is cut to size, never refused: a long URL must not stop the chat.
+    return AfterValidator(lambda value: value[:limit] if isinstance(value, str) else value)
+
+
 class VisitorPageIn(Body):
     """The page the widget is on (tracking: best effort, cleaned by the tracking action)."""
 
-    url: str = Field(max_length=2000)
-    title: str | None = Field(default=None, max_length=500)
-    referrer: str | None = Field(default=None, max_length=2000)
+    url: Annotated[str, _cut(2000)]
+    title: Annotated[str | None, _cut(500)] = None
+    referrer: Annotated[str | None, _cut(2000)] = None
 
 
 class VisitorSessionIn(Body):
@@ -182,8 +187,8 @@ class VisitorSessionIn(Body):
     phone: str | None = Field(default=None, max_length=40)
     identity: VisitorIdentityIn | None = None
     page: VisitorPageIn | None = None
-    language: str | None = Field(
-        default=None, max_length=35, description="The browser's language, e.g. tr-TR."
+    language: Annotated[str | None, _cut(100)] = Field(
+        default=None, description="The browser's language, e.g. tr-TR."
     )
 
 
