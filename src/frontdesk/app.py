@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket
+from starlette.types import Receive, Scope, Send
 
 from frontdesk import __version__
 from frontdesk.bus import make_bus
@@ -132,6 +134,26 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
         await services.db.dispose()
 
 
+VISITOR_SOCKET_PATH = re.compile(r"/widget/v1/(?P<inbox_uid>[^/]+)/socket")
+
+
+class FrontdeskApp(FastAPI):
+    """Visitor sockets go straight to their handler, past the middleware stack and the router:
+    those layers do nothing for them (no body, no CORS, no dependencies), yet each kept a frame
+    alive for as long as the socket stays open, and an idle site visitor's socket stays open for
+    the whole visit (bench/widget.py measures the memory per socket)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match = VISITOR_SOCKET_PATH.fullmatch(scope["path"])
+            if match is not None:
+                scope["app"] = self
+                scope["path_params"] = {"inbox_uid": match["inbox_uid"]}
+                await widget_socket.visitor_socket(WebSocket(scope, receive, send))
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     services = build_services(settings)
 
@@ -140,7 +162,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         async with running(services, with_worker=with_worker):
             yield
 
-    app = FastAPI(
+    app = FrontdeskApp(
         title="Frontdesk",
         version=__version__,
         lifespan=lifespan,
