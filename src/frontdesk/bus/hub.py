@@ -156,9 +156,6 @@ class Hub:
         if _discard(self._visitors_by_contact, sub.contact_id, sub):
             self._visitor_count -= 1
 
-    def visitor_sockets_of(self, contact_id: int) -> int:
-        return len(self._visitors_by_contact.get(contact_id, ()))
-
     def visitor_workspaces(self) -> dict[int, set[int]]:
         """Workspace id → inbox ids that have visitor sockets in this process."""
         found: dict[int, set[int]] = {}
