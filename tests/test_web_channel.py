@@ -276,6 +276,17 @@ async def test_cross_origin_widget_requests_are_allowed(server: Server, http: ht
     assert ok.headers["access-control-allow-origin"] == "*"
     refused = await say(http, inbox, "forged", "hi", "1")
     assert refused.headers["access-control-allow-origin"] == "*"  # the widget can read the error
+    assert refused.headers["access-control-expose-headers"] == "retry-after"
+    # A header added on the way (a proxy, an extension) does not make the browser refuse the call.
+    extra = await http.options(
+        f"{inbox.base}/config",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-forwarded-for",
+        },
+    )
+    assert extra.headers["access-control-allow-headers"] == "x-forwarded-for"
     # The dashboard API stays same-origin.
     api = await http.get("/api/v1/me", headers={**origin, **admin.headers})
     assert "access-control-allow-origin" not in api.headers

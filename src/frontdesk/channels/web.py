@@ -50,7 +50,11 @@ class WebSettings(BaseModel):
     )
     prechat_enabled: bool = Field(default=False, description="Ask for details before the first message.")
     prechat_fields: list[PrechatField] = Field(
-        default_factory=_default_prechat_fields, max_length=3, description="What the pre-chat form asks."
+        default_factory=_default_prechat_fields,
+        max_length=3,
+        description="What the pre-chat form asks.",
+        # The factory's value is not in the JSON schema; the dashboard's form shows the default.
+        json_schema_extra={"default": ["name", "email"]},
     )
     offline_behaviour: Literal["form", "hide"] = Field(
         default="form", description="With no agent online: an offline form, or hide the widget."

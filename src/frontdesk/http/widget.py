@@ -400,6 +400,8 @@ CORS_HEADERS = [
     (b"access-control-allow-headers", b"authorization, content-type"),
     (b"access-control-max-age", b"600"),
 ]
+# On every answer: readable by any origin, and Retry-After readable by the widget's script.
+ANSWER_CORS = [CORS_HEADERS[0], (b"access-control-expose-headers", b"retry-after")]
 
 
 async def _refuse(
@@ -409,7 +411,7 @@ async def _refuse(
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        CORS_HEADERS[0],
+        *ANSWER_CORS,
         *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -429,7 +431,11 @@ class WidgetCors:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
-            await send({"type": "http.response.start", "status": 204, "headers": CORS_HEADERS})
+            # Allow whatever headers the page asks for: these routes take no cookies, so a header
+            # grants nothing; proxies and browser extensions add their own (X-Forwarded-For…).
+            asked = dict(scope["headers"]).get(b"access-control-request-headers")
+            headers = [*CORS_HEADERS[:2], (b"access-control-allow-headers", asked or CORS_HEADERS[2][1])]
+            await send({"type": "http.response.start", "status": 204, "headers": [*headers, CORS_HEADERS[3]]})
             await send({"type": "http.response.body", "body": b""})
             return
         wait = limits_of(scope["app"]).request_wait(client_ip(scope))
@@ -455,7 +461,7 @@ class WidgetCors:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), CORS_HEADERS[0]]
+                message["headers"] = [*message.get("headers", []), *ANSWER_CORS]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
