@@ -287,3 +287,21 @@ async def test_host_page_css_does_not_change_the_widget(site: Site) -> None:
         return {"launcher": box, "panel": panel, "style": style}
 
     assert await measure(hostile) == await measure(plain)
+
+
+async def test_message_flood_is_refused_with_a_clear_message_and_others_still_chat(site: Site) -> None:
+    agent = await site.world.page_for(site.world.agent1)
+    flooder = await site.visitor()
+    await start_chat(flooder, "spam 0")
+    composer = fd(flooder, "composer")
+    for n in range(1, 12):  # the burst is 8 messages; the rest wait for the bucket to refill
+        await composer.fill(f"spam {n}")
+        await composer.press("Enter")
+        if await fd(flooder, "error").is_visible():
+            break
+    await expect(fd(flooder, "error")).to_contain_text("Too many messages")
+    await expect(composer).not_to_have_value("")  # the refused text is kept for later
+
+    other = await site.visitor()
+    await start_chat(other, "I am a different visitor", name="Ece Arslan", email="ece@example.com")
+    await expect(row(agent, "Ece Arslan")).to_be_visible()

@@ -16,7 +16,8 @@ from frontdesk.domain.ratelimit import Buckets, Rate, retry_after_seconds
 
 VISITOR_MESSAGES = Rate(per_window=20, window_seconds=60, burst=8)  # socket, HTTP and files together
 IP_SESSIONS = Rate(per_window=30, window_seconds=60, burst=30)
-IP_REQUESTS = Rate(per_window=120, window_seconds=60, burst=120)  # every widget request and socket
+# Generous: an office or a mobile carrier puts many visitors behind one address.
+IP_REQUESTS = Rate(per_window=600, window_seconds=60, burst=200)  # every widget request and socket
 
 
 @dataclass
