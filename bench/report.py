@@ -222,3 +222,18 @@ def render(r: dict[str, Any]) -> str:
     if NOTES.exists():
         text += "\n" + NOTES.read_text()
     return text + "\n"
+
+
+# Sections that other scripts write into the same file (bench/dashboard.py, bench/widget.py):
+# kept as they are when this report is rendered again.
+BROWSER_SECTIONS = ("## Dashboard (browser)", "## Website widget")
+
+
+def with_browser_sections(path: Path, rendered: str) -> str:
+    old = path.read_text() if path.exists() else ""
+    kept = []
+    for marker in BROWSER_SECTIONS:
+        if marker in old and marker not in rendered:
+            section = marker + old.split(marker, 1)[1].split("\n## ", 1)[0]
+            kept.append(section.rstrip())
+    return rendered.rstrip() + "".join("\n\n" + k for k in kept) + "\n"

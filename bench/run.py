@@ -57,7 +57,8 @@ def config(quick: bool) -> dict[str, Any]:
 async def main_async(args: argparse.Namespace) -> int:
     if args.render:
         out = Path(args.output) if args.output else BENCH / "RESULTS.md"
-        out.write_text(report.render(orjson.loads(out.with_suffix(".json").read_bytes())))
+        figures = orjson.loads(out.with_suffix(".json").read_bytes())
+        out.write_text(report.with_browser_sections(out, report.render(figures)))
         log(f"re-rendered {out}")
         return 0
     cfg = config(args.quick)
@@ -111,7 +112,7 @@ async def main_async(args: argparse.Namespace) -> int:
     results["elapsed_s"] = time.monotonic() - started
     out = Path(args.output) if args.output else BENCH / "RESULTS.md"
     # The raw figures beside the report, so it can be re-rendered (--render) after editing NOTES.md.
-    out.write_text(report.render(results))
+    out.write_text(report.with_browser_sections(out, report.render(results)))
     out.with_suffix(".json").write_bytes(
         orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     )
