@@ -5,6 +5,7 @@ Frontdesk trusts), which the test geo-IP database places in Istanbul."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, Locator, Page, expect
+import sqlalchemy as sa
+from playwright.async_api import BrowserContext, Locator, Page, Route, expect
 
+from frontdesk.store import tables as t
 from tests.e2e.conftest import World
 from tests.e2e.host_site import HostSite, host_site
 from tests.geo_fixture import write_test_geoip_db
@@ -305,3 +308,55 @@ async def test_message_flood_is_refused_with_a_clear_message_and_others_still_ch
     other = await site.visitor()
     await start_chat(other, "I am a different visitor", name="Ece Arslan", email="ece@example.com")
     await expect(row(agent, "Ece Arslan")).to_be_visible()
+
+
+async def test_pre_chat_sent_before_the_first_session_answers_stays_one_visitor(site: Site) -> None:
+    """A slow network: the page load's session request is still in flight when the visitor
+    submits the pre-chat form. The form must wait for it and reuse its visitor, not start a
+    second contact (which would split the details from the messages)."""
+    agent = await site.world.page_for(site.world.agent1)
+    context = await site.world.browser.new_context(
+        locale="en-US", extra_http_headers={"X-Forwarded-For": VISITOR_IP}
+    )
+    site.world.contexts.append(context)
+    held = 0
+    pending: list[asyncio.Task[None]] = []
+
+    async def release_later(route: Route) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    async def hold_first_session(route: Route) -> None:
+        # Returns at once (Playwright calls handlers one after another): only the first request
+        # is held, in a task of its own.
+        nonlocal held
+        if route.request.method != "POST":
+            await route.continue_()
+            return
+        held += 1
+        if held == 1:
+            pending.append(asyncio.create_task(release_later(route)))
+        else:
+            await route.continue_()
+
+    await context.route("**/widget/v1/*/sessions", hold_first_session)
+    visitor = await context.new_page()
+    visitor.set_default_timeout(5_000)
+    await visitor.goto(site.host.url + "/")
+    await start_chat(visitor, "Quick question", name="Selin Aydın", email="selin@example.com")
+    await asyncio.gather(*pending)  # the slow answer arrives last
+    assert held >= 2
+    await fd(visitor, "composer").fill("And a second one")
+    await fd(visitor, "send").click()
+    await row(agent, "Selin Aydın").click()
+    await expect(bubble(agent, "Quick question")).to_be_visible()
+    await expect(bubble(agent, "And a second one")).to_be_visible()
+    async with site.world.server.services.db.read() as conn:
+        contacts = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.contact_identities)
+                .where(t.contact_identities.c.inbox_id == site.inbox_id)
+            )
+        ).scalar_one()
+    assert contacts == 1

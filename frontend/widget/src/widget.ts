@@ -38,6 +38,7 @@ export class Widget {
   private readonly link: Link;
   private readonly listeners: MessageListener[] = [];
   private readonly sessionRetry = new Backoff();
+  private sessionChain: Promise<boolean> = Promise.resolve(true);
   private token: string | null;
   private conversationId: number | null = null;
   private agentsOnline: boolean;
@@ -148,7 +149,16 @@ export class Widget {
 
   // --- session and connection ---------------------------------------------------------------
 
-  private async startSession(extra: SessionBody): Promise<boolean> {
+  /** One session request at a time, each after the one before: a pre-chat form sent while the
+   * page load's session is still in flight must carry that session's visitor token, or the
+   * visitor would become two contacts (one with the details, one with the messages). */
+  private startSession(extra: SessionBody): Promise<boolean> {
+    const run = this.sessionChain.then(() => this.requestSession(extra));
+    this.sessionChain = run.catch(() => false);
+    return run;
+  }
+
+  private async requestSession(extra: SessionBody): Promise<boolean> {
     const body: SessionBody = { page: this.o.page(), language: navigator.language, ...extra };
     if (this.token) body.visitor_token = this.token;
     const user = this.o.user;
@@ -170,7 +180,7 @@ export class Widget {
       if (e.code === "visitor_blocked") this.block();
       else if (e.status === 401 && this.token && e.field === "visitor_token") {
         this.forgetVisitor(); // a token from an old secret or another inbox: start afresh
-        return this.startSession(extra);
+        return this.requestSession(extra);
       } else if (e.code === "inbox_disabled" || e.status === 404) this.shutDown();
       else if (e.status === 0 || e.status >= 500 || e.status === 429) {
         setTimeout(() => void this.startSession(extra), this.sessionRetry.next());

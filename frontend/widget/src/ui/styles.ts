@@ -39,7 +39,7 @@ background:var(--fd-c);color:var(--fd-t);box-shadow:0 4px 14px rgba(0,0,0,.25)}
 .badge{position:absolute;inset-block-start:-4px;inset-inline-end:-4px;min-width:20px;height:20px;padding:0 5px;
 border-radius:10px;background:#d1242f;color:#fff;font-size:12px;line-height:20px;text-align:center;font-weight:600}
 .invite{position:fixed;inset-block-end:86px;inset-inline-end:20px;width:260px;padding:12px 14px;padding-inline-end:34px;
-background:#fff;border-radius:12px;box-shadow:0 4px 18px rgba(0,0,0,.18);cursor:pointer;display:block}
+background:#fff;border-radius:12px;box-shadow:0 4px 18px rgba(0,0,0,.18);cursor:pointer;display:block;unicode-bidi:plaintext}
 .invite .x{position:absolute;inset-block-start:6px;inset-inline-end:6px;width:24px;height:24px;border-radius:50%;color:#59636e}
 .invite .x svg{width:14px;height:14px}
 .panel{position:fixed;inset-block-end:88px;inset-inline-end:20px;width:370px;height:min(600px,calc(100vh - 108px));
@@ -47,7 +47,7 @@ display:flex;flex-direction:column;background:#fff;border-radius:14px;overflow:h
 @media (max-width:480px){.panel{inset:0;width:auto;height:auto;border-radius:0}}
 .head{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--fd-c);color:var(--fd-t)}
 .head .titles{flex:1}
-.head .title{font-weight:600;font-size:15px;display:block}
+.head .title{font-weight:600;font-size:15px;display:block;unicode-bidi:plaintext}
 .head .state{font-size:12px;opacity:.85;display:block}
 .iconbtn{width:34px;height:34px;border-radius:8px;color:inherit}
 .iconbtn:hover,.iconbtn:focus-visible{background:rgba(127,127,127,.18);outline:none}
@@ -56,7 +56,7 @@ display:flex;flex-direction:column;background:#fff;border-radius:14px;overflow:h
 .msg.visitor{align-self:flex-end;align-items:flex-end}
 .who{font-size:12px;color:#59636e;padding-inline:4px;display:block}
 .bubble{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid #d1d9e0;white-space:pre-wrap;
-overflow-wrap:anywhere;display:block}
+overflow-wrap:anywhere;display:block;unicode-bidi:plaintext}
 .visitor .bubble{background:var(--fd-c);color:var(--fd-t);border-color:transparent}
 .failed .bubble{opacity:.6;cursor:pointer}
 .bubble img{display:block;max-width:100%;max-height:220px;border-radius:8px;margin-block:4px}
