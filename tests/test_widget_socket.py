@@ -468,3 +468,28 @@ async def test_events_reach_a_visitor_on_another_process(
                 assert (await there.get(f"{inbox.base}/config")).json()["agents_online"] is True
             await block(http, admin, ws_id, started["contact_id"])
             assert await close_code(ws) == 4403
+
+
+async def test_disabling_the_inbox_closes_its_visitor_sockets_at_once(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws_id)
+    other_inbox = await make_web_inbox(http, admin, ws_id)
+    token = (await session(http, inbox))["visitor_token"]
+    elsewhere = (await session(http, other_inbox))["visitor_token"]
+    async with (
+        visitor_socket(server, inbox, token) as ws,
+        visitor_socket(server, other_inbox, elsewhere) as bystander,
+    ):
+        await next_frame(ws, "ready")
+        await next_frame(bystander, "ready")
+        r = await http.patch(
+            f"/api/v1/workspaces/{ws_id}/inboxes/{inbox.id}",
+            headers=admin.headers,
+            json={"is_enabled": False},
+        )
+        assert r.status_code == 200, r.text
+        assert await close_code(ws) == 4410  # without waiting for the visitor's next frame
+        await bystander.send(json.dumps({"type": "ping"}))
+        await next_frame(bystander, "pong")  # another inbox's visitor is unaffected

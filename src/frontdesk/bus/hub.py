@@ -22,6 +22,7 @@ QUEUE_LIMIT = 2000
 VISITOR_QUEUE_LIMIT = 100  # events waiting for one visitor socket before it is closed (4408)
 # Close codes a visitor socket is told to close with.
 CLOSE_BLOCKED = 4403
+CLOSE_GONE = 4410  # the inbox was disabled
 CLOSE_TOO_SLOW = 4408
 VISITOR_EVENTS = frozenset(
     {"message.created", "message.updated", "typing", "conversation.created", "conversation.updated"}
@@ -177,6 +178,10 @@ class Hub:
             for sub in list(self._visitors_by_contact.get(data["contact_id"], ())):
                 if sub.workspace_id == event["workspace_id"]:
                     sub.close(CLOSE_BLOCKED)
+            return
+        if kind == "inbox.disabled":
+            for sub in self.visitors_of_inbox(data["inbox_id"]):
+                sub.close(CLOSE_GONE)
             return
         if kind == "presence.updated":
             if self.on_visitor_presence is not None:

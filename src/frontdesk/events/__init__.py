@@ -122,6 +122,7 @@ EPHEMERAL_TYPES = (
     "visitor.updated",
     "visitor.left",
     "contact.blocked",
+    "inbox.disabled",
 )
 LOGGED_TYPES = tuple(
     cls.type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,11 +16,14 @@ from frontdesk.actions.workspace_objects import (
     check_update_inbox,
 )
 from frontdesk.channels.registry import adapter_class, adapters
+from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
 from frontdesk.http.deps import CurrentAuth, Svc, WorkspaceActor
 from frontdesk.store import tables as t
 from frontdesk.store.views import inbox_view
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["inboxes"])
 
@@ -118,6 +122,14 @@ async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor
             secrets=body.secrets,
         )
     svc.inboxes.forget(inbox_id)
+    if body.is_enabled is False:
+        # Every process closes the inbox's website visitor sockets (4410): best effort, the
+        # sockets would also be refused at their next frame.
+        disabled = ephemeral("inbox.disabled", actor.workspace_id, None, {"inbox_id": inbox_id})
+        try:
+            await svc.bus.publish([disabled])
+        except Exception:
+            log.warning("could not publish inbox.disabled", exc_info=True)
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
     return inbox_view(row, webhook_path(row))
