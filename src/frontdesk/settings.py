@@ -86,6 +86,24 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="Frontdesk <frontdesk@localhost>", description="From address of the emails Frontdesk sends."
     )
+    mail_domain: str = Field(
+        default="",
+        description="Mail domain of hosted addresses: an email inbox receives at "
+        "<name>@<workspace>.<mail domain>. Empty: no hosted addresses.",
+    )
+    smtp_listen_host: str = Field(
+        default="127.0.0.1", description="Address the SMTP listener for hosted addresses binds to."
+    )
+    smtp_listen_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of the SMTP listener; 0 (the default) turns it off."
+    )
+    smtp_listen_max_bytes: int = Field(
+        default=30 * 1_048_576, ge=1024, description="Largest mail the SMTP listener accepts (SIZE)."
+    )
+    smtp_tls_cert: Path | None = Field(
+        default=None, description="Certificate (PEM) the SMTP listener offers with STARTTLS."
+    )
+    smtp_tls_key: Path | None = Field(default=None, description="Private key (PEM) of that certificate.")
     log_format: str = Field(default="json", description="`json` for structured logs, `text` for people.")
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -96,6 +114,10 @@ class Settings(BaseSettings):
                 "FRONTDESK_SECRET_KEY is the development placeholder; set a real key "
                 "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or FRONTDESK_DEV_MODE=1"
             )
+        if (self.smtp_tls_cert is None) != (self.smtp_tls_key is None):
+            raise ValueError("FRONTDESK_SMTP_TLS_CERT and FRONTDESK_SMTP_TLS_KEY must be set together")
+        if self.smtp_listen_port and not self.mail_domain:
+            raise ValueError("FRONTDESK_SMTP_LISTEN_PORT needs FRONTDESK_MAIL_DOMAIN")
         if len(self.secret_key) < 16:
             raise ValueError("FRONTDESK_SECRET_KEY must be at least 16 characters")
         return self

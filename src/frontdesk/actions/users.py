@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from frontdesk.access import Actor
 from frontdesk.actions.audit import do_audit
+from frontdesk.actions.mail_slugs import do_assign_mail_slug
 from frontdesk.domain.enums import Role
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from frontdesk.security import hash_password, new_token, token_digest, verify_password
@@ -76,6 +77,7 @@ async def do_create_workspace(tx: Tx, name: str, owner_id: int) -> int:
             )
         ).scalar_one()
     )
+    await do_assign_mail_slug(tx, workspace_id, name)
     await do_add_member(tx, workspace_id, owner_id, Role.ADMINISTRATOR)
     await do_audit(tx, workspace_id, owner_id, "workspace.create", "workspace", workspace_id)
     return workspace_id

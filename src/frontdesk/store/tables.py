@@ -36,6 +36,8 @@ workspaces = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("next_conversation_number", sa.Integer, nullable=False, server_default="1"),
     _created(),
+    # E1: the workspace's label in hosted email addresses, <name>@<mail_slug>.<mail domain>.
+    sa.Column("mail_slug", sa.String(63), nullable=True, unique=True),
 )
 
 users = sa.Table(
