@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
 
 from frontdesk.domain.inbound import InboundEvent
+from frontdesk.mail.outbound import MailConfig
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,20 @@ class Outbound:
     sender_name: str | None
     # Each: file_name, content_type, size and an absolute url the provider can fetch.
     attachments: tuple[dict[str, Any], ...] = ()
+    # The data of the conversation's latest incoming message ({} if none): what a channel that
+    # threads its replies (email: Message-ID, subject, Reply-To, CC) answers to.
+    thread: Mapping[str, Any] = field(default_factory=dict)
+    mail_slug: str | None = None  # the workspace's label in hosted email addresses
+
+
+@dataclass(frozen=True)
+class Installation:
+    """Installation-wide things a channel may need to send (email: the relay, the mail domain
+    and the folder the attachments are stored in); adapters of other channels ignore it."""
+
+    mail: MailConfig | None = None
+    mail_domain: str = ""
+    files_root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -79,11 +95,16 @@ class ChannelAdapter(ABC):
     secret_descriptions: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
-        self, settings: Mapping[str, Any], secrets: Mapping[str, Any], http: httpx.AsyncClient
+        self,
+        settings: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+        http: httpx.AsyncClient,
+        installation: Installation | None = None,
     ) -> None:
         self.settings = settings
         self.secrets = secrets
         self.http = http
+        self.installation = installation or Installation()
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:

@@ -4,7 +4,7 @@ the emails send_password_reset and send_invitation."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from frontdesk.actions.conversations import do_wake_snoozed
 from frontdesk.actions.messages import do_set_delivery
-from frontdesk.channels.base import ChannelError, Outbound
+from frontdesk.channels.base import ChannelError, Installation, Outbound
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import DeliveryStatus, MessageKind
 from frontdesk.domain.people import PASSWORD_RESET_HOURS
@@ -32,6 +32,7 @@ class JobContext:
     box: SecretBox
     public_url: str  # absolute base for links the provider follows (attachments)
     mail: MailConfig | None = None  # None: this process sends no email
+    installation: Installation = field(default_factory=Installation)  # what email needs to send
 
 
 class PermanentJobError(Exception):
@@ -44,6 +45,14 @@ OnDead = Callable[[Tx, dict[str, Any], str], Awaitable[None]]
 
 async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
     m, conv, ci = t.messages, t.conversations, t.contact_identities
+    latest = m.alias("latest")
+    thread = (
+        sa.select(latest.c.data)
+        .where(latest.c.conversation_id == conv.c.id, latest.c.kind == MessageKind.INCOMING.value)
+        .order_by(latest.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     async with ctx.db.read() as conn:
         row = (
             (
@@ -65,11 +74,14 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
                         t.inboxes.c.secrets_encrypted,
                         t.inboxes.c.is_enabled,
                         t.users.c.name.label("sender_name"),
+                        t.workspaces.c.mail_slug,
+                        thread.label("thread"),
                     )
                     .join(conv, conv.c.id == m.c.conversation_id)
                     .join(ci, ci.c.id == conv.c.identity_id)
                     .join(t.contacts, t.contacts.c.id == conv.c.contact_id)
                     .join(t.inboxes, t.inboxes.c.id == m.c.inbox_id)
+                    .join(t.workspaces, t.workspaces.c.id == m.c.workspace_id)
                     .outerjoin(t.users, t.users.c.id == m.c.sender_id)
                     .where(m.c.id == payload["message_id"])
                 )
@@ -87,7 +99,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         # Disabled after the reply was queued: it fails visibly and can be retried once enabled.
         raise PermanentJobError("the inbox was disabled before this reply could be sent")
     adapter = adapter_class(row["channel_type"])(
-        row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http
+        row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http, ctx.installation
     )
     outbound = Outbound(
         message_id=row["id"],
@@ -101,6 +113,8 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         attachments=tuple(
             {**a, "url": ctx.public_url.rstrip("/") + a["url"]} for a in row["data"].get("attachments", [])
         ),
+        thread=row["thread"] or {},
+        mail_slug=row["mail_slug"],
     )
     try:
         receipt = await adapter.send(outbound)
