@@ -120,10 +120,19 @@ async def _create_identity(tx: Tx, inbox: Row, msg: InboundMessage, now: datetim
 
 
 async def do_receive_message(
-    tx: Tx, inbox: Row, msg: InboundMessage, files: Sequence[StoredFile] = ()
+    tx: Tx,
+    inbox: Row,
+    msg: InboundMessage,
+    files: Sequence[StoredFile] = (),
+    *,
+    conversation_id: int | None = None,
+    new_conversation: bool = False,
 ) -> Received:
     """Store one inbound message idempotently by its provider id and bring its conversation up.
-    `files` are the message's attachments, already checked and written by the caller."""
+    `files` are the message's attachments, already checked and written by the caller.
+    By default the message joins the sender's latest conversation (chat channels). Email picks:
+    `conversation_id` threads it into that conversation of this inbox (a new one if it is not
+    this inbox's), `new_conversation` always starts one."""
     params = {
         "inbox_id": inbox["id"],
         "message_source_id": msg.source_id,
@@ -148,6 +157,10 @@ async def do_receive_message(
         )
         if found["id"] is not None:
             conv = found
+    if new_conversation:
+        conv = None
+    elif conversation_id is not None:
+        conv = await _inbox_conversation(tx, inbox, conversation_id)
     reopen = inbox["settings"].get("lock_to_single_conversation", True)
     if conv is None or (conv["status"] == ConversationStatus.RESOLVED and not reopen):
         conv = await do_open_conversation(
@@ -197,6 +210,16 @@ async def do_receive_message(
     if changes is not None:
         await do_update_conversation(tx, conv, changes)
     return Received(message_id, conv["id"], duplicate=False)
+
+
+async def _inbox_conversation(tx: Tx, inbox: Row, conversation_id: int) -> Row | None:
+    """The conversation with its contact's name (for its view), if it belongs to this inbox."""
+    query = (
+        sa.select(*_conv.c, _c.c.name.label("contact_name"))
+        .join(_c, _c.c.id == _conv.c.contact_id)
+        .where(_conv.c.id == conversation_id, _conv.c.inbox_id == inbox["id"])
+    )
+    return (await tx.conn.execute(query)).mappings().first()
 
 
 async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:

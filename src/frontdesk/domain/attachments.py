@@ -20,6 +20,10 @@ ALLOWED_TYPES = frozenset(
         "application/zip",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        # Email: an unreadable mail is kept whole as message.eml, and Outlook's winmail.dat is
+        # passed through. Both are served as downloads (attachment disposition, sandboxed).
+        "message/rfc822",
+        "application/ms-tnef",
     }
 )
 # Leading bytes of the types whose content is easy to recognise: a file claiming one of these
