@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
+from frontdesk.channels.base import Installation
 from frontdesk.events import ephemeral
 from frontdesk.geo import geoip_for
 from frontdesk.http import errors, ops, web, webhooks, widget, widget_preview, widget_socket, ws
@@ -34,6 +35,7 @@ from frontdesk.http.middleware import BodyLimitAndMetrics
 from frontdesk.jobs.handlers import JobContext
 from frontdesk.jobs.queue import JobQueue
 from frontdesk.jobs.worker import Worker, worker_id
+from frontdesk.mail.listener import mail_listener
 from frontdesk.security import SecretBox
 from frontdesk.services import Services
 from frontdesk.settings import Settings
@@ -73,6 +75,9 @@ def build_worker(services: Services) -> Worker:
             box=services.box,
             public_url=s.effective_public_url,
             mail=s.mail_config,
+            installation=Installation(
+                mail=s.mail_config, mail_domain=s.mail_domain, files_root=s.attachments_dir
+            ),
         ),
         poll_seconds=s.job_poll_seconds,
         max_attempts=s.job_max_attempts,
@@ -159,7 +164,9 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(services, with_worker=with_worker):
+        # The SMTP listener for hosted addresses runs in the serve process only, never in a
+        # `frontdesk worker`; it is off unless FRONTDESK_SMTP_LISTEN_PORT is set.
+        async with running(services, with_worker=with_worker), mail_listener(services):
             yield
 
     app = FrontdeskApp(

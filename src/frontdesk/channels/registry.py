@@ -7,10 +7,11 @@ from importlib.metadata import entry_points
 
 from frontdesk.channels.api import ApiAdapter
 from frontdesk.channels.base import ChannelAdapter
+from frontdesk.channels.email import EmailAdapter
 from frontdesk.channels.web import WebAdapter
 from frontdesk.domain.errors import InvalidInput
 
-BUILT_INS: tuple[type[ChannelAdapter], ...] = (ApiAdapter, WebAdapter)
+BUILT_INS: tuple[type[ChannelAdapter], ...] = (ApiAdapter, EmailAdapter, WebAdapter)
 
 
 @cache

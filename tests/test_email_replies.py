@@ -1,0 +1,195 @@
+"""Replies by email: an agent's reply through the API reaches a real SMTP relay on 127.0.0.1 as
+threaded multipart mail; the relay's refusals become retries (4xx) or a failed message (5xx)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port, relay_on
+from tests.factories import Agent, make_admin
+
+LISTEN_PORT = new_port()
+RELAY_PORT = new_port()
+SETTINGS = {
+    "mail_domain": MAIL_DOMAIN,
+    "smtp_listen_port": LISTEN_PORT,
+    "smtp_host": "127.0.0.1",
+    "smtp_port": RELAY_PORT,
+    "smtp_starttls": False,
+}
+with_relay = pytest.mark.parametrize("server", [SETTINGS], indirect=True)
+ADDRESS = f"support@acme.{MAIL_DOMAIN}"
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    with relay_on(RELAY_PORT) as r:
+        yield r
+
+
+async def conversation_from_mail(
+    server: Server, http: httpx.AsyncClient, raw: bytes, **inbox_settings: Any
+) -> tuple[Agent, str]:
+    """An email inbox, a customer's mail to it, and the URL of its conversation's messages."""
+    admin, ws_id = await make_admin(server, http, workspace="Acme")
+    await make_email_inbox(http, admin, ws_id, **{"from_name": "Acme Support", **inbox_settings})
+    assert await deliver(LISTEN_PORT, [ADDRESS], raw) == {}
+    page = (await http.get(f"/api/v1/workspaces/{ws_id}/conversations", headers=admin.headers)).json()
+    [conversation] = page["conversations"]
+    return admin, f"/api/v1/workspaces/{ws_id}/conversations/{conversation['id']}/messages"
+
+
+async def reply(http: httpx.AsyncClient, admin: Agent, base: str, text: str, **extra: Any) -> dict[str, Any]:
+    r = await http.post(base, headers=admin.headers, json={"text": text, **extra})
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def wait_for_status(
+    http: httpx.AsyncClient, admin: Agent, base: str, message_id: int, status: str
+) -> dict[str, Any]:
+    async with asyncio.timeout(10):
+        while True:
+            messages = (await http.get(base, headers=admin.headers)).json()["messages"]
+            found = next(m for m in messages if m["id"] == message_id)
+            if found["delivery_status"] == status:
+                return dict(found)
+            await asyncio.sleep(0.05)
+
+
+@with_relay
+async def test_a_reply_leaves_as_threaded_multipart_mail(
+    server: Server, http: httpx.AsyncClient, relay: Relay
+) -> None:
+    raw = mail(
+        ADDRESS,
+        "Sipariş nerede?",
+        sender="Ali Yılmaz <ali@customer.test>",
+        message_id="<q1@customer.test>",
+        headers={
+            "Cc": "Ayşe <ayse@customer.test>, support@acme.mail.test",
+            "Reply-To": "Ali at work <ali@work.test>",
+            "References": "<older@customer.test>",
+        },
+    )
+    admin, base = await conversation_from_mail(server, http, raw)
+    sent_reply = await reply(http, admin, base, "Merhaba Ali,\n\nIt ships <today> & arrives Friday.")
+    [sent] = await relay.wait(1)
+    assert str(sent["From"]) == f"Acme Support <{ADDRESS}>"
+    assert str(sent["To"]) == "Ali at work <ali@work.test>"  # their Reply-To wins over From
+    assert str(sent["Cc"]) == "Ayşe <ayse@customer.test>"  # our own address is not copied
+    assert str(sent["Subject"]) == "Re: Sipariş nerede?"
+    assert sent["In-Reply-To"] == "<q1@customer.test>"
+    assert sent["References"] == "<older@customer.test> <q1@customer.test>"
+    assert str(sent["Reply-To"]).startswith("reply+") and str(sent["Reply-To"]).endswith(
+        f"@acme.{MAIL_DOMAIN}"
+    )
+    message_id = sent["Message-ID"]
+    assert message_id.endswith(f"@{MAIL_DOMAIN}>")
+    assert sent.get_content_type() == "multipart/alternative"
+    plain = sent.get_body(preferencelist=("plain",))
+    html = sent.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    assert "It ships <today> & arrives Friday." in plain.get_content()
+    assert "It ships &lt;today&gt; &amp; arrives Friday." in html.get_content()
+    assert "<today>" not in html.get_content()
+    # Envelope: to the customer and the CC, from our address.
+    mail_from, recipients = relay.envelopes[0]
+    assert mail_from == ADDRESS
+    assert sorted(recipients) == ["ali@work.test", "ayse@customer.test"]
+    # The Message-ID is the reply's source_id: the customer's answer will name it.
+    delivered = await wait_for_status(http, admin, base, sent_reply["id"], "sent")
+    assert delivered["source_id"] == message_id.strip("<>")
+
+
+@with_relay
+async def test_attachments_travel_with_the_reply(
+    server: Server, http: httpx.AsyncClient, relay: Relay
+) -> None:
+    admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
+    upload = await http.post(
+        base.rsplit("/", 1)[0] + "/attachments",
+        headers=admin.headers,
+        files={"file": ("invoice.pdf", b"%PDF-1.4 invoice", "application/pdf")},
+        data={"text": "Your invoice."},
+    )
+    assert upload.status_code == 201, upload.text
+    [sent] = await relay.wait(1)
+    [attachment] = list(sent.iter_attachments())
+    assert attachment.get_filename() == "invoice.pdf"
+    assert attachment.get_content() == b"%PDF-1.4 invoice"
+
+
+@with_relay
+async def test_own_address_mode_sends_from_the_own_address(
+    server: Server, http: httpx.AsyncClient, relay: Relay
+) -> None:
+    admin, base = await conversation_from_mail(
+        server, http, mail(ADDRESS), address_mode="own_address", own_address="help@shop.example"
+    )
+    await reply(http, admin, base, "Hello")
+    [sent] = await relay.wait(1)
+    assert str(sent["From"]) == "Acme Support <help@shop.example>"
+    assert str(sent["Reply-To"]).endswith(f"@acme.{MAIL_DOMAIN}")  # answers still come to us
+
+
+@with_relay
+async def test_a_5xx_answer_fails_the_message_with_the_servers_reason(
+    server: Server, http: httpx.AsyncClient, relay: Relay
+) -> None:
+    relay.answers = ["550 5.7.1 Relaying denied for this sender"]
+    admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
+    sent = await reply(http, admin, base, "Hello")
+    failed = await wait_for_status(http, admin, base, sent["id"], "failed")
+    assert "Relaying denied for this sender" in failed["failure_reason"]
+    assert relay.attempts == 1  # a permanent refusal is not retried
+
+
+@with_relay
+async def test_a_4xx_answer_is_retried_then_delivered(
+    server: Server, http: httpx.AsyncClient, relay: Relay
+) -> None:
+    relay.answers = ["451 4.3.0 Try again later"]
+    admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
+    sent = await reply(http, admin, base, "Hello")
+    await wait_for_status(http, admin, base, sent["id"], "sent")
+    assert relay.attempts == 2
+    assert len(relay.messages) == 1
+
+
+@pytest.mark.parametrize("server", [{**SETTINGS, "smtp_host": ""}], indirect=True)
+async def test_no_relay_fails_the_message_clearly(server: Server, http: httpx.AsyncClient) -> None:
+    admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
+    sent = await reply(http, admin, base, "Hello")
+    failed = await wait_for_status(http, admin, base, sent["id"], "failed")
+    assert "no SMTP relay configured" in failed["failure_reason"]
+
+
+async def test_inbox_settings_are_checked(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    url = f"/api/v1/workspaces/{ws_id}/inboxes"
+    cases = [
+        ({"address_mode": "own_server"}, "address_mode", "not built yet"),
+        ({"address_mode": "own_address"}, "settings", "needs own_address"),
+        ({"local_part": "Sales Team"}, "local_part", "lower-case"),
+        ({"local_part": "reply"}, "local_part", "reply"),
+        ({"own_address": "not-an-address"}, "own_address", ""),
+        ({"signature": "x"}, "signature", ""),
+    ]
+    for settings, field, words in cases:
+        r = await http.post(
+            url, headers=admin.headers, json={"name": "Mail", "channel_type": "email", "settings": settings}
+        )
+        assert r.status_code == 422, (settings, r.text)
+        error = r.json()["error"]
+        assert field in (error["field"] or ""), (settings, error)
+        assert words in error["message"], (settings, error)
+    listed = (await http.get(url, headers=admin.headers)).json()
+    assert listed == []
