@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import ssl
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -243,3 +246,158 @@ async def test_replies_join_their_conversation_by_in_reply_to_and_by_reply_token
     assert token_address == reply_address(
         conversation_id, secrets["reply_secret"], f"acme-cicek.{MAIL_DOMAIN}"
     )
+
+
+@with_listener
+async def test_storage_trouble_answers_451_and_the_retry_is_stored(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    await setup(server, http)
+    # The messages table goes away for a moment: the insert fails inside the transaction.
+    async with server.services.db.write() as tx:
+        await tx.conn.execute(sa.text("ALTER TABLE messages RENAME TO messages_away"))
+    raw = mail(ADDRESS, message_id="<retry-1@customer.test>")
+    with pytest.raises(smtplib.SMTPDataError) as caught:
+        await deliver(LISTEN_PORT, [ADDRESS], raw)
+    assert caught.value.smtp_code == 451
+    async with server.services.db.write() as tx:
+        await tx.conn.execute(sa.text("ALTER TABLE messages_away RENAME TO messages"))
+    assert await rows(server, t.contacts) == []  # the failed transaction left nothing behind
+    # The sending server tries again later: now it is stored, once.
+    assert await deliver(LISTEN_PORT, [ADDRESS], raw) == {}
+    assert [m["source_id"] for m in await rows(server, t.messages)] == ["retry-1@customer.test"]
+
+
+@with_listener
+async def test_auto_replies_are_stored_marked_and_never_answered(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    await setup(server, http)
+    raw = mail(
+        ADDRESS,
+        "Automatic reply: Out of office",
+        "I am away until Monday.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    assert await deliver(LISTEN_PORT, [ADDRESS], raw) == {}
+    [message] = await rows(server, t.messages)
+    assert message["data"]["email"]["kind"] == "auto_reply"
+    # Nothing went out and nothing is queued to go out.
+    assert await rows(server, t.messages, t.messages.c.kind == "outgoing") == []
+    assert await rows(server, t.jobs, t.jobs.c.kind == "send_reply") == []
+
+
+@with_listener
+async def test_the_inbox_shows_its_addresses(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id, inbox = await setup(server, http)
+    url = f"/api/v1/workspaces/{ws_id}/inboxes/{inbox['id']}/email-addresses"
+    body = (await http.get(url, headers=admin.headers)).json()
+    assert body == {
+        "address_mode": "hosted",
+        "hosted_address": ADDRESS,
+        "own_address": None,
+        "forward_to": None,
+        "reply_domain": f"acme-cicek.{MAIL_DOMAIN}",
+        "listener_enabled": True,
+    }
+    own = await make_email_inbox(
+        http, admin, ws_id, address_mode="own_address", own_address="help@shop.example", local_part="help"
+    )
+    url = f"/api/v1/workspaces/{ws_id}/inboxes/{own['id']}/email-addresses"
+    body = (await http.get(url, headers=admin.headers)).json()
+    assert body["forward_to"] == f"help@acme-cicek.{MAIL_DOMAIN}"
+    assert body["own_address"] == "help@shop.example"
+    # Another workspace's admin sees nothing of it.
+    other, other_ws = await make_admin(server, http, workspace="Other")
+    r = await http.get(
+        f"/api/v1/workspaces/{other_ws}/inboxes/{own['id']}/email-addresses", headers=other.headers
+    )
+    assert r.status_code == 404
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, made for the test."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, MAIL_DOMAIN)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+CERT, KEY = _self_signed(Path(tempfile.mkdtemp(prefix="frontdesk-smtp-tls-")))
+
+
+@pytest.mark.parametrize("server", [{**SETTINGS, "smtp_tls_cert": CERT, "smtp_tls_key": KEY}], indirect=True)
+async def test_starttls_with_the_configured_certificate(server: Server, http: httpx.AsyncClient) -> None:
+    await setup(server, http)
+
+    def over_tls() -> tuple[bool, bytes]:
+        context = ssl.create_default_context(cafile=str(CERT))
+        context.check_hostname = False  # the certificate names the mail domain, we dial 127.0.0.1
+        with smtplib.SMTP("127.0.0.1", LISTEN_PORT, timeout=10) as client:
+            client.ehlo()
+            offered = client.has_extn("starttls")
+            client.starttls(context=context)
+            client.ehlo()
+            peer = client.sock.getpeercert(binary_form=True) if client.sock else None
+            client.sendmail("ali@customer.test", [ADDRESS], mail(ADDRESS))
+            return offered, peer or b""
+
+    offered, peer = await asyncio.to_thread(over_tls)
+    assert offered
+    assert peer == ssl.PEM_cert_to_DER_cert(CERT.read_text())
+    assert len(await rows(server, t.messages)) == 1
+
+
+@with_listener
+async def test_no_starttls_without_a_certificate(server: Server, http: httpx.AsyncClient) -> None:
+    def offered() -> bool:
+        with smtplib.SMTP("127.0.0.1", LISTEN_PORT, timeout=10) as client:
+            client.ehlo()
+            return bool(client.has_extn("starttls"))
+
+    assert not await asyncio.to_thread(offered)
+
+
+def test_migration_gives_existing_workspaces_unique_slugs(tmp_path: Path) -> None:
+    from frontdesk.store.migrate import upgrade
+
+    path = tmp_path / "old.db"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0006")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        for name in ("Acme", "ACME", "پشتیبانی", "Çiçek"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO workspaces (name, next_conversation_number, created_at) VALUES (:n, 1, :c)"
+                ),
+                {"n": name, "c": "2026-01-01 00:00:00"},
+            )
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    with engine.connect() as conn:
+        slugs = conn.execute(sa.text("SELECT mail_slug FROM workspaces ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert slugs == ["acme", "acme-2", "workspace-3", "cicek"]
