@@ -401,3 +401,15 @@ def test_migration_gives_existing_workspaces_unique_slugs(tmp_path: Path) -> Non
         slugs = conn.execute(sa.text("SELECT mail_slug FROM workspaces ORDER BY id")).scalars().all()
     engine.dispose()
     assert slugs == ["acme", "acme-2", "workspace-3", "cicek"]
+
+
+def test_listener_settings_are_checked() -> None:
+    from pydantic import ValidationError
+
+    from frontdesk.settings import Settings
+
+    with pytest.raises(ValidationError, match="FRONTDESK_MAIL_DOMAIN"):
+        Settings(dev_mode=True, smtp_listen_port=2525)
+    with pytest.raises(ValidationError, match="set together"):
+        Settings(dev_mode=True, smtp_tls_cert=CERT)
+    assert Settings(dev_mode=True).smtp_listen_port == 0  # off unless asked for
