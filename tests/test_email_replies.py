@@ -193,3 +193,32 @@ async def test_inbox_settings_are_checked(server: Server, http: httpx.AsyncClien
         assert words in error["message"], (settings, error)
     listed = (await http.get(url, headers=admin.headers)).json()
     assert listed == []
+
+
+async def test_two_inboxes_of_a_workspace_cannot_share_a_local_part(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id = await make_admin(server, http)
+    first = await make_email_inbox(http, admin, ws_id, local_part="support")
+    second = await make_email_inbox(http, admin, ws_id, local_part="billing")
+    url = f"/api/v1/workspaces/{ws_id}/inboxes"
+    for attempt in (
+        http.post(
+            url,
+            headers=admin.headers,
+            json={"name": "Again", "channel_type": "email", "settings": {"local_part": "support"}},
+        ),
+        http.patch(
+            f"{url}/{second['id']}", headers=admin.headers, json={"settings": {"local_part": "support"}}
+        ),
+    ):
+        r = await attempt
+        assert r.status_code == 409, r.text
+        assert r.json()["error"]["field"] == "settings.local_part"
+    # Keeping its own local part is no conflict; another workspace may use the same one.
+    r = await http.patch(
+        f"{url}/{first['id']}", headers=admin.headers, json={"settings": {"from_name": "Us"}}
+    )
+    assert r.status_code == 200, r.text
+    other, other_ws = await make_admin(server, http, workspace="Other")
+    await make_email_inbox(http, other, other_ws, local_part="support")

@@ -145,6 +145,27 @@ def _validate_settings(cls: type[ChannelSpec], settings: dict[str, Any]) -> dict
     return model.model_dump(mode="json")
 
 
+async def _check_unique_settings(
+    tx: Tx, actor: Actor, cls: type[ChannelSpec], settings: dict[str, Any], inbox_id: int | None = None
+) -> None:
+    """Settings the channel declares unique (an email inbox's local part) are not another
+    inbox's of the same channel in this workspace."""
+    if not cls.unique_settings:
+        return
+    i = t.inboxes
+    query = sa.select(i.c.id, i.c.settings).where(
+        i.c.workspace_id == actor.workspace_id, i.c.channel_type == cls.channel_type
+    )
+    for row in await tx.conn.execute(query):
+        for name in cls.unique_settings:
+            value = settings.get(name)
+            if row.id != inbox_id and value is not None and row.settings.get(name) == value:
+                raise Conflict(
+                    f"settings.{name}: another inbox of this workspace already uses {value!r}",
+                    field=f"settings.{name}",
+                )
+
+
 MAX_SECRET_LENGTH = 4096
 
 
@@ -182,6 +203,7 @@ async def check_create_inbox(
     name = _name(name)
     cls = channels(channel_type)
     clean = _validate_settings(cls, settings)
+    await _check_unique_settings(tx, actor, cls, clean)
     all_secrets = {**cls.generated_secrets(), **_clean_secrets(cls, secrets)}
     inbox_id = int(
         (
@@ -228,6 +250,7 @@ async def check_update_inbox(
         changes["name"] = _name(name)
     if settings is not None:
         changes["settings"] = _validate_settings(cls, {**inbox["settings"], **settings})
+        await _check_unique_settings(tx, actor, cls, changes["settings"], inbox_id)
     if secrets:
         if box is None:
             raise TypeError("changing secrets needs the SecretBox")

@@ -91,6 +91,8 @@ class ChannelAdapter(ABC):
     # What the administrator fills in; fields listed in secret_fields are encrypted at rest.
     settings_schema: ClassVar[type[BaseModel]]
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    # Settings no two inboxes of this channel in one workspace may share (email: local_part).
+    unique_settings: ClassVar[tuple[str, ...]] = ()
     # What each secret is, for the administrator's form (secrets are write-only there).
     secret_descriptions: ClassVar[Mapping[str, str]] = {}
 

@@ -115,6 +115,7 @@ class EmailAdapter(ChannelAdapter):
     channel_type = "email"
     settings_schema = EmailSettings
     secret_fields = ("reply_secret",)
+    unique_settings = ("local_part",)
     secret_descriptions: ClassVar[Mapping[str, str]] = {
         "reply_secret": "Signs the reply address (reply+<token>@…) put on every reply, so an answer "
         "joins its conversation. Frontdesk generates it; rotating it makes older reply addresses "

@@ -12,6 +12,7 @@ class ChannelSpec(Protocol):
     channel_type: ClassVar[str]
     settings_schema: ClassVar[type[BaseModel]]
     secret_fields: ClassVar[tuple[str, ...]]
+    unique_settings: ClassVar[tuple[str, ...]]
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]: ...
