@@ -104,7 +104,13 @@ class HostedMailHandler:
 
     async def _store(self, routes: list[Route], mail: ParsedEmail) -> tuple[int, int]:
         root = self.services.settings.attachments_dir
-        prepared = [await asyncio.to_thread(self._files, mail) for _ in routes]
+        prepared: list[tuple[ParsedEmail, list[StoredFile]]] = []
+        try:
+            for _ in routes:  # each inbox's message owns its copies of the files
+                prepared.append(await asyncio.to_thread(self._files, mail))
+        except BaseException:
+            discard_files(root, [f for _, files in prepared for f in files])
+            raise
         everything = [f for _, files in prepared for f in files]
         try:
             for attempt in range(ATTEMPTS):
