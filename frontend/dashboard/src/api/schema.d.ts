@@ -684,6 +684,23 @@ export interface paths {
         patch: operations["update_inbox_api_v1_workspaces__workspace_id__inboxes__inbox_id__patch"];
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Email Addresses */
+        get: operations["email_addresses_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_addresses_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/members": {
         parameters: {
             query?: never;
@@ -1574,6 +1591,39 @@ export interface components {
             conversation_id: number;
             /** Rating */
             rating: number;
+        };
+        /** EmailAddresses */
+        EmailAddresses: {
+            /**
+             * Address Mode
+             * @enum {string}
+             */
+            address_mode: "hosted" | "own_address" | "own_server";
+            /**
+             * Forward To
+             * @description own_address mode: the address the own address must forward to (the hosted one).
+             */
+            forward_to: string | null;
+            /**
+             * Hosted Address
+             * @description <local part>@<workspace mail slug>.<mail domain>; null while the installation has no FRONTDESK_MAIL_DOMAIN.
+             */
+            hosted_address: string | null;
+            /**
+             * Listener Enabled
+             * @description Whether this installation runs its SMTP listener.
+             */
+            listener_enabled: boolean;
+            /**
+             * Own Address
+             * @description own_address mode: the address replies are sent from.
+             */
+            own_address: string | null;
+            /**
+             * Reply Domain
+             * @description Domain of the reply+<token>@… addresses put in Reply-To.
+             */
+            reply_domain: string | null;
         };
         /** Event */
         Event: {
@@ -3924,6 +3974,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    email_addresses_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_addresses_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailAddresses"];
                 };
             };
             /** @description Validation Error */
