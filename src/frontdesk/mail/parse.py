@@ -64,6 +64,9 @@ MAX_DEPTH = 25
 MAX_HEADER_CHARS = 16_384
 MAX_TEXT_CHARS = 65_536
 MAX_HTML_CHARS = 2_000_000
+# The sanitiser's time grows with the square of the nesting depth (200,000 nested <div>: 90 s);
+# real mail stays far below this many tags. Beyond it the agent gets the text only.
+MAX_HTML_TAGS = 25_000
 MAX_IDS = 100
 MAX_ADDRESS = 254  # RFC 5321's limit, and within the 255 of a contact identity's source_id
 MAX_ID_CHARS = 255  # a message's source_id column; longer ids are replaced by their hash
@@ -177,8 +180,9 @@ def _walk(root: Message) -> Iterator[tuple[Message, int, bool]]:
         if seen > MAX_PARTS:
             raise _TooComplex(f"the message has more than {MAX_PARTS} MIME parts")
         yield part, depth, related
-        payload = part.get_payload()
         # A forwarded-as-attachment mail stays one file rather than being read as our own parts.
+        # (is_multipart first: get_payload() on a leaf decodes with its charset and may raise.)
+        payload = part.get_payload() if part.is_multipart() else None
         if part.get_content_type() != "message/rfc822" and isinstance(payload, list):
             if depth >= MAX_DEPTH:
                 raise _TooComplex(f"MIME parts are nested more than {MAX_DEPTH} deep")
@@ -263,7 +267,11 @@ def _collect(msg: Message) -> _Body:
             if any(isinstance(d, _BAD_STRUCTURE) for d in part.defects):
                 body.problems.append("the MIME structure is broken or cut off; parts may be missing")
             if not part.is_multipart() or part.get_content_type() == "message/rfc822":
-                _leaf(part, related, body)
+                try:
+                    _leaf(part, related, body)
+                except (ValueError, LookupError, TypeError, UnicodeError, AttributeError, IndexError):
+                    # One unreadable part does not lose the others; the original is kept.
+                    body.problems.append("a MIME part could not be read")
     except _TooComplex as e:
         body.problems.append(str(e))
     return body
@@ -361,7 +369,7 @@ def _parse(raw: bytes, envelope: Sequence[str]) -> ParsedEmail:
         references=_message_ids(many("references")),
         text=text,
         quoted=_clip(folded.quoted),
-        html=sanitize_html(html) if html is not None else None,
+        html=sanitize_html(html) if html is not None and html.count("<") <= MAX_HTML_TAGS else None,
         files=files,
         kind=kind,
         problem=problem,
