@@ -142,6 +142,28 @@ def test_deep_nesting_and_many_parts_are_bounded() -> None:
     assert mail.files[-1].file_name == "message.eml"
 
 
+def test_a_from_header_of_endless_groups_still_gives_the_address() -> None:
+    # Found by scripts/fuzz-mail: the standard address parser recurses once per "name:" group.
+    raw = b"From: " + b"m: " * 4000 + b"Ann <ann@example.com>\nSubject: s\n\nhi\n"
+    mail = parse_email(raw)
+    assert mail.problem is None
+    assert mail.sender is not None and mail.sender.address == "ann@example.com"
+
+
+def test_mime_nested_past_the_standard_parser_keeps_the_headers() -> None:
+    raw = b"From: Ann <ann@example.com>\nSubject: deep\nMessage-ID: <deep@x>\nMIME-Version: 1.0\n"
+    for i in range(3000):  # the standard library's parser recurses once per level
+        raw += b'Content-Type: multipart/mixed; boundary="d%d"\n\n--d%d\n' % (i, i)
+    mail = parse_email(raw + b"Content-Type: text/plain\n\nbottom\n")
+    assert mail.problem is not None and "RecursionError" in mail.problem
+    assert (mail.sender and mail.sender.address, mail.subject, mail.message_id) == (
+        "ann@example.com",
+        "deep",
+        "deep@x",
+    )
+    assert mail.files[-1].file_name == "message.eml" and "message.eml" in mail.text
+
+
 def test_nul_bytes_never_reach_the_text() -> None:
     mail = parse_email(b"From: a\x00b <a@b.c>\nSubject: x\x00y\n\nhel\x00lo\n")
     assert "\x00" not in mail.text + mail.subject + (mail.sender.name if mail.sender else "")

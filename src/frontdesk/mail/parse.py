@@ -13,6 +13,7 @@ from email import errors as email_errors
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import Message
+from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Literal
 
@@ -116,11 +117,23 @@ def _address(name: str, address: str) -> Address | None:
     return Address(" ".join(name.split())[:200], f"{local.lower()}@{domain}")
 
 
+_BARE_ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]@]{1,64}@[^\s<>,;:\"()\[\]@]{1,255}")
+
+
+def _split_addresses(value: str) -> list[tuple[str, str]]:
+    try:
+        return getaddresses([value])
+    except RecursionError:
+        # The standard parser recurses once per group ("name:"); a header of thousands of them
+        # exhausts the stack. Fall back to the bare addresses, without names.
+        return [("", found) for found in _BARE_ADDRESS.findall(value)]
+
+
 def _addresses(values: Sequence[str], fallback: str | None = None) -> tuple[Address, ...]:
     found: list[Address] = []
     for value in values:
         # Names are decoded after splitting: an encoded-word may hide a comma or quote.
-        for name, address in getaddresses([value[:MAX_HEADER_CHARS]]):
+        for name, address in _split_addresses(value[:MAX_HEADER_CHARS]):
             parsed = _address(decode_header_value(name, fallback), decode_header_value(address, fallback))
             if parsed is not None and parsed not in found:
                 found.append(parsed)
@@ -321,8 +334,12 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
 
 
-def _parse(raw: bytes, envelope: Sequence[str]) -> ParsedEmail:
-    msg = message_from_bytes(raw, policy=email_policy.compat32)
+def _parse(raw: bytes, envelope: Sequence[str], failure: str | None = None) -> ParsedEmail:
+    """The whole mail; with `failure` (why reading it whole failed) only its headers."""
+    if failure is None:
+        msg = message_from_bytes(raw, policy=email_policy.compat32)
+    else:
+        msg = BytesParser(policy=email_policy.compat32).parsebytes(raw, headersonly=True)
     header = {name: raw_header(msg, name) for name in _SINGLE_HEADERS}
     fallback = _param(msg, "charset") or None
 
@@ -335,7 +352,7 @@ def _parse(raw: bytes, envelope: Sequence[str]) -> ParsedEmail:
     senders = _addresses([header["from"]], fallback)
     sender = senders[0] if senders else None
     subject = " ".join(decoded("subject").split())
-    body = _collect(msg)
+    body = _collect(msg) if failure is None else _Body(problems=[failure])
     plain, html = _choose_text(body)
     folded = fold(plain[: MAX_TEXT_CHARS * 2])
     problems = list(dict.fromkeys(body.problems))
@@ -393,4 +410,9 @@ def parse_email(raw: bytes, envelope_recipients: Sequence[str] = ()) -> ParsedEm
     try:
         return _parse(raw, envelope_recipients)
     except Exception as e:  # any failure becomes a stored, downloadable message
-        return _problem_result(raw, f"the parser failed: {type(e).__name__}", envelope_recipients)
+        failure = f"the parser failed: {type(e).__name__}"
+    try:
+        # The headers alone usually still read: sender, subject and threading are kept.
+        return _parse(raw, envelope_recipients, failure)
+    except Exception:
+        return _problem_result(raw, failure, envelope_recipients)
