@@ -8,6 +8,8 @@ export type Message = S["Message"];
 export type Contact = S["Contact"];
 export type ContactDetail = S["ContactDetail"];
 export type Inbox = S["Inbox"];
+/** GET …/inboxes/{id}/email-addresses: where an email inbox receives and what to forward to it. */
+export type EmailAddresses = S["EmailAddresses"];
 export type TabCounts = S["TabCounts"];
 
 export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";

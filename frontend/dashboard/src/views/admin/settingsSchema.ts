@@ -129,7 +129,8 @@ export function initialValues(fields: FormField[], current: Record<string, unkno
 }
 
 /** The settings object for the API, or the errors by field name. Empty optional fields are left out
- * (the adapter's default applies) or sent as null when the field allows null. An empty list of
+ * (the adapter's default applies), sent as null when the field allows null, or sent empty when
+ * empty is the field's default. An empty list of
  * choices whose schema has no default (pydantic writes none for a default_factory) is left out too:
  * the adapter's own default is not known here. */
 export function toSettings(
@@ -156,6 +157,9 @@ export function toSettings(
     if (text === "") {
       if (f.required) errors[f.name] = "required";
       else if (f.nullable) settings[f.name] = null;
+      // The server merges settings, so a field left out keeps its old value: a text whose
+      // default is empty (email from_name, web invitation_text) must be sent empty to clear it.
+      else if (f.default === "") settings[f.name] = "";
       continue;
     }
     if (f.kind === "number" || f.kind === "integer") {
