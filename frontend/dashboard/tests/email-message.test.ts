@@ -2,11 +2,15 @@
 // formatted HTML only in a sandboxed srcdoc frame with a strict CSP, remote images held back
 // until asked for (for that message only), quoted text on demand, badges for automatic mail.
 import { mount } from "@vue/test-utils";
+import { createPinia, setActivePinia } from "pinia";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Message } from "@/api/types";
+import type { Inbox, Message } from "@/api/types";
+import ConversationRow from "@/components/list/ConversationRow.vue";
 import MessageBubble from "@/components/conversation/MessageBubble.vue";
 import { emailCsp, emailOf, emailSrcdoc, hasRemoteImages } from "@/components/conversation/emailMessage";
 import { i18n } from "@/i18n";
+import { useWorkspace } from "@/stores/workspace";
+import { conversation } from "./fixtures";
 
 const HTML =
   '<p dir="auto">Merhaba, <b>order 42</b></p>' +
@@ -201,5 +205,17 @@ describe("emailOf and the frame document", () => {
     expect(hasRemoteImages('<img data-src="https://x.example/b.png">')).toBe(true);
     expect(hasRemoteImages('<img src="/files/1/2/3">')).toBe(false);
     expect(emailCsp("https://desk.test", false)).toBe("default-src 'none'; img-src data: https://desk.test/files/; style-src 'unsafe-inline'");
+  });
+});
+
+describe("an email conversation in the list", () => {
+  it("carries the email channel's icon and name", () => {
+    setActivePinia(createPinia());
+    useWorkspace().inboxes = [{ id: 4, name: "Support mail", channel_type: "email" } as Inbox];
+    const w = mount(ConversationRow, { props: { conv: conversation(1, { inbox_id: 4 }), selected: false, now: new Date() }, global: { plugins: [i18n] } });
+    const channel = w.get('[data-testid="row-channel"]');
+    expect(channel.attributes("data-channel")).toBe("email");
+    expect(channel.attributes("title")).toBe("Support mail · Email");
+    expect(channel.get("path").attributes("d")).toBe("M3 5h18v14H3zM3 6l9 7 9-7");
   });
 });
