@@ -65,7 +65,7 @@ describe("an email message", () => {
     const from = w.get('[data-testid="email-from"]');
     expect(from.text()).toContain("From");
     expect(from.get("bdi").text()).toBe("Ayşe Yılmaz");
-    expect(from.text()).toContain("<ayse@example.com>");
+    expect(from.text()).toContain("Ayşe Yılmaz <ayse@example.com>");
     expect(w.get('[data-testid="email-to"]').text()).toContain("support@acme.mail.example.com");
     const cc = w.get('[data-testid="email-cc"]');
     expect(cc.get("bdi").text()).toBe("علی رضایی");
@@ -171,6 +171,10 @@ describe("an email message", () => {
     const w = mountMail(mail({ kind: "bounce" }));
     expect(w.get('[data-testid="email-from"]').text()).toContain("از");
     expect(w.get('[data-testid="email-kind"]').text()).toBe("برگشتی");
+  });
+
+  it("keeps the contact panel's Email label (its key sits beside the mail texts)", () => {
+    expect(i18n.global.t("conversation.email")).toBe("Email");
   });
 
   it("leaves other messages alone", () => {
