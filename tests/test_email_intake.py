@@ -131,34 +131,53 @@ async def test_replies_join_their_conversation_by_references(server: Server, htt
         assert child_got.conversation_id == parent_got.conversation_id, (child, parent)
 
 
-async def test_a_reply_to_our_outgoing_message_id_joins_its_conversation(
-    server: Server, http: httpx.AsyncClient
-) -> None:
-    inbox = await _inbox(server, http)
-    first = await deliver_file(server, inbox, "02-iso8859-9-qp.eml")
-    # The reply S sent: an outgoing message whose source_id is the Message-ID it went out with.
+async def _our_reply(server: Server, inbox: dict[str, Any], conversation_id: int, message_id: str) -> None:
+    """A reply as the email channel leaves it: outgoing, its source_id the Message-ID it went
+    out with."""
     async with server.services.db.write() as tx:
         await tx.conn.execute(
             t.messages.insert().values(
                 workspace_id=inbox["workspace_id"],
-                conversation_id=first.conversation_id,
+                conversation_id=conversation_id,
                 inbox_id=inbox["id"],
                 kind="outgoing",
                 sender_type="agent",
                 sender_id=None,
                 text="Kargonuz yola çıktı.",
                 content_type="text",
-                source_id="fd-out-2@acme.mail.frontdesk.test",
+                source_id=message_id,
                 delivery_status="sent",
                 data={},
                 created_at=datetime.now(UTC),
             )
         )
+
+
+async def test_a_reply_to_our_outgoing_message_id_joins_its_conversation(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    inbox = await _inbox(server, http)
+    first = await deliver_file(server, inbox, "02-iso8859-9-qp.eml")
+    await _our_reply(server, inbox, first.conversation_id, "fd-out-2@acme.mail.frontdesk.test")
     reply = await deliver_file(server, inbox, "27-gmail-reply-turkish.eml")
     assert reply.conversation_id == first.conversation_id
     row = await message_row(server, reply.message_id)
     assert row["text"] == "Kargo numarasını aldım."
     assert "Kargonuz yola çıktı." in row["data"]["email"]["quoted"]
+
+
+async def test_a_bounce_of_our_reply_joins_its_conversation(server: Server, http: httpx.AsyncClient) -> None:
+    inbox = await _inbox(server, http)
+    first = await deliver(server, inbox, mail("b-1@example.com", "Hello", "Hi", sender="gone@example.net"))
+    await _our_reply(server, inbox, first.conversation_id, "fd-out-9@acme.mail.frontdesk.test")
+    bounce = await deliver_file(server, inbox, "15-dsn-bounce.eml")
+    assert bounce.conversation_id == first.conversation_id
+    row = await message_row(server, bounce.message_id)
+    assert row["data"]["email"]["kind"] == "bounce"
+    assert [a["file_name"] for a in row["data"]["attachments"]] == [
+        "delivery-status.txt",
+        "returned-headers.txt",
+    ]
 
 
 async def test_reply_token_threads_and_forged_or_foreign_tokens_do_not(

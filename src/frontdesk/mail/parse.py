@@ -85,6 +85,12 @@ _BAD_ENCODING = (
     email_errors.InvalidBase64LengthDefect,
 )
 _TNEF_NAMES = ("winmail.dat", "win.dat")
+# Parts the standard parser reads as lists of messages that are one file to us.
+_CONTAINERS = ("message/rfc822", "message/delivery-status")
+_REPORT_PARTS = {
+    "message/delivery-status": "delivery-status.txt",
+    "text/rfc822-headers": "returned-headers.txt",
+}
 _EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
@@ -196,7 +202,7 @@ def _walk(root: Message) -> Iterator[tuple[Message, int, bool]]:
         # A forwarded-as-attachment mail stays one file rather than being read as our own parts.
         # (is_multipart first: get_payload() on a leaf decodes with its charset and may raise.)
         payload = part.get_payload() if part.is_multipart() else None
-        if part.get_content_type() != "message/rfc822" and isinstance(payload, list):
+        if part.get_content_type() not in _CONTAINERS and isinstance(payload, list):
             if depth >= MAX_DEPTH:
                 raise _TooComplex(f"MIME parts are nested more than {MAX_DEPTH} deep")
             inner = related or part.get_content_type() == "multipart/related"
@@ -246,11 +252,15 @@ def _leaf(part: Message, related: bool, body: _Body) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         (body.plain if content_type == "text/plain" else body.html).append(text)
         return
-    if content_type == "message/delivery-status" or content_type.startswith("multipart/"):
+    if content_type.startswith("multipart/"):
         return
-    content = _content(part, body) if content_type != "message/rfc822" else _attached_message(part)
+    content = _content(part, body) if content_type not in _CONTAINERS else _attached_message(part)
     content_id = _message_ids([raw_header(part, "content-id")])
     name = _file_name(part, content_type, len(body.files) + 1)
+    if content_type in _REPORT_PARTS:
+        # A bounce's report and the headers of the returned mail: readable text for the agent
+        # (which address failed and why), kept under a plain type any inbox accepts.
+        name, content_type = _REPORT_PARTS[content_type], "text/plain"
     if name.lower() in _TNEF_NAMES or content_type in ("application/ms-tnef", "application/vnd.ms-tnef"):
         content_type = "application/ms-tnef"  # Outlook's winmail.dat: passed through as it is
     body.files.append(
@@ -265,10 +275,11 @@ def _leaf(part: Message, related: bool, body: _Body) -> None:
 
 
 def _attached_message(part: Message) -> bytes:
-    """A forwarded-as-attachment mail, kept as its own .eml."""
+    """A forwarded-as-attachment mail, kept as its own .eml (or a delivery report's blocks)."""
     payload = part.get_payload()
-    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-        return payload[0].as_bytes(policy=email_policy.compat32)
+    if isinstance(payload, list) and payload:
+        blocks = [p.as_bytes(policy=email_policy.compat32) for p in payload if isinstance(p, Message)]
+        return b"\n".join(blocks)
     raw = part.get_payload(decode=True)
     return raw if isinstance(raw, bytes) else b""
 
@@ -279,7 +290,7 @@ def _collect(msg: Message) -> _Body:
         for part, _depth, related in _walk(msg):
             if any(isinstance(d, _BAD_STRUCTURE) for d in part.defects):
                 body.problems.append("the MIME structure is broken or cut off; parts may be missing")
-            if not part.is_multipart() or part.get_content_type() == "message/rfc822":
+            if not part.is_multipart() or part.get_content_type() in _CONTAINERS:
                 try:
                     _leaf(part, related, body)
                 except (ValueError, LookupError, TypeError, UnicodeError, AttributeError, IndexError):
@@ -297,6 +308,25 @@ def _choose_text(body: _Body) -> tuple[str, str | None]:
     if not plain and html:
         plain = html_to_text(html)
     return plain, html
+
+
+def _with_returned(references: tuple[str, ...], kind: MailKind, files: Sequence[MailFile]) -> tuple[str, ...]:
+    """A bounce rarely says In-Reply-To, but it returns the failed mail's headers: their
+    Message-ID (usually one of our replies) threads the bounce onto that conversation."""
+    if kind != "bounce":
+        return references
+    found = list(references)
+    for f in files:
+        headers_file = f.file_name == "returned-headers.txt"
+        if not headers_file and (f.content_type != "message/rfc822" or f.file_name == RAW_FILE_NAME):
+            continue
+        returned = BytesParser(policy=email_policy.compat32).parsebytes(
+            f.content[:MAX_HEADER_CHARS], headersonly=True
+        )
+        for message_id in _message_ids([raw_header(returned, "message-id")]):
+            if message_id not in found:
+                found.append(message_id)
+    return tuple(found[:MAX_IDS])
 
 
 def _generated_id(raw: bytes) -> str:
@@ -383,7 +413,7 @@ def _parse(raw: bytes, envelope: Sequence[str], failure: str | None = None) -> P
         subject=subject,
         date=_date(header["date"]),
         in_reply_to=_message_ids([header["in-reply-to"]]),
-        references=_message_ids(many("references")),
+        references=_with_returned(_message_ids(many("references")), kind, files),
         text=text,
         quoted=_clip(folded.quoted),
         html=sanitize_html(html) if html is not None and html.count("<") <= MAX_HTML_TAGS else None,
