@@ -51,8 +51,19 @@ def decode_bytes(raw: bytes, charset: str | None = None) -> str:
     return _decode(raw, charset).replace("\x00", "")
 
 
+def _single_byte(codec: str) -> bool:
+    return codec.startswith(("cp125", "iso8859", "latin", "cp874", "koi8", "mac-")) or codec == "ascii"
+
+
 def _decode(raw: bytes, charset: str | None) -> str:
     declared = codec_name(charset)
+    if declared and _single_byte(declared) and not raw.isascii():
+        # Mail labelled with a legacy charset is often UTF-8 in fact (a client's default label);
+        # real Windows-1254 or ISO-8859-9 text is almost never valid UTF-8 by chance.
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if declared:
         try:
             return raw.decode(declared)
