@@ -3,6 +3,7 @@ winmail.dat, attached mails, bounce reports) and what was wrong with it. Bounded
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import errors as email_errors
@@ -36,6 +37,15 @@ _BAD_ENCODING = (
     email_errors.InvalidBase64CharactersDefect,
     email_errors.InvalidBase64LengthDefect,
 )
+_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/x-png": "image/png",
+    "application/x-pdf": "application/pdf",
+    "application/x-zip-compressed": "application/zip",
+    "application/x-zip": "application/zip",
+    "text/x-csv": "text/csv",
+}
 _TNEF_NAMES = ("winmail.dat", "win.dat")
 # Parts the standard parser reads as lists of messages that are one file to us.
 _CONTAINERS = ("message/rfc822", "message/delivery-status")
@@ -140,6 +150,8 @@ def _leaf(part: Message, related: bool, body: Parts) -> None:
         name, content_type = _REPORT_PARTS[content_type], "text/plain"
     if name.lower() in _TNEF_NAMES or content_type in ("application/ms-tnef", "application/vnd.ms-tnef"):
         content_type = "application/ms-tnef"  # Outlook's winmail.dat: passed through as it is
+    else:
+        content_type = _usual_type(content_type, name)
     body.files.append(
         MailFile(
             file_name=name,
@@ -149,6 +161,18 @@ def _leaf(part: Message, related: bool, body: Parts) -> None:
             inline=disposition == "inline" or (related and bool(content_id) and disposition != "attachment"),
         )
     )
+
+
+def _usual_type(content_type: str, name: str) -> str:
+    """Mail clients label files loosely (image/jpg, application/x-pdf, or application/octet-stream
+    for everything); the usual name lets the inbox's type rules apply. The file's leading bytes
+    are still checked against the type when it is stored."""
+    content_type = _ALIASES.get(content_type, content_type)
+    if content_type == "application/octet-stream":
+        guessed, _ = mimetypes.guess_type(name, strict=False)
+        if guessed:
+            return _ALIASES.get(guessed, guessed)
+    return content_type
 
 
 def _attached_message(part: Message) -> bytes:
