@@ -226,7 +226,7 @@ def render(r: dict[str, Any]) -> str:
 
 # Sections that other scripts write into the same file (bench/dashboard.py, bench/widget.py):
 # kept as they are when this report is rendered again.
-BROWSER_SECTIONS = ("## Dashboard (browser)", "## Website widget")
+BROWSER_SECTIONS = ("## Dashboard (browser)", "## Website widget", "## Email intake")
 
 
 def with_browser_sections(path: Path, rendered: str) -> str:
