@@ -25,6 +25,7 @@ from frontdesk.http.api import (
     contacts,
     conversations,
     email_addresses,
+    email_templates,
     inboxes,
     people,
     resources,
@@ -191,6 +192,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         workspaces,
         inboxes,
         email_addresses,
+        email_templates,
         contacts,
         conversations,
         resources,
@@ -200,6 +202,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attachments.files_router)
     app.include_router(people.files_router)
+    app.include_router(email_templates.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)
     # Last: the dashboard answers every path the routers above do not.

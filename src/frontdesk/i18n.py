@@ -40,6 +40,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "{inbox} inbox, exactly as visitors of your site will see it. Write a message here and answer "
             "it from the dashboard."
         ),
+        "email_template.website": "Website",
+        "email_template.app_store": "App Store",
+        "email_template.google_play": "Google Play",
+        "email_template.terms": "Terms",
+        "email_template.privacy": "Privacy",
+        "email_template.sample_reply": (
+            "Hello,\n\n"
+            "Thank you for your message. We looked into your request and the problem is fixed.\n\n"
+            "If you have any other question, just reply to this email."
+        ),
     },
     "tr": {
         "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
@@ -68,6 +78,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "penceresidir ve sitenizin ziyaretçileri onu tam olarak böyle görür. Buradan bir mesaj yazın "
             "ve panelden yanıtlayın."
         ),
+        "email_template.website": "Web sitesi",
+        "email_template.app_store": "App Store",
+        "email_template.google_play": "Google Play",
+        "email_template.terms": "Kullanım Koşulları",
+        "email_template.privacy": "Gizlilik",
+        "email_template.sample_reply": (
+            "Merhaba,\n\n"
+            "Mesajınız için teşekkür ederiz. Talebinizi inceledik ve sorun giderildi.\n\n"
+            "Başka bir sorunuz olursa bu e-postayı yanıtlamanız yeterli."
+        ),
     },
     "fa": {
         "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
@@ -94,6 +114,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "preview.body": (
             "این صفحه جای وب‌سایت شما را می‌گیرد: دکمهٔ گفتگو در گوشهٔ صفحه، ابزارک صندوق {inbox} است، "
             "همان‌طور که بازدیدکنندگان سایت شما آن را می‌بینند. از اینجا پیامی بنویسید و از داشبورد پاسخ دهید."
+        ),
+        "email_template.website": "وب‌سایت",
+        "email_template.app_store": "App Store",
+        "email_template.google_play": "Google Play",
+        "email_template.terms": "شرایط استفاده",
+        "email_template.privacy": "حریم خصوصی",
+        "email_template.sample_reply": (
+            "سلام،\n\n"
+            "از پیام شما سپاسگزاریم. درخواستتان را بررسی کردیم و مشکل برطرف شده است.\n\n"
+            "اگر پرسش دیگری دارید، به همین ایمیل پاسخ دهید."
         ),
     },
 }

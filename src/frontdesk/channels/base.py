@@ -44,6 +44,8 @@ class Outbound:
     # threads its replies (email: Message-ID, subject, Reply-To, CC) answers to.
     thread: Mapping[str, Any] = field(default_factory=dict)
     mail_slug: str | None = None  # the workspace's label in hosted email addresses
+    # Email inboxes with a saved template (E5): {"fields": {...}, "header_image_url": absolute or None}.
+    email_template: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,18 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
 )
+from frontdesk.domain.email_template import template_from_stored
 from frontdesk.domain.email_threading import reply_address
 from frontdesk.domain.inbound import InboundEvent
 from frontdesk.domain.mail_addresses import hosted_address, hosted_domain, valid_local_part
-from frontdesk.mail.compose import MailAddress, ReplyFile, ReplyMail, build_reply, reply_subject
+from frontdesk.mail.compose import (
+    MailAddress,
+    ReplyFile,
+    ReplyMail,
+    ReplyTemplate,
+    build_reply,
+    reply_subject,
+)
 from frontdesk.mail.outbound import MailError, send_mail
 
 __all__ = ["EmailAdapter", "EmailSettings"]
@@ -181,6 +189,7 @@ class EmailAdapter(ChannelAdapter):
             references=references,
             reply_to=reply_address(outbound.conversation_id, str(self.secrets["reply_secret"]), domain),
             files=files,
+            template=_reply_template(outbound),
         )
 
     async def send(self, outbound: Outbound) -> ProviderReceipt:
@@ -215,3 +224,12 @@ class EmailAdapter(ChannelAdapter):
                 raise ChannelError(f"the attachment {a['file_name']} is missing", retryable=False)
             found.append(ReplyFile(str(a["file_name"]), str(a["content_type"]), Path(path).read_bytes()))
         return found
+
+
+def _reply_template(outbound: Outbound) -> ReplyTemplate | None:
+    """The inbox's saved template (E5); None keeps the simple HTML part."""
+    saved = outbound.email_template
+    if not saved:
+        return None
+    image = saved.get("header_image_url")
+    return ReplyTemplate(template_from_stored(saved.get("fields")), str(image) if image else None)

@@ -48,7 +48,11 @@ class BodyLimitAndMetrics:
             return
         # File uploads have their own, larger limit (the handler applies each file's own);
         # every other body the small one.
-        limit = self.max_upload if scope["path"].endswith(("/attachments", "/me/avatar")) else self.max_body
+        limit = (
+            self.max_upload
+            if scope["path"].endswith(("/attachments", "/me/avatar", "/header-image"))
+            else self.max_body
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_413(send, limit)

@@ -12,6 +12,7 @@ import httpx
 import sqlalchemy as sa
 
 from frontdesk.actions.conversations import do_wake_snoozed
+from frontdesk.actions.email_templates import HEADER_IMAGE_PREFIX
 from frontdesk.actions.messages import do_set_delivery
 from frontdesk.channels.base import ChannelError, Installation, Outbound
 from frontdesk.channels.registry import adapter_class
@@ -41,6 +42,17 @@ class PermanentJobError(Exception):
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 OnDead = Callable[[Tx, dict[str, Any], str], Awaitable[None]]
+
+
+def _template(row: Any, public_url: str) -> dict[str, Any] | None:
+    """The inbox's saved email template (E5) for the email adapter, or None when it has none."""
+    if row["template_fields"] is None:
+        return None
+    image = row["header_image_path"]
+    return {
+        "fields": row["template_fields"],
+        "header_image_url": public_url.rstrip("/") + HEADER_IMAGE_PREFIX + image if image else None,
+    }
 
 
 async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -76,6 +88,8 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
                         t.users.c.name.label("sender_name"),
                         t.workspaces.c.mail_slug,
                         thread.label("thread"),
+                        t.email_templates.c.fields.label("template_fields"),
+                        t.email_templates.c.header_image_path,
                     )
                     .join(conv, conv.c.id == m.c.conversation_id)
                     .join(ci, ci.c.id == conv.c.identity_id)
@@ -83,6 +97,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
                     .join(t.inboxes, t.inboxes.c.id == m.c.inbox_id)
                     .join(t.workspaces, t.workspaces.c.id == m.c.workspace_id)
                     .outerjoin(t.users, t.users.c.id == m.c.sender_id)
+                    .outerjoin(t.email_templates, t.email_templates.c.inbox_id == m.c.inbox_id)
                     .where(m.c.id == payload["message_id"])
                 )
             )
@@ -115,6 +130,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         ),
         thread=row["thread"] or {},
         mail_slug=row["mail_slug"],
+        email_template=_template(row, ctx.public_url),
     )
     try:
         receipt = await adapter.send(outbound)

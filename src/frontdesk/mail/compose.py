@@ -1,7 +1,9 @@
-"""Building the email of an agent's reply: multipart/alternative (plain text and a simple,
-escaped HTML part), threading headers, Reply-To with the conversation's token, attachments.
+"""Building the email of an agent's reply: multipart/alternative (plain text and HTML),
+threading headers, Reply-To with the conversation's token, attachments.
 
-The template editor (E5) will wrap the HTML part later; this is the plain shape it wraps.
+With the inbox's email template (E5) both parts are the template's rendering (mail/template.py,
+the same call the dashboard's preview makes); without one, the HTML part is a simple, escaped
+copy of the text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,18 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-__all__ = ["MailAddress", "ReplyFile", "ReplyMail", "build_reply", "reply_subject", "text_to_html"]
+from frontdesk.domain.email_template import EmailTemplate
+from frontdesk.mail.template import render
+
+__all__ = [
+    "MailAddress",
+    "ReplyFile",
+    "ReplyMail",
+    "ReplyTemplate",
+    "build_reply",
+    "reply_subject",
+    "text_to_html",
+]
 
 # Headers longer than this are cut: a References chain grows with every reply.
 MAX_REFERENCES = 20
@@ -33,6 +46,15 @@ class ReplyFile:
 
 
 @dataclass(frozen=True)
+class ReplyTemplate:
+    """The inbox's saved template; its header image URL is absolute (mail clients fetch it)."""
+
+    template: EmailTemplate
+    header_image_url: str | None = None
+    locale: str | None = None  # None: the fixed words follow the reply's own language
+
+
+@dataclass(frozen=True)
 class ReplyMail:
     sender: MailAddress
     to: Sequence[MailAddress]
@@ -44,6 +66,7 @@ class ReplyMail:
     references: Sequence[str] = ()  # without <>, oldest first
     reply_to: str | None = None
     files: Sequence[ReplyFile] = ()
+    template: ReplyTemplate | None = None
 
 
 def reply_subject(subject: str) -> str:
@@ -105,8 +128,14 @@ def build_reply(reply: ReplyMail) -> tuple[EmailMessage, str]:
         msg["References"] = _ids(list(dict.fromkeys(kept)))
     # Our replies must not start an auto-reply war either (RFC 3834).
     msg["Auto-Submitted"] = "no"
-    msg.set_content(reply.text)
-    msg.add_alternative(text_to_html(reply.text), subtype="html")
+    if reply.template is None:
+        msg.set_content(reply.text)
+        msg.add_alternative(text_to_html(reply.text), subtype="html")
+    else:
+        wrap = reply.template
+        rendered = render(wrap.template, reply.text, wrap.locale, wrap.header_image_url)
+        msg.set_content(rendered.text)
+        msg.add_alternative(rendered.html, subtype="html")
     for file in reply.files:
         maintype, _, subtype = file.content_type.partition("/")
         msg.add_attachment(

@@ -427,3 +427,17 @@ csat_ratings = sa.Table(
     sa.UniqueConstraint("conversation_id", name="uq_csat_ratings_conversation"),
     sa.Index("ix_csat_ratings_workspace", "workspace_id", "created_at"),
 )
+
+# The email template of an email inbox (E5): one per inbox, its checked fields as JSON
+# (domain/email_template.py), the uploaded header image under the attachments folder.
+email_templates = sa.Table(
+    "email_templates",
+    metadata,
+    _id(),
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("header_image_path", sa.String(200), nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    _fk("updated_by_id", "users.id", nullable=True, ondelete="SET NULL"),
+    sa.UniqueConstraint("inbox_id", name="uq_email_templates_inbox"),
+)
