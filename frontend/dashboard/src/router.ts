@@ -22,6 +22,13 @@ const routes: RouteRecordRaw[] = [
       },
       { path: "visitors", name: "visitors", component: () => import("@/views/VisitorsView.vue") },
       { path: "settings/:section?", name: "settings", component: () => import("@/views/settings/SettingsView.vue") },
+      {
+        path: "admin/inboxes/:inboxId(\\d+)/email-template",
+        name: "email-template",
+        component: () => import("@/views/admin/emailTemplate/EmailTemplateEditor.vue"),
+        props: (route) => ({ inboxId: Number(route.params.inboxId) }),
+        meta: { admin: true },
+      },
       { path: "admin/:section?", name: "admin", component: () => import("@/views/admin/AdminView.vue"), meta: { admin: true } },
     ],
   },

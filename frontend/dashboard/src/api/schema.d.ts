@@ -701,6 +701,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Email Template */
+        get: operations["get_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_get"];
+        /**
+         * Put Email Template
+         * @description Administrators only.
+         */
+        put: operations["put_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template/header-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Header Image
+         * @description Administrators only. Replaces the previous image; `show_header_image` decides if it is used.
+         */
+        post: operations["upload_header_image_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_header_image_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Email Template
+         * @description The unsaved form rendered around a reply, exactly as a reply would be sent (the header
+         *     image is the saved one, at its public address).
+         */
+        post: operations["preview_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/members": {
         parameters: {
             query?: never;
@@ -1048,6 +1110,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files/email-headers/{year}/{month}/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Header Image
+         * @description Public by its unguessable name: mail clients fetch it without signing in.
+         */
+        get: operations["download_header_image_files_email_headers__year___month___token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{year}/{month}/{token}": {
         parameters: {
             query?: never;
@@ -1349,6 +1431,14 @@ export interface components {
              */
             file: string;
         };
+        /** Body_upload_header_image_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_header_image_post */
+        Body_upload_header_image_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_header_image_post: {
+            /**
+             * File
+             * @description A PNG, JPEG, WebP or GIF image of at most 1 MiB.
+             */
+            file: string;
+        };
         /** CannedIn */
         CannedIn: {
             /** Short Code */
@@ -1624,6 +1714,80 @@ export interface components {
              * @description Domain of the reply+<token>@… addresses put in Reply-To.
              */
             reply_domain: string | null;
+        };
+        /**
+         * EmailTemplateIn
+         * @description The editable fields; lengths and URLs are checked by the domain (422 naming the field).
+         */
+        EmailTemplateIn: {
+            /** App Store Url */
+            app_store_url?: string | null;
+            /**
+             * Body Text
+             * @default
+             */
+            body_text: string;
+            /**
+             * Footnote
+             * @default
+             */
+            footnote: string;
+            /** Google Play Url */
+            google_play_url?: string | null;
+            /**
+             * Heading
+             * @default
+             */
+            heading: string;
+            /** Privacy Url */
+            privacy_url?: string | null;
+            /**
+             * Show Header Image
+             * @default false
+             */
+            show_header_image: boolean;
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /** Terms Url */
+            terms_url?: string | null;
+            /** Website Url */
+            website_url?: string | null;
+        };
+        /** EmailTemplateOut */
+        EmailTemplateOut: {
+            /** App Store Url */
+            app_store_url: string | null;
+            /** Body Text */
+            body_text: string;
+            /** Footnote */
+            footnote: string;
+            /** Google Play Url */
+            google_play_url: string | null;
+            /**
+             * Header Image Url
+             * @description Capability URL of the uploaded header image.
+             */
+            header_image_url: string | null;
+            /** Heading */
+            heading: string;
+            /** Privacy Url */
+            privacy_url: string | null;
+            /** Show Header Image */
+            show_header_image: boolean;
+            /** Subject */
+            subject: string;
+            /** Terms Url */
+            terms_url: string | null;
+            /**
+             * Updated At
+             * @description When it was last saved; null: never saved (defaults).
+             */
+            updated_at: string | null;
+            /** Website Url */
+            website_url: string | null;
         };
         /** Event */
         Event: {
@@ -2037,6 +2201,63 @@ export interface components {
         /** PresenceIn */
         PresenceIn: {
             status: components["schemas"]["Availability"];
+        };
+        /** PreviewIn */
+        PreviewIn: {
+            /** App Store Url */
+            app_store_url?: string | null;
+            /**
+             * Body Text
+             * @default
+             */
+            body_text: string;
+            /**
+             * Footnote
+             * @default
+             */
+            footnote: string;
+            /** Google Play Url */
+            google_play_url?: string | null;
+            /**
+             * Heading
+             * @default
+             */
+            heading: string;
+            /**
+             * Locale
+             * @description Language of the fixed words; detected from the reply text when absent.
+             */
+            locale?: ("en" | "tr" | "fa") | null;
+            /** Privacy Url */
+            privacy_url?: string | null;
+            /**
+             * Reply Text
+             * @description The reply to show; a sample reply when absent.
+             */
+            reply_text?: string | null;
+            /**
+             * Show Header Image
+             * @default false
+             */
+            show_header_image: boolean;
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /** Terms Url */
+            terms_url?: string | null;
+            /** Website Url */
+            website_url?: string | null;
+        };
+        /** PreviewOut */
+        PreviewOut: {
+            /** Html */
+            html: string;
+            /** Subject */
+            subject: string;
+            /** Text */
+            text: string;
         };
         /**
          * Priority
@@ -4019,6 +4240,146 @@ export interface operations {
             };
         };
     };
+    get_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailTemplateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_header_image_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_header_image_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_header_image_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_header_image_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     set_members_api_v1_workspaces__workspace_id__inboxes__inbox_id__members_put: {
         parameters: {
             query?: never;
@@ -4752,6 +5113,39 @@ export interface operations {
         };
     };
     download_avatar_files_avatars__year___month___token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: string;
+                month: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_header_image_files_email_headers__year___month___token__get: {
         parameters: {
             query?: never;
             header?: never;
