@@ -53,7 +53,7 @@ class EmailTemplateIn(BaseModel):
     show_header_image: bool = False
 
 
-class EmailTemplateOut(BaseModel):
+class EmailTemplate(BaseModel):
     subject: str
     heading: str
     body_text: str
@@ -68,7 +68,7 @@ class EmailTemplateOut(BaseModel):
     updated_at: str | None = Field(description="When it was last saved; null: never saved (defaults).")
 
 
-class PreviewIn(EmailTemplateIn):
+class EmailTemplatePreviewIn(EmailTemplateIn):
     reply_text: str | None = Field(
         default=None, max_length=20_000, description="The reply to show; a sample reply when absent."
     )
@@ -77,14 +77,14 @@ class PreviewIn(EmailTemplateIn):
     )
 
 
-class PreviewOut(BaseModel):
+class EmailTemplatePreview(BaseModel):
     subject: str
     html: str
     text: str
 
 
-def _out(saved: SavedTemplate) -> EmailTemplateOut:
-    return EmailTemplateOut(
+def _out(saved: SavedTemplate) -> EmailTemplate:
+    return EmailTemplate(
         **saved.template.as_dict(),
         header_image_url=saved.header_image_url,
         updated_at=saved.updated_at.isoformat() if saved.updated_at else None,
@@ -99,15 +99,15 @@ async def _email_inbox(svc: Services, actor: Any, inbox_id: int) -> SavedTemplat
         return await load_template(conn, inbox_id)
 
 
-@router.get(_PATH, response_model=EmailTemplateOut)
-async def get_email_template(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailTemplateOut:
+@router.get(_PATH, response_model=EmailTemplate)
+async def get_email_template(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailTemplate:
     return _out(await _email_inbox(svc, actor, inbox_id))
 
 
-@router.put(_PATH, response_model=EmailTemplateOut)
+@router.put(_PATH, response_model=EmailTemplate)
 async def put_email_template(
     inbox_id: int, body: EmailTemplateIn, actor: WorkspaceActor, svc: Svc
-) -> EmailTemplateOut:
+) -> EmailTemplate:
     """Administrators only."""
     await _email_inbox(svc, actor, inbox_id)
     actor.require_admin()
@@ -118,13 +118,13 @@ async def put_email_template(
     return _out(saved)
 
 
-@router.post(_PATH + "/header-image", response_model=EmailTemplateOut)
+@router.post(_PATH + "/header-image", response_model=EmailTemplate)
 async def upload_header_image(
     inbox_id: int,
     actor: WorkspaceActor,
     svc: Svc,
     file: Annotated[UploadFile, File(description="A PNG, JPEG, WebP or GIF image of at most 1 MiB.")],
-) -> EmailTemplateOut:
+) -> EmailTemplate:
     """Administrators only. Replaces the previous image; `show_header_image` decides if it is used."""
     await _email_inbox(svc, actor, inbox_id)
     actor.require_admin()
@@ -145,10 +145,10 @@ async def upload_header_image(
     return _out(saved)
 
 
-@router.post(_PATH + "/preview", response_model=PreviewOut)
+@router.post(_PATH + "/preview", response_model=EmailTemplatePreview)
 async def preview_email_template(
-    inbox_id: int, body: PreviewIn, actor: WorkspaceActor, svc: Svc
-) -> PreviewOut:
+    inbox_id: int, body: EmailTemplatePreviewIn, actor: WorkspaceActor, svc: Svc
+) -> EmailTemplatePreview:
     """The unsaved form rendered around a reply, exactly as a reply would be sent (the header
     image is the saved one, at its public address)."""
     saved = await _email_inbox(svc, actor, inbox_id)
@@ -157,7 +157,7 @@ async def preview_email_template(
     text = body.reply_text if body.reply_text and body.reply_text.strip() else sample_reply(locale or "en")
     image = svc.settings.effective_public_url + saved.header_image_url if saved.header_image_url else None
     rendered = render(template, text, locale, image)
-    return PreviewOut(subject=template.subject, html=rendered.html, text=rendered.text)
+    return EmailTemplatePreview(subject=template.subject, html=rendered.html, text=rendered.text)
 
 
 @files_router.get(HEADER_IMAGE_PREFIX + "{year}/{month}/{token}")
