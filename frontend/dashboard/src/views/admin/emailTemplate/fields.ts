@@ -1,7 +1,10 @@
 // The email template's fields (T5's API: …/inboxes/{id}/email-template): which ones the editor
 // sends, and how a form is turned into the PUT/preview body (an empty URL means "none": null).
 
-import type { components } from "@/api/schema";
+import type { paths } from "@/api/schema";
+
+type TemplatePath = paths["/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template"];
+type PreviewPath = paths["/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template/preview"];
 
 export const TEXT_FIELDS = ["subject", "heading", "body_text", "footnote"] as const;
 export const URL_FIELDS = ["website_url", "app_store_url", "google_play_url", "terms_url", "privacy_url"] as const;
@@ -12,7 +15,7 @@ export type UrlField = (typeof URL_FIELDS)[number];
 export const MAX_LENGTH: Record<TextField, number> = { subject: 200, heading: 200, body_text: 2000, footnote: 1000 };
 
 /** What the server answers (GET, PUT, header image upload): the generated OpenAPI type. */
-export type EmailTemplate = components["schemas"]["EmailTemplateOut"];
+export type EmailTemplate = TemplatePath["get"]["responses"][200]["content"]["application/json"];
 
 /** What the editor edits: URLs as strings (empty = not set). */
 export type TemplateForm = Record<TextField | UrlField, string> & { show_header_image: boolean };
@@ -20,7 +23,7 @@ export type TemplateForm = Record<TextField | UrlField, string> & { show_header_
 /** The editable fields only: never header_image_url or updated_at, which the server owns. */
 export type TemplateBody = Omit<EmailTemplate, "header_image_url" | "updated_at">;
 
-export type TemplatePreview = components["schemas"]["PreviewOut"];
+export type TemplatePreview = PreviewPath["post"]["responses"][200]["content"]["application/json"];
 
 export function formFrom(saved: EmailTemplate): TemplateForm {
   const form = { show_header_image: saved.show_header_image } as TemplateForm;
