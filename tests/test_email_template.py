@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from frontdesk.domain.email_template import EmailTemplate, template_from_stored
 from frontdesk.domain.enums import Role
+from frontdesk.mail.template import detect_locale, render
 from tests.conftest import Server
 from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port, relay_on
 from tests.factories import Agent, make_admin, make_inbox, make_member
@@ -127,6 +129,10 @@ async def test_agents_read_but_do_not_save(server: Server, http: httpx.AsyncClie
     )
     assert r.status_code == 204, r.text
     assert (await http.get(url, headers=agent.headers)).status_code == 200
+    # An agent outside the inbox does not learn it exists.
+    outsider = await make_member(server, http, ws_id, Role.AGENT)
+    assert (await http.get(url, headers=outsider.headers)).status_code == 404
+    assert (await http.post(url + "/preview", headers=outsider.headers, json=FULL)).status_code == 404
     assert (await http.put(url, headers=agent.headers, json=FULL)).status_code == 403
     upload = await http.post(url + "/header-image", headers=agent.headers, files={"file": ("h.png", PNG)})
     assert upload.status_code == 403
@@ -259,3 +265,41 @@ async def test_without_a_template_replies_keep_the_simple_html(
     html_part = sent.get_body(preferencelist=("html",))
     assert html_part is not None
     assert 'role="presentation"' not in html_part.get_content() and "Hello" in html_part.get_content()
+
+
+# --- the renderer and the rules, without a server ------------------------------------------------
+
+
+def test_stored_values_that_no_longer_pass_fall_back_to_defaults() -> None:
+    stored = {**FULL, "website_url": "javascript:alert(1)", "heading": "h" * 500, "old_field": 1}
+    template = template_from_stored(stored)
+    assert template.website_url is None and template.heading == ""
+    assert template.terms_url == FULL["terms_url"]
+
+
+def test_the_renderer_never_links_anything_but_http() -> None:
+    # Built directly, past the rules: the renderer checks link targets itself.
+    template = EmailTemplate(heading="x", website_url="javascript:alert(1)", terms_url="data:text/html,x")
+    page = render(template, "hi", "en", "javascript:alert(2)").html
+    assert "javascript:" not in page and "data:" not in page and "<img" not in page
+    assert "Website" not in page and "Terms" not in page
+
+
+def test_header_image_only_when_switched_on() -> None:
+    on = render(EmailTemplate(show_header_image=True), "hi", "en", "https://x.test/i.png").html
+    off = render(EmailTemplate(show_header_image=False), "hi", "en", "https://x.test/i.png").html
+    assert '<img src="https://x.test/i.png"' in on and "<img" not in off
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("Hello, your order ships today.", "en"),
+        ("Siparişiniz bugün yola çıkıyor.", "tr"),
+        ("سفارش شما امروز ارسال می‌شود. Order 1042", "fa"),
+    ],
+)
+def test_the_language_of_a_reply_is_read_from_its_text(text: str, locale: str) -> None:
+    assert detect_locale(text) == locale
+    page = render(EmailTemplate(terms_url="https://x.test/t"), text, None, None).html
+    assert f'lang="{locale}" dir="{"rtl" if locale == "fa" else "ltr"}"' in page

@@ -109,7 +109,15 @@ def template_from_stored(fields: Mapping[str, Any] | None) -> EmailTemplate:
     if not fields:
         return EmailTemplate()
     known = set(EmailTemplate.__dataclass_fields__)
-    return check_template({k: v for k, v in fields.items() if k in known})
+    values = {k: v for k, v in fields.items() if k in known}
+    # A value that no longer passes (a rule made stricter after it was saved) falls back to its
+    # default instead of stopping every reply of the inbox.
+    for name in list(values):
+        try:
+            check_template({name: values[name]})
+        except InvalidInput:
+            del values[name]
+    return check_template(values)
 
 
 HEADER_IMAGE_MAX_BYTES = 1_048_576
