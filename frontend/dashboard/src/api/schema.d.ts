@@ -1715,6 +1715,39 @@ export interface components {
              */
             reply_domain: string | null;
         };
+        /** EmailTemplate */
+        EmailTemplate: {
+            /** App Store Url */
+            app_store_url: string | null;
+            /** Body Text */
+            body_text: string;
+            /** Footnote */
+            footnote: string;
+            /** Google Play Url */
+            google_play_url: string | null;
+            /**
+             * Header Image Url
+             * @description Capability URL of the uploaded header image.
+             */
+            header_image_url: string | null;
+            /** Heading */
+            heading: string;
+            /** Privacy Url */
+            privacy_url: string | null;
+            /** Show Header Image */
+            show_header_image: boolean;
+            /** Subject */
+            subject: string;
+            /** Terms Url */
+            terms_url: string | null;
+            /**
+             * Updated At
+             * @description When it was last saved; null: never saved (defaults).
+             */
+            updated_at: string | null;
+            /** Website Url */
+            website_url: string | null;
+        };
         /**
          * EmailTemplateIn
          * @description The editable fields; lengths and URLs are checked by the domain (422 naming the field).
@@ -1756,38 +1789,62 @@ export interface components {
             /** Website Url */
             website_url?: string | null;
         };
-        /** EmailTemplateOut */
-        EmailTemplateOut: {
-            /** App Store Url */
-            app_store_url: string | null;
-            /** Body Text */
-            body_text: string;
-            /** Footnote */
-            footnote: string;
-            /** Google Play Url */
-            google_play_url: string | null;
-            /**
-             * Header Image Url
-             * @description Capability URL of the uploaded header image.
-             */
-            header_image_url: string | null;
-            /** Heading */
-            heading: string;
-            /** Privacy Url */
-            privacy_url: string | null;
-            /** Show Header Image */
-            show_header_image: boolean;
+        /** EmailTemplatePreview */
+        EmailTemplatePreview: {
+            /** Html */
+            html: string;
             /** Subject */
             subject: string;
-            /** Terms Url */
-            terms_url: string | null;
+            /** Text */
+            text: string;
+        };
+        /** EmailTemplatePreviewIn */
+        EmailTemplatePreviewIn: {
+            /** App Store Url */
+            app_store_url?: string | null;
             /**
-             * Updated At
-             * @description When it was last saved; null: never saved (defaults).
+             * Body Text
+             * @default
              */
-            updated_at: string | null;
+            body_text: string;
+            /**
+             * Footnote
+             * @default
+             */
+            footnote: string;
+            /** Google Play Url */
+            google_play_url?: string | null;
+            /**
+             * Heading
+             * @default
+             */
+            heading: string;
+            /**
+             * Locale
+             * @description Language of the fixed words; detected from the reply text when absent.
+             */
+            locale?: ("en" | "tr" | "fa") | null;
+            /** Privacy Url */
+            privacy_url?: string | null;
+            /**
+             * Reply Text
+             * @description The reply to show; a sample reply when absent.
+             */
+            reply_text?: string | null;
+            /**
+             * Show Header Image
+             * @default false
+             */
+            show_header_image: boolean;
+            /**
+             * Subject
+             * @default
+             */
+            subject: string;
+            /** Terms Url */
+            terms_url?: string | null;
             /** Website Url */
-            website_url: string | null;
+            website_url?: string | null;
         };
         /** Event */
         Event: {
@@ -2201,63 +2258,6 @@ export interface components {
         /** PresenceIn */
         PresenceIn: {
             status: components["schemas"]["Availability"];
-        };
-        /** PreviewIn */
-        PreviewIn: {
-            /** App Store Url */
-            app_store_url?: string | null;
-            /**
-             * Body Text
-             * @default
-             */
-            body_text: string;
-            /**
-             * Footnote
-             * @default
-             */
-            footnote: string;
-            /** Google Play Url */
-            google_play_url?: string | null;
-            /**
-             * Heading
-             * @default
-             */
-            heading: string;
-            /**
-             * Locale
-             * @description Language of the fixed words; detected from the reply text when absent.
-             */
-            locale?: ("en" | "tr" | "fa") | null;
-            /** Privacy Url */
-            privacy_url?: string | null;
-            /**
-             * Reply Text
-             * @description The reply to show; a sample reply when absent.
-             */
-            reply_text?: string | null;
-            /**
-             * Show Header Image
-             * @default false
-             */
-            show_header_image: boolean;
-            /**
-             * Subject
-             * @default
-             */
-            subject: string;
-            /** Terms Url */
-            terms_url?: string | null;
-            /** Website Url */
-            website_url?: string | null;
-        };
-        /** PreviewOut */
-        PreviewOut: {
-            /** Html */
-            html: string;
-            /** Subject */
-            subject: string;
-            /** Text */
-            text: string;
         };
         /**
          * Priority
@@ -4258,7 +4258,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EmailTemplateOut"];
+                    "application/json": components["schemas"]["EmailTemplate"];
                 };
             };
             /** @description Validation Error */
@@ -4294,7 +4294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EmailTemplateOut"];
+                    "application/json": components["schemas"]["EmailTemplate"];
                 };
             };
             /** @description Validation Error */
@@ -4330,7 +4330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EmailTemplateOut"];
+                    "application/json": components["schemas"]["EmailTemplate"];
                 };
             };
             /** @description Validation Error */
@@ -4356,7 +4356,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PreviewIn"];
+                "application/json": components["schemas"]["EmailTemplatePreviewIn"];
             };
         };
         responses: {
@@ -4366,7 +4366,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PreviewOut"];
+                    "application/json": components["schemas"]["EmailTemplatePreview"];
                 };
             };
             /** @description Validation Error */
