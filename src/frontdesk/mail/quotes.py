@@ -37,6 +37,16 @@ _SIGNATURE = re.compile(r"^--\s?$")
 _MOBILE = re.compile(r"^\s*(?:sent from my|iphone'umdan gönderildi|ارسال شده از)\b", re.IGNORECASE)
 
 
+# Every _WROTE form ends with one of these words: a line without any of them is skipped before
+# the pattern (whose bounded wildcards cost a few hundred steps a line) is tried.
+_WROTE_WORDS = ("wrote", "yazd", "نوشت", "écrit", "schrieb")
+
+
+def _has_wrote_word(line: str) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in _WROTE_WORDS)
+
+
 @dataclass(frozen=True)
 class Folded:
     new: str
@@ -53,14 +63,20 @@ def _is_outlook_header(lines: list[str], i: int) -> bool:
 
 def _history_start(lines: list[str]) -> int | None:
     """Where the quoted history begins, or None."""
+    wrote = [_has_wrote_word(line) for line in lines]
     for i, line in enumerate(lines):
         if _ORIGINAL.match(line) or _is_outlook_header(lines, i):
             return i
         if _UNDERSCORES.match(line) and i + 1 < len(lines) and _is_outlook_header(lines, i + 1):
             return i
-        if _WROTE.match(line.strip()):
+        if wrote[i] and _WROTE.match(line.strip()):
             return i
-        if i + 1 < len(lines) and line.strip() and _WROTE.match(f"{line.strip()} {lines[i + 1].strip()}"):
+        if (
+            i + 1 < len(lines)
+            and wrote[i + 1]
+            and line.strip()
+            and _WROTE.match(f"{line.strip()} {lines[i + 1].strip()}")
+        ):
             return i
     return None
 
