@@ -48,7 +48,13 @@ def _files_preview(files: Sequence[StoredFile]) -> str:
 
 
 def _preview(text: str) -> str:
-    return " ".join(text.split())[:PREVIEW_LENGTH]
+    """The text with its whitespace collapsed, cut to PREVIEW_LENGTH. Collapsing a prefix gives a
+    prefix of the collapsed whole, so a long text (a 50 KB mail) is not split whole."""
+    head = text[: PREVIEW_LENGTH * 8]
+    preview = " ".join(head.split())[:PREVIEW_LENGTH]
+    if len(preview) < PREVIEW_LENGTH and len(head) < len(text):  # a head of mostly whitespace
+        preview = " ".join(text.split())[:PREVIEW_LENGTH]
+    return preview
 
 
 _ci, _c, _m = t.contact_identities, t.contacts, t.messages
