@@ -166,6 +166,23 @@ describe("loading", () => {
     expect(store.ids).toEqual([1, 3]);
   });
 
+  it("lists a conversation created while the first page was loading", async () => {
+    const { store, stream } = setup();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    net.handler = async (url) => {
+      if (url.pathname.endsWith("/counts")) return COUNTS;
+      await held;
+      return { conversations: [conv(3), conv(2), conv(1)], next_cursor: null };
+    };
+    const loading = store.setQuery("inbox", EMPTY_FILTERS);
+    await new Promise((r) => setTimeout(r, 0));
+    emit(stream, "conversation.created", conv(10, { last_activity_at: "2030-01-01T00:00:00Z" }), 1);
+    release();
+    await loading;
+    expect(store.ids).toEqual([10, 3, 2, 1]);
+  });
+
   it("shows an error and recovers on retry", async () => {
     const { store } = setup();
     net.handler = () => {

@@ -201,8 +201,13 @@ export const useConversations = defineStore("conversations", () => {
     await reload();
   }
 
+  // Conversations whose events came while the first page was on its way: the page may predate
+  // them, so they are placed again once it is in (place() skips everything until then).
+  const arrivedWhileLoading = new Set<number>();
+
   async function reload(): Promise<void> {
     const mine = ++generation;
+    arrivedWhileLoading.clear();
     loading.value = true;
     loadingMore.value = false;
     error.value = null;
@@ -213,6 +218,11 @@ export const useConversations = defineStore("conversations", () => {
       nextCursor.value = page.next_cursor;
       loaded.value = true;
       merge(page.conversations);
+      for (const id of arrivedWhileLoading) {
+        const conv = byId.get(id);
+        if (conv) place(conv);
+      }
+      arrivedWhileLoading.clear();
     } catch (e) {
       if (mine !== generation) return;
       ids.value = [];
@@ -279,6 +289,7 @@ export const useConversations = defineStore("conversations", () => {
   function onConversation(event: StreamEvent): void {
     const conv = event.data.conversation as Conversation | undefined;
     if (!conv || typeof conv.id !== "number") return;
+    if (loading.value) arrivedWhileLoading.add(conv.id);
     upsert(conv);
     refreshCountsSoon();
   }
