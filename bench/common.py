@@ -414,3 +414,21 @@ def machine_info() -> dict[str, str]:
         "redis": redis.strip(),
         "sqlite": sqlite,
     }
+
+
+# --------------------------------------------------------------------------- RESULTS.md
+
+
+def replace_section(marker: str, section: str) -> None:
+    """Put `section` (a Markdown section starting with `marker`) into bench/RESULTS.md in place of
+    the one already there, or at the end: each browser or intake benchmark owns one section."""
+    path = BENCH / "RESULTS.md"
+    text = path.read_text()
+    if marker in text:
+        start = text.index(marker)
+        nxt = text.find("\n## ", start + len(marker))
+        text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, log  # noqa: E402
+from bench.common import free_port, log, replace_section  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.factories import sign  # noqa: E402
 
@@ -279,17 +279,6 @@ def render(r: dict[str, Any], count: int) -> str:
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    if MARKER in text:
-        start = text.index(MARKER)
-        nxt = text.find("\n## ", start + len(MARKER))
-        text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -330,7 +319,7 @@ def main() -> None:
     print(section)
     print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
     if args.write:
-        write(section)
+        replace_section(MARKER, section)
 
 
 if __name__ == "__main__":

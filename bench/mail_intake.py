@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, frontdesk_cli, frontdesk_server, log, make_backend  # noqa: E402
+from bench.common import free_port, frontdesk_cli, frontdesk_server, log, make_backend, replace_section  # noqa: E402
 
 MARKER = "## Email intake"
 ADMIN = "admin@demo.frontdesk.test"
@@ -176,17 +176,6 @@ def render(r: dict[str, Any]) -> str:
     )
 
 
-def write(section: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    if MARKER in text:
-        head, _, rest = text.partition(MARKER)
-        tail = rest.split("\n## ", 1)
-        text = head + section + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -198,7 +187,7 @@ def main() -> None:
     print(section)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode(), file=sys.stderr)
     if args.write:
-        write(section)
+        replace_section(MARKER, section)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import floor_server, frontdesk_cli, frontdesk_server, log, make_backend  # noqa: E402
+from bench.common import floor_server, frontdesk_cli, frontdesk_server, log, make_backend, replace_section  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.host_site import host_site  # noqa: E402
 
@@ -255,17 +255,6 @@ def render(r: dict[str, Any], sockets: int) -> str:
     )
 
 
-def write(section: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    if MARKER in text:
-        head, _, rest = text.partition(MARKER)
-        tail = rest.split("\n## ", 1)
-        text = head + section + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -278,7 +267,7 @@ def main() -> None:
     print(section)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode(), file=sys.stderr)
     if args.write:
-        write(section)
+        replace_section(MARKER, section)
 
 
 if __name__ == "__main__":
