@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
@@ -22,9 +21,9 @@ from frontdesk.actions.email_templates import (
 )
 from frontdesk.domain.email_template import HEADER_IMAGE_MAX_BYTES, check_header_image, check_template
 from frontdesk.domain.errors import NotFound
-from frontdesk.domain.people import sniff_image
 from frontdesk.http.api.attachments import _read_limited
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.stored_images import stored_image_response
 from frontdesk.mail.template import render, sample_reply
 from frontdesk.services import Services
 from frontdesk.store import tables as t
@@ -163,23 +162,11 @@ async def preview_email_template(
 @files_router.get(HEADER_IMAGE_PREFIX + "{year}/{month}/{token}")
 async def download_header_image(year: str, month: str, token: str, svc: Svc) -> FileResponse:
     """Public by its unguessable name: mail clients fetch it without signing in."""
-    relative = f"{year}/{month}/{token}"
-    if not _FILE.match(relative):
-        raise NotFound("no such image", field="file")
-    e = t.email_templates
-    async with svc.db.read() as conn:
-        found = (await conn.execute(sa.select(e.c.id).where(e.c.header_image_path == relative))).first()
-    path = svc.settings.attachments_dir / relative
-    if found is None or not path.is_file():
-        raise NotFound("no such image", field="file")
-    with path.open("rb") as f:
-        content_type = sniff_image(f.read(16)) or "application/octet-stream"
-    return FileResponse(
-        path,
-        media_type=content_type,
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Cache-Control": "public, max-age=86400",
-        },
+    return await stored_image_response(
+        svc,
+        f"{year}/{month}/{token}",
+        shape=_FILE,
+        owner=t.email_templates.c.header_image_path,
+        missing="no such image",
+        cache_control="public, max-age=86400",
     )

@@ -23,8 +23,7 @@ from frontdesk.actions.people import (
     do_set_avatar,
     do_update_profile,
 )
-from frontdesk.domain.errors import NotFound
-from frontdesk.domain.people import AVATAR_MAX_BYTES, check_avatar, effective_status, sniff_image
+from frontdesk.domain.people import AVATAR_MAX_BYTES, check_avatar, effective_status
 from frontdesk.domain.preferences import stored_preferences
 from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
@@ -38,6 +37,7 @@ from frontdesk.http.api.models import (
     ProfileIn,
 )
 from frontdesk.http.deps import CurrentAuth, Svc, WorkspaceActor
+from frontdesk.http.stored_images import stored_image_response
 from frontdesk.http.ws import publish_presence
 from frontdesk.store import queries
 from frontdesk.store import tables as t
@@ -144,25 +144,14 @@ async def delete_avatar(auth: CurrentAuth, svc: Svc) -> None:
 
 @files_router.get("/files/avatars/{year}/{month}/{token}")
 async def download_avatar(year: str, month: str, token: str, svc: Svc) -> FileResponse:
-    relative = f"{year}/{month}/{token}"
-    if not _AVATAR_PATH.match(relative):
-        raise NotFound("no such picture", field="file")
-    async with svc.db.read() as conn:
-        found = (await conn.execute(sa.select(t.users.c.id).where(t.users.c.avatar_path == relative))).first()
-    path = svc.settings.attachments_dir / relative
-    if found is None or not path.is_file():
-        raise NotFound("no such picture", field="file")
-    with path.open("rb") as f:
-        content_type = sniff_image(f.read(16)) or "application/octet-stream"
-    return FileResponse(
-        path,
-        media_type=content_type,
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            # A new picture gets a new address, so an old one may be cached for a while.
-            "Cache-Control": "private, max-age=86400",
-        },
+    # A new picture gets a new address, so an old one may be cached for a while.
+    return await stored_image_response(
+        svc,
+        f"{year}/{month}/{token}",
+        shape=_AVATAR_PATH,
+        owner=t.users.c.avatar_path,
+        missing="no such picture",
+        cache_control="private, max-age=86400",
     )
 
 
