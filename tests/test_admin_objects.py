@@ -49,9 +49,22 @@ async def test_channel_types_describe_settings_and_write_only_secrets(
     assert set(props) == {"webhook_url", "lock_to_single_conversation"}
     assert props["lock_to_single_conversation"]["default"] is True
     assert api["secret_fields"] == [
-        {"name": "hmac_secret", "description": api["secret_fields"][0]["description"], "generated": True}
+        {
+            "name": "hmac_secret",
+            "description": api["secret_fields"][0]["description"],
+            "generated": True,
+            "shown_when": None,
+        }
     ]
     assert "HMAC" in api["secret_fields"][0]["description"]
+    # Email's own-server fields and passwords only matter in that mode: the form hides them otherwise.
+    email = next(c for c in r.json() if c["type"] == "email")
+    email_props = email["settings_schema"]["properties"]
+    assert email_props["imap_host"]["x-shown-when"] == {"address_mode": ["own_server"]}
+    assert "x-shown-when" not in email_props["local_part"]
+    shown = {s["name"]: s["shown_when"] for s in email["secret_fields"]}
+    assert shown["imap_password"] == {"address_mode": ["own_server"]}
+    assert shown["reply_secret"] is None
     openapi = (await http.get("/api/openapi.json")).json()
     for name in ("ChannelType", "Team", "Label", "CannedResponse", "ConversationDetail", "Attachment"):
         assert name in openapi["components"]["schemas"], name

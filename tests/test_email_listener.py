@@ -154,6 +154,8 @@ async def test_the_same_message_id_twice_is_stored_once(server: Server, http: ht
 @with_listener
 async def test_a_disabled_inbox_refuses_mail(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws_id, inbox = await setup(server, http)
+    # A first mail: the listener has the address's route cached when the inbox is disabled.
+    assert await deliver(LISTEN_PORT, [ADDRESS], mail(ADDRESS, message_id="<before@customer.test>")) == {}
     r = await http.patch(
         f"/api/v1/workspaces/{ws_id}/inboxes/{inbox['id']}", headers=admin.headers, json={"is_enabled": False}
     )
@@ -162,7 +164,7 @@ async def test_a_disabled_inbox_refuses_mail(server: Server, http: httpx.AsyncCl
         await deliver(LISTEN_PORT, [ADDRESS], mail(ADDRESS))
     code, text = caught.value.recipients[ADDRESS]
     assert code == 550 and b"disabled" in text
-    assert await rows(server, t.messages) == []
+    assert [m["source_id"] for m in await rows(server, t.messages)] == ["before@customer.test"]
 
 
 @with_listener
@@ -413,3 +415,32 @@ def test_listener_settings_are_checked() -> None:
     with pytest.raises(ValidationError, match="set together"):
         Settings(dev_mode=True, smtp_tls_cert=CERT)
     assert Settings(dev_mode=True).smtp_listen_port == 0  # off unless asked for
+
+
+@with_listener
+async def test_an_inbox_disabled_between_rcpt_and_data_stores_nothing(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """The route found at RCPT is checked again in the transaction that would store the mail."""
+    admin, ws_id, inbox = await setup(server, http)
+
+    def rcpt() -> smtplib.SMTP:
+        client = smtplib.SMTP("127.0.0.1", LISTEN_PORT, timeout=10)
+        client.ehlo()
+        assert client.mail("ali@customer.test")[0] == 250
+        assert client.rcpt(ADDRESS)[0] == 250
+        return client
+
+    client = await asyncio.to_thread(rcpt)
+    try:
+        r = await http.patch(
+            f"/api/v1/workspaces/{ws_id}/inboxes/{inbox['id']}",
+            headers=admin.headers,
+            json={"is_enabled": False},
+        )
+        assert r.status_code == 200, r.text
+        code, text = await asyncio.to_thread(client.data, mail(ADDRESS))
+    finally:
+        await asyncio.to_thread(client.quit)
+    assert code == 550 and b"any more" in text
+    assert await rows(server, t.messages) == []

@@ -176,7 +176,13 @@ async def test_inbox_settings_are_checked(server: Server, http: httpx.AsyncClien
     admin, ws_id = await make_admin(server, http)
     url = f"/api/v1/workspaces/{ws_id}/inboxes"
     cases = [
-        ({"address_mode": "own_server"}, "address_mode", "not built yet"),
+        (
+            {"address_mode": "own_server"},
+            "settings",
+            "needs own_address, imap_host, imap_username, smtp_host",
+        ),
+        ({"imap_security": "tls"}, "imap_security", ""),
+        ({"imap_port": 0}, "imap_port", ""),
         ({"address_mode": "own_address"}, "settings", "needs own_address"),
         ({"local_part": "Sales Team"}, "local_part", "lower-case"),
         ({"local_part": "reply"}, "local_part", "reply"),
@@ -222,3 +228,31 @@ async def test_two_inboxes_of_a_workspace_cannot_share_a_local_part(
     assert r.status_code == 200, r.text
     other, other_ws = await make_admin(server, http, workspace="Other")
     await make_email_inbox(http, other, other_ws, local_part="support")
+
+
+@with_relay
+async def test_everyone_the_customer_copied_stays_copied_on_the_conversation(
+    server: Server, http: httpx.AsyncClient, relay: Relay
+) -> None:
+    first = mail(
+        f"{ADDRESS}, Mehmet <mehmet@customer.test>",
+        "Fatura",
+        message_id="<c1@customer.test>",
+        headers={"Cc": "Ayşe <ayse@customer.test>"},
+    )
+    admin, base = await conversation_from_mail(server, http, first)
+    # The customer answers only us: Ayşe and Mehmet are no longer on this mail.
+    second = mail(ADDRESS, "Re: Fatura", "Bir şey daha.", headers={"In-Reply-To": "<c1@customer.test>"})
+    assert await deliver(LISTEN_PORT, [ADDRESS], second) == {}
+    async with asyncio.timeout(10):
+        while len((await http.get(base, headers=admin.headers)).json()["messages"]) < 2:
+            await asyncio.sleep(0.05)
+    await reply(http, admin, base, "Tamam.")
+    [sent] = await relay.wait(1)
+    assert str(sent["To"]) == "Ali Yılmaz <ali@customer.test>"
+    assert str(sent["Cc"]) == "Ayşe <ayse@customer.test>, Mehmet <mehmet@customer.test>"
+    assert sorted(relay.envelopes[0][1]) == [
+        "ali@customer.test",
+        "ayse@customer.test",
+        "mehmet@customer.test",
+    ]

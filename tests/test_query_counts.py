@@ -48,9 +48,9 @@ async def test_ingest(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws = await make_admin(server, http)
     inbox = await make_inbox(http, admin, ws)
     first = await statements_for(server, receive(http, inbox, "m-0", contact="new"))
-    # inbox (then cached), sender look-up (none), provider id check, contact, identity,
+    # inbox (then cached), sender and provider id look-up (one), contact, identity,
     # conversation number, conversation, counter, message, events (one statement for all)
-    assert len(first) == 10, first
+    assert len(first) == 9, first
     follow_up = await statements_for(server, receive(http, inbox, "m-1", contact="new"))
     # sender + provider id + latest conversation in one, message, conversation update, events
     assert len(follow_up) == 4, follow_up

@@ -25,7 +25,10 @@ from frontdesk.http.api import (
     contacts,
     conversations,
     email_addresses,
+    email_connection,
+    email_dns,
     email_templates,
+    imap_status,
     inboxes,
     people,
     resources,
@@ -37,6 +40,7 @@ from frontdesk.http.middleware import BodyLimitAndMetrics
 from frontdesk.jobs.handlers import JobContext
 from frontdesk.jobs.queue import JobQueue
 from frontdesk.jobs.worker import Worker, worker_id
+from frontdesk.mail.imap_supervisor import ImapSupervisor
 from frontdesk.mail.listener import mail_listener
 from frontdesk.security import SecretBox
 from frontdesk.services import Services
@@ -78,7 +82,10 @@ def build_worker(services: Services) -> Worker:
             public_url=s.effective_public_url,
             mail=s.mail_config,
             installation=Installation(
-                mail=s.mail_config, mail_domain=s.mail_domain, files_root=s.attachments_dir
+                mail=s.mail_config,
+                mail_domain=s.mail_domain,
+                files_root=s.attachments_dir,
+                mail_ca_file=s.mail_ca_file,
             ),
         ),
         poll_seconds=s.job_poll_seconds,
@@ -125,14 +132,20 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
     # A configured geo-IP file that cannot be read is reported now (logged; serving goes on).
     await asyncio.to_thread(geoip_for(services.settings.geoip_db).check_configured)
     worker_task: asyncio.Task[None] | None = None
+    imap_task: asyncio.Task[None] | None = None
     if with_worker:
         services.worker = build_worker(services)
         worker_task = asyncio.create_task(services.worker.run())
+        services.imap = ImapSupervisor(services)
+        imap_task = asyncio.create_task(services.imap.run())
     elif services.settings.redis_url:
         _wake_remote_workers(services)
     try:
         yield services
     finally:
+        if services.imap is not None and imap_task is not None:
+            await services.imap.stop()
+            await imap_task
         if services.worker is not None and worker_task is not None:
             await services.worker.stop()
             await worker_task
@@ -192,7 +205,10 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         workspaces,
         inboxes,
         email_addresses,
+        email_connection,
+        email_dns,
         email_templates,
+        imap_status,
         contacts,
         conversations,
         resources,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -13,6 +14,9 @@ from frontdesk.jobs.worker import Worker
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings
 from frontdesk.store.db import Database
+
+if TYPE_CHECKING:
+    from frontdesk.mail.imap_supervisor import ImapSupervisor
 
 
 @dataclass
@@ -25,3 +29,4 @@ class Services:
     box: SecretBox
     inboxes: InboxCache
     worker: Worker | None = None
+    imap: ImapSupervisor | None = None  # the IMAP imports, in a process that runs the worker

@@ -104,6 +104,32 @@ class Settings(BaseSettings):
         default=None, description="Certificate (PEM) the SMTP listener offers with STARTTLS."
     )
     smtp_tls_key: Path | None = Field(default=None, description="Private key (PEM) of that certificate.")
+    mail_ca_file: Path | None = Field(
+        default=None,
+        description="Extra certificate authorities (PEM) trusted for the IMAP and SMTP servers of "
+        "own-server email inboxes, beside the system's; for a company CA.",
+    )
+    imap_poll_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often own-server email inboxes are checked for new mail when the IMAP "
+        "server has no IDLE (with IDLE, new mail arrives at once).",
+    )
+    mail_mx_host: str = Field(
+        default="",
+        description="Host name of the MX record customers' own domains point to; empty: the mail "
+        "domain itself.",
+    )
+    spf_include: str = Field(
+        default="",
+        description="Domain customers add to their SPF record as include:<domain> so replies sent "
+        "from their own address pass SPF; empty: _spf.<mail domain>.",
+    )
+    dns_servers: str = Field(
+        default="",
+        description="Comma-separated DNS servers (host or host:port) the DNS check asks; empty: "
+        "the system's resolvers.",
+    )
     log_format: str = Field(default="json", description="`json` for structured logs, `text` for people.")
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -147,7 +173,7 @@ class Settings(BaseSettings):
             port=self.smtp_port,
             username=self.smtp_username,
             password=self.smtp_password,
-            starttls=self.smtp_starttls,
+            security="starttls" if self.smtp_starttls else "none",
             mail_from=self.mail_from,
             timeout=self.outbound_timeout_seconds,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,13 +35,28 @@ def write_file(root: Path, relative: str, content: bytes) -> None:
     target.write_bytes(content)
 
 
-def store_file(root: Path, file_name: str, content_type: str, content: bytes, limit: int) -> StoredFile:
+def store_file(
+    root: Path, file_name: str, content_type: str, content: bytes | Path, limit: int
+) -> StoredFile:
     """Check a file against the type and size rules and write it under an unguessable name.
-    Written before its message's transaction: a caller whose transaction fails discards it."""
-    name = check_attachment(file_name, content_type, content[:16], len(content), limit)
+    `content` is the bytes, or a file holding them (copied in chunks: a large mail's files are
+    never read whole). Written before its message's transaction: a caller whose transaction
+    fails discards it."""
+    if isinstance(content, Path):
+        size = content.stat().st_size
+        with content.open("rb") as f:
+            head = f.read(16)
+    else:
+        size, head = len(content), content[:16]
+    name = check_attachment(file_name, content_type, head, size, limit)
     relative = storage_path(utcnow())
-    write_file(root, relative, content)
-    return StoredFile(name, content_type.split(";")[0].strip().lower(), len(content), relative)
+    if isinstance(content, Path):
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(content, target)
+    else:
+        write_file(root, relative, content)
+    return StoredFile(name, content_type.split(";")[0].strip().lower(), size, relative)
 
 
 def discard_files(root: Path, files: Iterable[StoredFile]) -> None:

@@ -60,7 +60,7 @@ def _map_cid(html: str, mail_files: Sequence[MailFile], files: Sequence[StoredFi
             continue
         name = mail_file.file_name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
         stored = next(
-            (f for f in free if f.file_name == name and f.size == len(mail_file.content)),
+            (f for f in free if f.file_name == name and f.size == mail_file.size),
             None,
         )
         if stored is None:

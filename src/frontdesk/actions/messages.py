@@ -60,9 +60,6 @@ def _preview(text: str) -> str:
 _ci, _c, _m = t.contact_identities, t.contacts, t.messages
 _B = sa.bindparam
 # Built once: SQLAlchemy reuses their compiled form for every message (the ingest hot path).
-_SEEN = sa.select(_m.c.id, _m.c.conversation_id).where(
-    _m.c.inbox_id == _B("inbox_id"), _m.c.source_id == _B("source_id")
-)
 _INSERT_CONTACT = _c.insert().returning(_c.c.id)
 _INSERT_IDENTITY = _ci.insert().returning(_ci.c.id)
 _conv = t.conversations
@@ -74,8 +71,10 @@ _latest = (
     .scalar_subquery()
 )
 _seen = _m.alias("seen")
-# The common case in one statement: the sender's identity and contact, whether this provider id
-# was stored before, and the sender's latest conversation.
+_anchor = sa.select(sa.literal_column("1").label("one")).subquery("anchor")
+# One statement whatever is known: whether this provider id was stored before, the sender's
+# identity and contact, and the sender's latest conversation. It always returns one row (its
+# columns empty for what is not known), so a first message needs no second look-up.
 _SENDER = (
     sa.select(
         _ci.c.id.label("identity_id_"),
@@ -85,12 +84,13 @@ _SENDER = (
         _seen.c.conversation_id.label("seen_conversation_id_"),
         *_conv.c,
     )
-    .join(_c, _c.c.id == _ci.c.contact_id)
+    .select_from(_anchor)
     .outerjoin(
         _seen, sa.and_(_seen.c.inbox_id == _B("inbox_id"), _seen.c.source_id == _B("message_source_id"))
     )
+    .outerjoin(_ci, sa.and_(_ci.c.inbox_id == _B("inbox_id"), _ci.c.source_id == _B("contact_source_id")))
+    .outerjoin(_c, _c.c.id == _ci.c.contact_id)
     .outerjoin(_conv, _conv.c.id == _latest)
-    .where(_ci.c.inbox_id == _B("inbox_id"), _ci.c.source_id == _B("contact_source_id"))
 )
 _INSERT_MESSAGE = _m.insert().returning(_m.c.id)
 
@@ -144,18 +144,15 @@ async def do_receive_message(
         "message_source_id": msg.source_id,
         "contact_source_id": msg.contact.source_id,
     }
-    found = (await tx.conn.execute(_SENDER, params)).mappings().first()
+    found = (await tx.conn.execute(_SENDER, params)).mappings().one()
+    # The provider id may be known under another sender too: stored once all the same.
+    if found["seen_id_"] is not None:
+        return Received(found["seen_id_"], found["seen_conversation_id_"], duplicate=True)
     now = utcnow()
     conv: Row | None = None
-    if found is None:
-        # Unknown sender; the provider id may still be known (sent before under another sender).
-        seen = (await tx.conn.execute(_SEEN, {"inbox_id": inbox["id"], "source_id": msg.source_id})).first()
-        if seen is not None:
-            return Received(seen[0], seen[1], duplicate=True)
+    if found["identity_id_"] is None:
         identity_id, contact_id, contact_name = await _create_identity(tx, inbox, msg, now)
     else:
-        if found["seen_id_"] is not None:
-            return Received(found["seen_id_"], found["seen_conversation_id_"], duplicate=True)
         identity_id, contact_id, contact_name = (
             found["identity_id_"],
             found["contact_id_"],

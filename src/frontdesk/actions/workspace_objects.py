@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.access import (
@@ -135,14 +135,21 @@ async def check_add_team_member(tx: Tx, actor: Actor, team_id: int, user_id: int
         await tx.conn.execute(t.team_members.insert().values(team_id=team_id, user_id=user_id))
 
 
-def _validate_settings(cls: type[ChannelSpec], settings: dict[str, Any]) -> dict[str, Any]:
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
+
+
+def parse_settings(schema: type[SettingsModel], settings: dict[str, Any]) -> SettingsModel:
+    """A channel's settings model, or InvalidInput naming the first wrong field (settings.<name>)."""
     try:
-        model = cls.settings_schema.model_validate(settings)
+        return schema.model_validate(settings)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"settings.{where}: {first['msg']}", field=f"settings.{where}") from None
-    return model.model_dump(mode="json")
+
+
+def _validate_settings(cls: type[ChannelSpec], settings: dict[str, Any]) -> dict[str, Any]:
+    return parse_settings(cls.settings_schema, settings).model_dump(mode="json")
 
 
 async def _check_unique_settings(
@@ -290,7 +297,7 @@ async def check_rotate_inbox_secrets(
     working at once. Secrets the administrator typed in are kept."""
     actor.require_admin()
     inbox = await access_inbox_by_id(tx.conn, actor, inbox_id)
-    fresh = channels(inbox["channel_type"]).generated_secrets()
+    fresh = channels(inbox["channel_type"]).rotated_secrets()
     if not fresh:
         raise InvalidInput("this channel has no secrets Frontdesk generates", field="inbox_id")
     secrets = {**box.open(inbox["secrets_encrypted"]), **fresh}

@@ -43,6 +43,9 @@ class Outbound:
     # The data of the conversation's latest incoming message ({} if none): what a channel that
     # threads its replies (email: Message-ID, subject, Reply-To, CC) answers to.
     thread: Mapping[str, Any] = field(default_factory=dict)
+    # Email: the Cc and other To addresses of the conversation's incoming mails, newest first
+    # ({"name", "address"} each), so whoever the customer copied stays copied.
+    conversation_cc: tuple[Mapping[str, Any], ...] = ()
     mail_slug: str | None = None  # the workspace's label in hosted email addresses
     # Email inboxes with a saved template (E5): {"fields": {...}, "header_image_url": absolute or None}.
     email_template: Mapping[str, Any] | None = None
@@ -56,6 +59,8 @@ class Installation:
     mail: MailConfig | None = None
     mail_domain: str = ""
     files_root: Path | None = None
+    # FRONTDESK_MAIL_CA_FILE: authorities trusted for own-server inboxes' SMTP servers.
+    mail_ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,9 @@ class ChannelAdapter(ABC):
     unique_settings: ClassVar[tuple[str, ...]] = ()
     # What each secret is, for the administrator's form (secrets are write-only there).
     secret_descriptions: ClassVar[Mapping[str, str]] = {}
+    # Secrets that only matter for some settings (email: the IMAP password in own_server mode):
+    # {secret: {setting: (values…)}}; the form shows them only then.
+    secret_shown_when: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {}
 
     def __init__(
         self,
@@ -114,6 +122,16 @@ class ChannelAdapter(ABC):
     def generated_secrets(cls) -> dict[str, str]:
         """Secrets Frontdesk creates itself when the inbox is added."""
         return {}
+
+    @classmethod
+    def generated_secret_names(cls) -> frozenset[str]:
+        """The names of the generated secrets, for forms, without making any (a key takes time)."""
+        return frozenset(cls.generated_secrets())
+
+    @classmethod
+    def rotated_secrets(cls) -> dict[str, str]:
+        """New values for the secrets the rotate action replaces: by default every generated one."""
+        return cls.generated_secrets()
 
     @abstractmethod
     def verify(self, request: WebhookRequest) -> None:

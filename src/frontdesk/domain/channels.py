@@ -17,6 +17,9 @@ class ChannelSpec(Protocol):
     @classmethod
     def generated_secrets(cls) -> dict[str, str]: ...
 
+    @classmethod
+    def rotated_secrets(cls) -> dict[str, str]: ...
+
 
 # Given a channel type, its spec; raises InvalidInput for an unknown type. The registry lives
 # with the adapters, outside the domain, and is handed in by the caller.

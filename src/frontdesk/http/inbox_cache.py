@@ -36,6 +36,9 @@ class InboxCache:
     box: SecretBox
     ttl: float = INBOX_CACHE_SECONDS
     _entries: dict[tuple[str, str], CachedInbox] = field(default_factory=dict)
+    # Bumped by every forget: other caches of inbox data in this process (the SMTP listener's
+    # routes) compare it to know they must start again.
+    generation: int = 0
 
     async def get(self, channel_type: str, uid: str) -> CachedInbox | None:
         key = (channel_type, uid)
@@ -53,5 +56,6 @@ class InboxCache:
         return entry
 
     def forget(self, inbox_id: int) -> None:
+        self.generation += 1
         for key in [k for k, v in self._entries.items() if v.row["id"] == inbox_id]:
             del self._entries[key]

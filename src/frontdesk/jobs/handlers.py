@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.conversations import do_wake_snoozed
 from frontdesk.actions.email_templates import HEADER_IMAGE_PREFIX
@@ -104,6 +105,9 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
             .mappings()
             .first()
         )
+        conversation_cc: tuple[dict[str, Any], ...] = ()
+        if row is not None and row["channel_type"] == "email":
+            conversation_cc = await _conversation_copies(conn, row["conversation_id"])
     if row is None:
         return  # the message was deleted: nothing to deliver
     # Shared guards: a note or an incoming message is never sent out; a message already
@@ -129,6 +133,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
             {**a, "url": ctx.public_url.rstrip("/") + a["url"]} for a in row["data"].get("attachments", [])
         ),
         thread=row["thread"] or {},
+        conversation_cc=conversation_cc,
         mail_slug=row["mail_slug"],
         email_template=_template(row, ctx.public_url),
     )
@@ -141,6 +146,28 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
     async with ctx.db.write() as tx:
         current = (await tx.conn.execute(sa.select(m).where(m.c.id == row["id"]))).mappings().one()
         await do_set_delivery(tx, current, DeliveryStatus.SENT, source_id=receipt.source_id)
+
+
+COPIES_FROM_MAILS = 50  # the latest incoming mails whose Cc and To are kept on replies
+
+
+async def _conversation_copies(conn: AsyncConnection, conversation_id: int) -> tuple[dict[str, Any], ...]:
+    """The Cc and To addresses of the conversation's latest incoming mails, newest first: the
+    adapter leaves out our own addresses and the reply's To."""
+    m = t.messages
+    rows = await conn.execute(
+        sa.select(m.c.data)
+        .where(m.c.conversation_id == conversation_id, m.c.kind == MessageKind.INCOMING.value)
+        .order_by(m.c.id.desc())
+        .limit(COPIES_FROM_MAILS)
+    )
+    found: list[dict[str, Any]] = []
+    for (data,) in rows:
+        mail = (data or {}).get("email") or {}
+        for entry in (*(mail.get("cc") or []), *(mail.get("to") or [])):
+            if isinstance(entry, dict) and isinstance(entry.get("address"), str):
+                found.append({"name": str(entry.get("name") or ""), "address": entry["address"]})
+    return tuple(found)
 
 
 async def fail_reply(tx: Tx, payload: dict[str, Any], reason: str) -> None:

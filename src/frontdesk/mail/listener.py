@@ -2,9 +2,11 @@
 FRONTDESK_SMTP_LISTEN_HOST:PORT with aiosmtpd.
 
 RCPT: only addresses of enabled email inboxes (hosted, reply+<token>, or an inbox's own address)
-are accepted; anything else gets 550, so nothing is stored for it. DATA: the mail is parsed, its
-files written, and it is stored for each inbox it reaches in one write transaction; 250 is answered
-only after the commit, a database problem answers 451 so the sending server tries again later.
+are accepted; anything else gets 550, so nothing is stored for it. DATA: the mail is spooled
+(to a file under data_dir/tmp when large, see smtp_spool), parsed (large files decoded to disk,
+see spool_parts), its files written, and it is stored for each inbox it reaches in one write
+transaction; 250 is answered only after the commit, a database problem answers 451 so the
+sending server tries again later.
 A repeated delivery (same Message-ID) is answered 250 and stores nothing new. Nothing is ever
 answered automatically: auto-replies, bounces and list mail are stored, marked, and left alone.
 """
@@ -13,21 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import ssl
 import sys
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Iterable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from prometheus_client import Counter
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from frontdesk.actions.attachments import StoredFile, discard_files, store_file
-from frontdesk.actions.email_intake import do_receive_email
-from frontdesk.domain.errors import DomainError
-from frontdesk.mail.parse import MailFile, ParsedEmail, parse_email
+from frontdesk.actions.mail_store import MailTarget, do_store_mail
+from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
 from frontdesk.mail.routing import Refusal, Route, route_recipient
+from frontdesk.mail.smtp_spool import Spool, SpooledEnvelope, SpoolingSMTP
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 
@@ -35,7 +36,18 @@ __all__ = ["HostedMailHandler", "mail_listener"]
 
 log = logging.getLogger(__name__)
 RECEIVED = Counter("frontdesk_mail_received_total", "Mail handed to the SMTP listener", ["outcome"])
-ATTEMPTS = 3  # concurrent first mails of one sender may race on the unique keys
+# A found route is reused for this long by later RCPTs to the same address (mail arrives in
+# bursts to a few addresses); the inbox's enabled state is checked again in the transaction
+# that stores the mail, and a change to any inbox in this process empties the cache.
+ROUTE_SECONDS = 2.0
+
+
+class RoutedEnvelope(SpooledEnvelope):
+    """The envelope with the route found for each recipient accepted at RCPT."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes: dict[str, Route] = {}
 
 
 class HostedMailHandler:
@@ -43,11 +55,27 @@ class HostedMailHandler:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._cache: dict[str, tuple[float, Route]] = {}
+        self._generation = services.inboxes.generation
 
     async def _route(self, address: str) -> Route | Refusal:
+        """The route of a recipient; refusals are never cached (a new inbox takes mail at once)."""
         s = self.services
+        now = time.monotonic()
+        if self._generation != s.inboxes.generation:
+            self._cache.clear()
+            self._generation = s.inboxes.generation
+        key = address.lower()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         async with s.db.read() as conn:
-            return await route_recipient(conn, s.box, s.settings.mail_domain, address)
+            route = await route_recipient(conn, s.box, s.settings.mail_domain, address)
+        if isinstance(route, Route):
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (now + ROUTE_SECONDS, route)
+        return route
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -63,20 +91,21 @@ class HostedMailHandler:
             return f"{route.code} {route.text}: {address}"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
+        assert isinstance(envelope, RoutedEnvelope)
+        envelope.routes[address] = route
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
+        # mail_listener runs this handler under SpoolingSMTP with RoutedEnvelope: the spool (and
+        # the files parsing decodes next to it) is removed by SpoolingSMTP once this has answered.
+        assert isinstance(envelope, RoutedEnvelope) and envelope.spool is not None
+        spool = envelope.spool
+        routes = _one_per_inbox(envelope.routes.values())
+        if not routes:
+            return _GONE
+        mail = await asyncio.to_thread(_parse, spool, tuple(envelope.rcpt_tos))
         try:
-            routes = await self._routes(envelope.rcpt_tos)
-        except SQLAlchemyError:
-            log.warning("could not look up the mail's recipients", exc_info=True)
-            return "451 4.3.0 Temporary problem, try again later"
-        if not routes:  # every inbox was disabled or removed since RCPT
-            return "550 5.2.1 No mailbox here takes this mail any more"
-        mail = await asyncio.to_thread(parse_email, raw, tuple(envelope.rcpt_tos))
-        try:
-            stored, duplicates = await self._store(routes, mail)
+            stored, duplicates, refused = await self._store(routes, mail)
         except (SQLAlchemyError, OSError):
             RECEIVED.labels("deferred").inc()
             log.warning("could not store a mail; the sender will retry", exc_info=True)
@@ -87,6 +116,8 @@ class HostedMailHandler:
             RECEIVED.labels("error").inc()
             log.exception("could not store a mail", extra={"message_id": mail.message_id})
             return "451 4.3.0 Temporary problem storing the message, try again later"
+        if stored == 0 and duplicates == 0 and refused:
+            return _GONE  # every inbox was disabled or removed since RCPT: nothing was stored
         RECEIVED.labels("duplicate" if stored == 0 else "stored").inc()
         log.info(
             "mail received",
@@ -94,78 +125,27 @@ class HostedMailHandler:
         )
         return "250 2.0.0 OK: queued"
 
-    async def _routes(self, recipients: Sequence[str]) -> list[Route]:
-        found: dict[int, Route] = {}
-        for address in recipients:
-            route = await self._route(address)
-            if isinstance(route, Route):
-                found.setdefault(route.inbox["id"], route)  # one copy per inbox
-        return list(found.values())
+    async def _store(self, routes: list[Route], mail: ParsedEmail) -> tuple[int, int, int]:
+        s = self.services
+        targets = [MailTarget(route.inbox, route.reply_secret) for route in routes]
+        outcome = await do_store_mail(s.db, s.settings, targets, mail, only_enabled=True)
+        return outcome.stored, outcome.duplicates, outcome.refused
 
-    async def _store(self, routes: list[Route], mail: ParsedEmail) -> tuple[int, int]:
-        root = self.services.settings.attachments_dir
-        prepared: list[tuple[ParsedEmail, list[StoredFile]]] = []
-        try:
-            for _ in routes:  # each inbox's message owns its copies of the files
-                prepared.append(await asyncio.to_thread(self._files, mail))
-        except BaseException:
-            discard_files(root, [f for _, files in prepared for f in files])
-            raise
-        everything = [f for _, files in prepared for f in files]
-        try:
-            for attempt in range(ATTEMPTS):
-                try:
-                    results = []
-                    async with self.services.db.write() as tx:
-                        for route, (inbox_mail, files) in zip(routes, prepared, strict=True):
-                            results.append(
-                                await do_receive_email(tx, route.inbox, inbox_mail, files, route.reply_secret)
-                            )
-                    break
-                except IntegrityError:
-                    if attempt == ATTEMPTS - 1:
-                        raise
-        except BaseException:
-            discard_files(root, everything)
-            raise
-        # A repeated delivery stored nothing new: its copies of the files go.
-        for result, (_, files) in zip(results, prepared, strict=True):
-            if result.duplicate:
-                discard_files(root, files)
-        duplicates = sum(1 for r in results if r.duplicate)
-        return len(results) - duplicates, duplicates
 
-    def _files(self, mail: ParsedEmail) -> tuple[ParsedEmail, list[StoredFile]]:
-        """Write the mail's files; a file over the size limit or of a refused type is left out,
-        and the message text says so (the mail is still taken: losing it all would be worse)."""
-        settings = self.services.settings
-        kept: list[MailFile] = []
-        stored: list[StoredFile] = []
-        notes: list[str] = []
-        try:
-            for file in mail.files:
-                try:
-                    stored.append(
-                        store_file(
-                            settings.attachments_dir,
-                            file.file_name,
-                            file.content_type,
-                            file.content,
-                            settings.max_attachment_bytes,
-                        )
-                    )
-                    kept.append(file)
-                except DomainError as exc:
-                    notes.append(
-                        f"[Attachment {file.file_name!r} ({len(file.content):,} bytes) left out: {exc}]"
-                    )
-        except BaseException:
-            discard_files(settings.attachments_dir, stored)
-            raise
-        if not notes:
-            return mail, stored
-        text = "\n\n".join(p for p in (mail.text.rstrip(), *notes) if p)
-        return dataclasses.replace(mail, files=tuple(kept), text=text), stored
+_GONE = "550 5.2.1 No mailbox here takes this mail any more"
+
+
+def _one_per_inbox(accepted: Iterable[Route]) -> list[Route]:
+    found: dict[int, Route] = {}
+    for route in accepted:
+        found.setdefault(route.inbox["id"], route)
+    return list(found.values())
+
+
+def _parse(spool: Spool, recipients: tuple[str, ...]) -> ParsedEmail:
+    if spool.path is not None:
+        return parse_email_file(spool.path, recipients)
+    return parse_email(spool.data or b"", recipients)
 
 
 def _tls(settings: Settings) -> ssl.SSLContext | None:
@@ -188,8 +168,10 @@ async def mail_listener(services: Services) -> AsyncIterator[asyncio.Server | No
     loop = asyncio.get_running_loop()
 
     def protocol() -> SMTP:
-        return SMTP(
+        return SpoolingSMTP(
             handler,
+            spool_dir=settings.data_dir / "tmp",
+            envelope_class=RoutedEnvelope,
             data_size_limit=settings.smtp_listen_max_bytes,
             enable_SMTPUTF8=True,
             hostname=settings.mail_domain,

@@ -4,26 +4,44 @@ winmail.dat, attached mails, bounce reports) and what was wrong with it. Bounded
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email import errors as email_errors
 from email import policy as email_policy
 from email.message import Message
+from pathlib import Path
 
 from frontdesk.mail.charsets import decode_bytes, decode_header_value, raw_header
 from frontdesk.mail.message_ids import message_ids
 
 MAX_PARTS = 500
+# Marks a part whose large body was decoded to a file before parsing (see spool_parts).
+SPOOLED_HEADER = "X-Frontdesk-Spooled-Body"
 MAX_DEPTH = 25
 
 
 @dataclass(frozen=True)
 class MailFile:
+    """A file of a mail: its bytes in `content`, or, when it was large, in the file at `path`
+    (decoded there from the spooled mail, which never held it whole; `content` is then empty)."""
+
     file_name: str
     content_type: str
     content: bytes
     content_id: str | None
     inline: bool
+    path: Path | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content) if self.path is None else self.path.stat().st_size
+
+    def head(self, count: int) -> bytes:
+        """The first `count` bytes."""
+        if self.path is None:
+            return self.content[:count]
+        with self.path.open("rb") as f:
+            return f.read(count)
 
 
 _BAD_STRUCTURE = (
@@ -128,20 +146,54 @@ def _content(part: Message, body: Parts) -> bytes:
     return b""
 
 
-def _leaf(part: Message, related: bool, body: Parts) -> None:
-    content_type = part.get_content_type()
-    if not content_type.isascii() or len(content_type) > 100:
-        content_type = "application/octet-stream"
+def _is_body_text(part: Message, content_type: str) -> bool:
+    """A text or HTML body of the mail rather than a file."""
     disposition = (part.get_content_disposition() or "").lower()
     has_name = bool(header_param(part, "filename", "content-disposition") or header_param(part, "name"))
-    if content_type in ("text/plain", "text/html") and disposition != "attachment" and not has_name:
+    return content_type in ("text/plain", "text/html") and disposition != "attachment" and not has_name
+
+
+def _leaf_type(part: Message) -> str:
+    content_type = part.get_content_type()
+    if not content_type.isascii() or len(content_type) > 100:
+        return "application/octet-stream"
+    return content_type
+
+
+def is_file_part(part: Message) -> bool:
+    """Whether this leaf (judged by its headers alone) becomes one of the mail's files from its
+    own decoded body (not the mail's text, not an attached mail)."""
+    content_type = _leaf_type(part)
+    return not (
+        _is_body_text(part, content_type)
+        or content_type.startswith(("multipart/", "message/"))
+        or content_type in _CONTAINERS
+    )
+
+
+def _spooled(part: Message, spooled: Mapping[str, Path]) -> Path | None:
+    for mark in part.get_all(SPOOLED_HEADER) or ():
+        found = spooled.get(str(mark).strip())
+        if found is not None:
+            return found
+    return None
+
+
+def _leaf(part: Message, related: bool, body: Parts, spooled: Mapping[str, Path]) -> None:
+    content_type = _leaf_type(part)
+    disposition = (part.get_content_disposition() or "").lower()
+    if _is_body_text(part, content_type):
         text = decode_bytes(_content(part, body), header_param(part, "charset") or None)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         (body.plain if content_type == "text/plain" else body.html).append(text)
         return
     if content_type.startswith("multipart/"):
         return
-    content = _content(part, body) if content_type not in _CONTAINERS else _attached_message(part)
+    path = _spooled(part, spooled) if spooled else None
+    if path is not None:
+        content = b""
+    else:
+        content = _content(part, body) if content_type not in _CONTAINERS else _attached_message(part)
     content_id = message_ids([raw_header(part, "content-id")])
     name = _file_name(part, content_type, len(body.files) + 1)
     if content_type in _REPORT_PARTS:
@@ -159,6 +211,7 @@ def _leaf(part: Message, related: bool, body: Parts) -> None:
             content=content,
             content_id=content_id[0] if content_id else None,
             inline=disposition == "inline" or (related and bool(content_id) and disposition != "attachment"),
+            path=path,
         )
     )
 
@@ -185,7 +238,8 @@ def _attached_message(part: Message) -> bytes:
     return raw if isinstance(raw, bytes) else b""
 
 
-def collect_parts(msg: Message) -> Parts:
+def collect_parts(msg: Message, spooled: Mapping[str, Path] | None = None) -> Parts:
+    """`spooled`: the files of bodies taken out of the mail before parsing, by their marker."""
     body = Parts()
     try:
         for part, _depth, related in _walk(msg):
@@ -193,7 +247,7 @@ def collect_parts(msg: Message) -> Parts:
                 body.problems.append("the MIME structure is broken or cut off; parts may be missing")
             if not part.is_multipart() or part.get_content_type() in _CONTAINERS:
                 try:
-                    _leaf(part, related, body)
+                    _leaf(part, related, body, spooled or {})
                 except (ValueError, LookupError, TypeError, UnicodeError, AttributeError, IndexError):
                     # One unreadable part does not lose the others; the original is kept.
                     body.problems.append("a MIME part could not be read")

@@ -1,16 +1,29 @@
-"""Sending email through the configured SMTP server (aiosmtplib), with a deadline.
+"""Sending email through an SMTP server (aiosmtplib), with a deadline.
 
-Used by the job handlers (password resets, invitations); the email channel reuses it for replies.
+Used by the job handlers (password resets, invitations) with the installation's relay; the email
+channel reuses it for replies, through the relay or an own-server inbox's SMTP server.
+Certificates are always verified (mail_tls_context).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Literal
 
 import aiosmtplib
+
+from frontdesk.mail.connection import mail_tls_context
+
+__all__ = ["MailConfig", "MailError", "Security", "build_message", "send_mail", "smtp_reason"]
+
+# ssl: TLS from the first byte (usually port 465); starttls: upgrade after EHLO, required (587);
+# none: plain text, for a server on a trusted network.
+Security = Literal["ssl", "starttls", "none"]
 
 
 @dataclass(frozen=True)
@@ -19,9 +32,10 @@ class MailConfig:
     port: int
     username: str
     password: str
-    starttls: bool
+    security: Security
     mail_from: str
     timeout: float
+    ca_file: Path | None = None  # trusted beside the system's authorities
 
     @property
     def enabled(self) -> bool:
@@ -49,12 +63,32 @@ def build_message(config: MailConfig, to: str, subject: str, text: str) -> Email
     return msg
 
 
+def smtp_reason(exc: aiosmtplib.SMTPException) -> str:
+    """The server's own words, e.g. "SMTP 535 5.7.8 Authentication failed"."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "SMTP " + "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"SMTP {exc.code} {exc.message}"
+    return f"SMTP: {exc}"
+
+
+def _certificate_problem(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+        cause = cause.__cause__
+    return None
+
+
 def _permanent(exc: aiosmtplib.SMTPException) -> bool:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(r.code >= 500 for r in exc.recipients)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return exc.code >= 500
-    return False
+    # aiosmtplib raises the bare class when the server lacks what the settings ask for (STARTTLS,
+    # a login method): trying again cannot help. Its subclasses (lost connection, timeout) can.
+    return type(exc) is aiosmtplib.SMTPException or isinstance(exc, aiosmtplib.SMTPNotSupported)
 
 
 async def send_mail(config: MailConfig, message: EmailMessage) -> None:
@@ -70,12 +104,29 @@ async def send_mail(config: MailConfig, message: EmailMessage) -> None:
                 port=config.port,
                 username=config.username or None,
                 password=config.password or None,
-                start_tls=config.starttls,
+                use_tls=config.security == "ssl",
+                start_tls=config.security == "starttls",
+                tls_context=mail_tls_context(config.ca_file),
                 timeout=config.timeout,
             )
     except TimeoutError:
         raise MailError(f"the SMTP server {config.host} did not answer in time", retryable=True) from None
-    except aiosmtplib.SMTPException as exc:
-        raise MailError(f"SMTP: {exc}", retryable=not _permanent(exc)) from exc
-    except OSError as exc:
-        raise MailError(f"cannot reach the SMTP server {config.host}: {exc}", retryable=True) from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise _mail_error(config, exc) from exc
+
+
+def _mail_error(config: MailConfig, exc: aiosmtplib.SMTPException | OSError) -> MailError:
+    bad_certificate = _certificate_problem(exc)
+    if bad_certificate is not None:
+        # A wrong or expired certificate needs a person, not a retry.
+        return MailError(
+            f"the certificate of the SMTP server {config.host} is not trusted: "
+            f"{bad_certificate.verify_message or bad_certificate}",
+            retryable=False,
+        )
+    if isinstance(exc, aiosmtplib.SMTPConnectError | OSError) and not isinstance(
+        exc, aiosmtplib.SMTPResponseException
+    ):
+        return MailError(f"cannot reach the SMTP server {config.host}: {exc}", retryable=True)
+    assert isinstance(exc, aiosmtplib.SMTPException)
+    return MailError(smtp_reason(exc), retryable=not _permanent(exc))

@@ -4,9 +4,10 @@ that cannot be read fully is still returned, with `problem` set and the original
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
@@ -14,6 +15,7 @@ from email import policy as email_policy
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
 from typing import Literal
 
 from frontdesk.domain.email_threading import MailKind, classify
@@ -23,8 +25,9 @@ from frontdesk.mail.message_ids import MAX_HEADER_CHARS, MAX_IDS, message_ids
 from frontdesk.mail.mime_parts import MailFile, Parts, collect_parts, header_param
 from frontdesk.mail.quotes import fold
 from frontdesk.mail.sanitize import sanitize_html
+from frontdesk.mail.spool_parts import extract_large_bodies
 
-__all__ = ["Address", "MailFile", "ParsedEmail", "parse_email"]
+__all__ = ["Address", "MailFile", "ParsedEmail", "parse_email", "parse_email_file"]
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def _with_returned(references: tuple[str, ...], kind: MailKind, files: Sequence[
         if not headers_file and (f.content_type != "message/rfc822" or f.file_name == RAW_FILE_NAME):
             continue
         returned = BytesParser(policy=email_policy.compat32).parsebytes(
-            f.content[:MAX_HEADER_CHARS], headersonly=True
+            f.head(MAX_HEADER_CHARS), headersonly=True
         )
         for message_id in message_ids([raw_header(returned, "message-id")]):
             if message_id not in found:
@@ -145,13 +148,28 @@ def _with_returned(references: tuple[str, ...], kind: MailKind, files: Sequence[
     return tuple(found[:MAX_IDS])
 
 
-def _generated_id(raw: bytes) -> str:
-    return "generated-" + hashlib.sha256(raw).hexdigest()
+class _Original:
+    """The mail as received: attached when it cannot be read fully, hashed for a missing
+    Message-ID (only then: most mails have one). Held in memory, or the spooled file when it
+    was large."""
+
+    def __init__(self, raw: bytes, path: Path | None = None) -> None:
+        self.file = MailFile(RAW_FILE_NAME, "message/rfc822", raw, None, False, path)
+
+    @functools.cached_property
+    def generated_id(self) -> str:
+        if self.file.path is None:
+            return "generated-" + hashlib.sha256(self.file.content).hexdigest()
+        digest = hashlib.sha256()
+        with self.file.path.open("rb") as f:
+            while chunk := f.read(1 << 18):
+                digest.update(chunk)
+        return "generated-" + digest.hexdigest()
 
 
-def _problem_result(raw: bytes, reason: str, envelope: Sequence[str]) -> ParsedEmail:
+def _problem_result(original: _Original, reason: str, envelope: Sequence[str]) -> ParsedEmail:
     return ParsedEmail(
-        message_id=_generated_id(raw),
+        message_id=original.generated_id,
         sender=None,
         reply_to=(),
         to=(),
@@ -164,7 +182,7 @@ def _problem_result(raw: bytes, reason: str, envelope: Sequence[str]) -> ParsedE
         text=_problem_note(reason),
         quoted="",
         html=None,
-        files=(MailFile(RAW_FILE_NAME, "message/rfc822", raw, None, False),),
+        files=(original.file,),
         kind="normal",
         problem=reason,
     )
@@ -189,10 +207,12 @@ class _Body:
     problem: str | None
 
 
-def _read_body(msg: Message, raw: bytes, failure: str | None, headerless: bool) -> _Body:
+def _read_body(
+    msg: Message, original: _Original, failure: str | None, headerless: bool, spooled: Mapping[str, Path]
+) -> _Body:
     """Text (folded), safe HTML and files; with a problem, a note in the text and the original
     mail attached."""
-    parts = collect_parts(msg) if failure is None else Parts(problems=[failure])
+    parts = collect_parts(msg, spooled) if failure is None else Parts(problems=[failure])
     plain, html = _choose_text(parts)
     folded = fold(plain[: MAX_TEXT_CHARS * 2])
     problems = list(dict.fromkeys(parts.problems))
@@ -203,13 +223,20 @@ def _read_body(msg: Message, raw: bytes, failure: str | None, headerless: bool) 
     files = tuple(parts.files)
     if problem:
         text = f"{text}\n\n{_problem_note(problem)}" if text.strip() else _problem_note(problem)
-        files = (*files, MailFile(RAW_FILE_NAME, "message/rfc822", raw, None, False))
+        files = (*files, original.file)
     safe_html = sanitize_html(html) if html is not None and html.count("<") <= MAX_HTML_TAGS else None
     return _Body(text, _clip(folded.quoted), safe_html, files, problem)
 
 
-def _parse(raw: bytes, envelope: Sequence[str], failure: str | None = None) -> ParsedEmail:
-    """The whole mail; with `failure` (why reading it whole failed) only its headers."""
+def _parse(
+    raw: bytes,
+    envelope: Sequence[str],
+    original: _Original,
+    failure: str | None = None,
+    spooled: Mapping[str, Path] | None = None,
+) -> ParsedEmail:
+    """The whole mail; with `failure` (why reading it whole failed) only its headers. `raw` is
+    the mail itself or, with `spooled`, the mail with its large bodies taken out to files."""
     if failure is None:
         msg = message_from_bytes(raw, policy=email_policy.compat32)
     else:
@@ -227,7 +254,7 @@ def _parse(raw: bytes, envelope: Sequence[str], failure: str | None = None) -> P
     sender = senders[0] if senders else None
     subject = " ".join(decoded("subject").split())
     headerless = not any(header[name].strip() for name in ("from", "date", "subject", "message-id"))
-    body = _read_body(msg, raw, failure, headerless)
+    body = _read_body(msg, original, failure, headerless, spooled or {})
     ids = message_ids([header["message-id"]])
     delivered = [*many("delivered-to"), *many("x-original-to"), *(f"<{a}>" for a in envelope)]
     kind: MailKind = classify(
@@ -238,7 +265,7 @@ def _parse(raw: bytes, envelope: Sequence[str], failure: str | None = None) -> P
         subject,
     )
     return ParsedEmail(
-        message_id=ids[0] if ids else _generated_id(raw),
+        message_id=ids[0] if ids else original.generated_id,
         sender=sender,
         reply_to=_addresses([header["reply-to"]], fallback),
         to=_addresses(many("to"), fallback),
@@ -271,12 +298,35 @@ _SINGLE_HEADERS = ("from", "reply-to", "subject", "date", "message-id", "in-repl
 def parse_email(raw: bytes, envelope_recipients: Sequence[str] = ()) -> ParsedEmail:
     """Read one mail. `envelope_recipients` are the RCPT TO addresses the listener accepted
     (they join Delivered-To, which is where reply tokens of forwarded mail are found)."""
+    return _parse_safely(raw, envelope_recipients, _Original(raw))
+
+
+def parse_email_file(path: Path, envelope_recipients: Sequence[str] = ()) -> ParsedEmail:
+    """Read one spooled mail without holding it whole: its large files are decoded into the
+    spool's folder (next to `path`) and the result's MailFiles refer to them (and to `path` for
+    the original); the caller removes the folder once the mail is stored. The result is the
+    one parse_email gives for the same bytes."""
+    original = _Original(b"", path)
+    extraction = extract_large_bodies(path, path.parent)
+    if extraction is not None:
+        mail = _parse_safely(extraction.mail, envelope_recipients, original, extraction.bodies)
+        found = {f.path for f in mail.files}
+        if all(p in found for p in extraction.bodies.values()):
+            return mail
+    # Not plain enough to take apart (or a taken-out body did not come back as a file, which
+    # taking apart must never change): the whole mail is read the usual way.
+    return _parse_safely(path.read_bytes(), envelope_recipients, original)
+
+
+def _parse_safely(
+    raw: bytes, envelope: Sequence[str], original: _Original, spooled: Mapping[str, Path] | None = None
+) -> ParsedEmail:
     try:
-        return _parse(raw, envelope_recipients)
+        return _parse(raw, envelope, original, spooled=spooled)
     except Exception as e:  # any failure becomes a stored, downloadable message
         failure = f"the parser failed: {type(e).__name__}"
     try:
         # The headers alone usually still read: sender, subject and threading are kept.
-        return _parse(raw, envelope_recipients, failure)
+        return _parse(raw, envelope, original, failure)
     except Exception:
-        return _problem_result(raw, failure, envelope_recipients)
+        return _problem_result(original, failure, envelope)

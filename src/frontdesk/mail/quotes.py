@@ -37,14 +37,56 @@ _SIGNATURE = re.compile(r"^--\s?$")
 _MOBILE = re.compile(r"^\s*(?:sent from my|iphone'umdan gönderildi|ارسال شده از)\b", re.IGNORECASE)
 
 
-# Every _WROTE form ends with one of these words: a line without any of them is skipped before
-# the pattern (whose bounded wildcards cost a few hundred steps a line) is tried.
+# A line can only start history if it holds a "wrote" word (every _WROTE form ends with one) or
+# starts with a rule, underscores or a From word (_ORIGINAL, _UNDERSCORES, _OUTLOOK_FROM). Finding
+# those lines with str.find and one regex whose literal "\n" prefix the engine scans for quickly
+# spares the full patterns (a few hundred steps a line) on every other line of a long reply.
+# [^\S\n] is \s without the line break, so a match never starts on an earlier blank line.
 _WROTE_WORDS = ("wrote", "yazd", "نوشت", "écrit", "schrieb")
+_LINE_START = re.compile(r"\n[^\S\n]*(?:-{2,}|_{10,}|\*?(?:from|kimden|از)[^\S\n]*:)", re.IGNORECASE)
+_FORWARD_START = re.compile(r"\n[^\S\n]*(?:-{2,}|begin forwarded message:)", re.IGNORECASE)
+_SIGNATURE_START = re.compile(
+    r"\n(?:--|[^\S\n]*(?:sent from my|iphone'umdan gönderildi|ارسال شده از))", re.IGNORECASE
+)
 
 
-def _has_wrote_word(line: str) -> bool:
-    lowered = line.lower()
-    return any(word in lowered for word in _WROTE_WORDS)
+class _LineCounter:
+    """Line numbers of offsets into one text, asked for in increasing order (linear overall)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 0
+
+    def at(self, offset: int) -> int:
+        if offset < self.pos:  # out of order: count again from the start
+            self.pos, self.line = 0, 0
+        self.line += self.text.count("\n", self.pos, offset)
+        self.pos = offset
+        return self.line
+
+
+def _wrote_lines(text: str) -> set[int]:
+    """The lines holding a "wrote" word, case-insensitively (lower() keeps every line break, so
+    line numbers in the lowered text are those of the text)."""
+    lowered = text.lower()
+    found: set[int] = set()
+    for word in _WROTE_WORDS:
+        counter = _LineCounter(lowered)
+        start = lowered.find(word)
+        while start != -1:
+            found.add(counter.at(start))
+            end = lowered.find("\n", start)
+            if end == -1:
+                break
+            start = lowered.find(word, end + 1)
+    return found
+
+
+def _pattern_lines(text: str, pattern: re.Pattern[str]) -> list[int]:
+    """The lines at whose start `pattern` (which begins with "\n") matches."""
+    counter = _LineCounter("\n" + text)
+    return [counter.at(m.start()) for m in pattern.finditer("\n" + text)]
 
 
 @dataclass(frozen=True)
@@ -63,20 +105,19 @@ def _is_outlook_header(lines: list[str], i: int) -> bool:
 
 def _history_start(lines: list[str]) -> int | None:
     """Where the quoted history begins, or None."""
-    wrote = [_has_wrote_word(line) for line in lines]
-    for i, line in enumerate(lines):
+    text = "\n".join(lines)
+    wrote = _wrote_lines(text)
+    # A "wrote" line may be the second half of a header wrapped over two lines.
+    candidates = {*_pattern_lines(text, _LINE_START), *wrote, *(i - 1 for i in wrote if i > 0)}
+    for i in sorted(candidates):
+        line = lines[i]
         if _ORIGINAL.match(line) or _is_outlook_header(lines, i):
             return i
         if _UNDERSCORES.match(line) and i + 1 < len(lines) and _is_outlook_header(lines, i + 1):
             return i
-        if wrote[i] and _WROTE.match(line.strip()):
+        if i in wrote and _WROTE.match(line.strip()):
             return i
-        if (
-            i + 1 < len(lines)
-            and wrote[i + 1]
-            and line.strip()
-            and _WROTE.match(f"{line.strip()} {lines[i + 1].strip()}")
-        ):
+        if i + 1 in wrote and line.strip() and _WROTE.match(f"{line.strip()} {lines[i + 1].strip()}"):
             return i
     return None
 
@@ -84,18 +125,17 @@ def _history_start(lines: list[str]) -> int | None:
 def _trailing_quote_start(lines: list[str]) -> int | None:
     """The start of a block of '>' lines (blank lines allowed) that runs to the end."""
     start: int | None = None
-    for i, line in enumerate(lines):
-        if line.startswith(">"):
-            if start is None:
-                start = i
-        elif line.strip():
-            start = None
+    for i in range(len(lines) - 1, -1, -1):  # from the end: usually stops at the last line
+        if lines[i].startswith(">"):
+            start = i
+        elif lines[i].strip():
+            break
     return start
 
 
 def _signature_start(lines: list[str]) -> int | None:
-    for i, line in enumerate(lines):
-        if _SIGNATURE.match(line) or _MOBILE.match(line):
+    for i in _pattern_lines("\n".join(lines), _SIGNATURE_START):
+        if _SIGNATURE.match(lines[i]) or _MOBILE.match(lines[i]):
             return i
     return None
 
@@ -104,7 +144,9 @@ def fold(text: str) -> Folded:
     """Split `text` at the earliest of: quoted history, a trailing '>' block, the signature.
     When nothing new would be left, the whole text stays new (a bare forward, say)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    forward = next((i for i, line in enumerate(lines) if _FORWARD.match(line)), len(lines))
+    forward = next(
+        (i for i in _pattern_lines("\n".join(lines), _FORWARD_START) if _FORWARD.match(lines[i])), len(lines)
+    )
     head = lines[:forward]
     starts = [s for s in (_history_start(head), _trailing_quote_start(head), _signature_start(head)) if s]
     if not starts:

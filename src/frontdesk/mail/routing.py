@@ -6,6 +6,7 @@ mail is delivered here directly rather than forwarded.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +39,19 @@ _UNKNOWN = Refusal(550, "5.1.1 No such mailbox here")
 _DISABLED = Refusal(550, "5.2.1 This mailbox is disabled")
 
 
-def _email_inboxes() -> sa.Select[Any]:
-    return sa.select(t.inboxes).where(t.inboxes.c.channel_type == CHANNEL)
+# Built once: constructing them showed in the intake profile (every recipient of every mail).
+_EMAIL_INBOXES = sa.select(t.inboxes).where(t.inboxes.c.channel_type == CHANNEL)
+_BY_SLUG = _EMAIL_INBOXES.join(t.workspaces, t.workspaces.c.id == t.inboxes.c.workspace_id).where(
+    t.workspaces.c.mail_slug == sa.bindparam("mail_slug")
+)
+_BY_CONVERSATION = (
+    _EMAIL_INBOXES.join(t.conversations, t.conversations.c.inbox_id == t.inboxes.c.id)
+    .join(t.workspaces, t.workspaces.c.id == t.inboxes.c.workspace_id)
+    .where(
+        t.conversations.c.id == sa.bindparam("conversation_id"),
+        t.workspaces.c.mail_slug == sa.bindparam("mail_slug"),
+    )
+)
 
 
 def _pick(rows: list[Any], box: SecretBox) -> Route | Refusal:
@@ -50,7 +62,14 @@ def _pick(rows: list[Any], box: SecretBox) -> Route | Refusal:
         return _DISABLED
     # Two inboxes with one address: the oldest keeps it (the dashboard shows each its address).
     row = min(enabled, key=lambda r: r["id"])
-    return Route(dict(row), str(box.open(row["secrets_encrypted"]).get("reply_secret", "")))
+    return Route(dict(row), _reply_secret(box, row["secrets_encrypted"]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _reply_secret(box: SecretBox, sealed: str) -> str:
+    """Decrypting showed in the intake profile (every recipient of every mail); the same sealed
+    text always opens to the same secret, and a changed secret is a new sealed text."""
+    return str(box.open(sealed).get("reply_secret", ""))
 
 
 async def _by_reply_token(conn: AsyncConnection, box: SecretBox, slug: str, address: str) -> Route | Refusal:
@@ -58,13 +77,8 @@ async def _by_reply_token(conn: AsyncConnection, box: SecretBox, slug: str, addr
     conversation_id = token_conversation_id(token) if token else None
     if token is None or conversation_id is None:
         return _UNKNOWN
-    query = (
-        _email_inboxes()
-        .join(t.conversations, t.conversations.c.inbox_id == t.inboxes.c.id)
-        .join(t.workspaces, t.workspaces.c.id == t.inboxes.c.workspace_id)
-        .where(t.conversations.c.id == conversation_id, t.workspaces.c.mail_slug == slug)
-    )
-    rows = list((await conn.execute(query)).mappings().all())
+    params = {"conversation_id": conversation_id, "mail_slug": slug}
+    rows = list((await conn.execute(_BY_CONVERSATION, params)).mappings().all())
     route = _pick(rows, box)
     if isinstance(route, Route) and check_reply_token(token, route.reply_secret) != conversation_id:
         return _UNKNOWN  # a forged or stale token names no mailbox
@@ -79,13 +93,11 @@ async def route_recipient(
     if hosted is not None and hosted.reply_token is not None:
         return await _by_reply_token(conn, box, hosted.mail_slug, address)
     if hosted is not None:
-        query = _email_inboxes().join(t.workspaces, t.workspaces.c.id == t.inboxes.c.workspace_id)
-        query = query.where(t.workspaces.c.mail_slug == hosted.mail_slug)
-        rows = (await conn.execute(query)).mappings().all()
+        rows = (await conn.execute(_BY_SLUG, {"mail_slug": hosted.mail_slug})).mappings().all()
         return _pick([r for r in rows if r["settings"].get("local_part") == hosted.local_part], box)
     wanted = address.strip().strip("<>").lower()
     # Own addresses are few and live in the settings JSON: filtered here rather than in SQL.
-    rows = (await conn.execute(_email_inboxes())).mappings().all()
+    rows = (await conn.execute(_EMAIL_INBOXES)).mappings().all()
     return _pick(
         [
             r

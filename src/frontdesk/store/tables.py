@@ -441,3 +441,23 @@ email_templates = sa.Table(
     _fk("updated_by_id", "users.id", nullable=True, ondelete="SET NULL"),
     sa.UniqueConstraint("inbox_id", name="uq_email_templates_inbox"),
 )
+
+# Where the IMAP import of an own-server email inbox stands (E3): the folder's UIDVALIDITY and
+# the last imported UID (advanced in the transaction that stores the message), the lease that
+# lets one worker process poll the inbox, and the last error with its stage for the admin.
+imap_states = sa.Table(
+    "imap_states",
+    metadata,
+    sa.Column("inbox_id", BigId, sa.ForeignKey("inboxes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("folder", sa.String(200), nullable=False),
+    sa.Column("uidvalidity", sa.BigInteger, nullable=True),
+    sa.Column("last_uid", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("imported_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("idle_supported", sa.Boolean, nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("last_checked_at", UTCDateTime(), nullable=True),
+    sa.Column("last_error_stage", sa.String(20), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_error_at", UTCDateTime(), nullable=True),
+)

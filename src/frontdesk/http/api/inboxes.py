@@ -28,6 +28,20 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["inboxes"])
 
 
+def _wake_mail_import(svc: Svc) -> None:
+    """An own-server email inbox starts (or restarts, or stops) importing at once when this
+    process runs the worker; a worker elsewhere sees the change at its next scan (30 s)."""
+    if svc.imap is not None:
+        svc.imap.wake()
+
+
+def _readable_secrets(svc: Svc, row: Any) -> dict[str, Any]:
+    """The secrets Frontdesk generated (to be copied into the other system); those an
+    administrator typed (an IMAP password) are write-only and never come back."""
+    generated = adapter_class(row["channel_type"]).generated_secret_names()
+    return {k: v for k, v in svc.box.open(row["secrets_encrypted"]).items() if k in generated}
+
+
 def webhook_path(row: Any) -> str:
     return f"/webhooks/{row['channel_type']}/{row['uid']}"
 
@@ -44,7 +58,9 @@ async def list_channel_types(_: CurrentAuth) -> list[dict[str, Any]]:
                 {
                     "name": name,
                     "description": cls.secret_descriptions.get(name),
-                    "generated": name in cls.generated_secrets(),
+                    "generated": name in cls.generated_secret_names(),
+                    "shown_when": {k: list(v) for k, v in cls.secret_shown_when.get(name, {}).items()}
+                    or None,
                 }
                 for name in cls.secret_fields
             ],
@@ -78,7 +94,8 @@ async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[s
             tx, actor, svc.box, adapter_class, body.name, body.channel_type, body.settings, body.secrets
         )
         row = await access_inbox_by_id(tx.conn, actor, inbox_id)
-    return {**inbox_view(row, webhook_path(row)), "secrets": svc.box.open(row["secrets_encrypted"])}
+    _wake_mail_import(svc)
+    return {**inbox_view(row, webhook_path(row)), "secrets": _readable_secrets(svc, row)}
 
 
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.InboxDetail)
@@ -102,7 +119,7 @@ async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> d
     actor.require_admin()
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
-    return svc.box.open(row["secrets_encrypted"])
+    return _readable_secrets(svc, row)
 
 
 @router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox)
@@ -122,6 +139,7 @@ async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor
             secrets=body.secrets,
         )
     svc.inboxes.forget(inbox_id)
+    _wake_mail_import(svc)
     if body.is_enabled is False:
         # Every process closes the inbox's website visitor sockets (4410): best effort, the
         # sockets would also be refused at their next frame.

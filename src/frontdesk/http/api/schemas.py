@@ -155,6 +155,11 @@ class SecretField(BaseModel):
     name: str
     description: str | None
     generated: bool = Field(description="Frontdesk creates it when the inbox is added (and on rotation).")
+    shown_when: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Only relevant while each named setting has one of the listed values "
+        "(email: imap_password when address_mode is own_server); null: always.",
+    )
 
 
 class ChannelType(BaseModel):
