@@ -117,5 +117,9 @@ describe("SchemaForm", () => {
     expect(values.api_key).toBe("abc");
     await secret.setValue("s3cret");
     expect(secrets.hmac_secret).toBe("s3cret");
+    // A number typed into a number input reaches the settings (Vue's v-model hands back a number).
+    await wrapper.find('[data-testid="inbox-setting-retries"]').setValue("7");
+    expect(typeof values.retries).toBe("number");
+    expect(toSettings(fields, { ...values, api_key: "k" }).settings.retries).toBe(7);
   });
 });

@@ -1,6 +1,6 @@
 // Email inboxes in administration: the addresses block (GET …/inboxes/{id}/email-addresses) with
 // its Copy buttons and forwarding instruction, and the settings form generated from the email
-// channel's JSON Schema with translated labels and "own server" not selectable yet.
+// channel's JSON Schema with translated labels, and the IMAP/SMTP fields shown only for "own server".
 import { flushPromises, mount } from "@vue/test-utils";
 import { createPinia, setActivePinia } from "pinia";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -52,6 +52,21 @@ const EMAIL_SCHEMA = {
       default: null,
       description: "Your own address (own_address mode): replies are sent From it.",
       title: "Own Address",
+      "x-shown-when": { address_mode: ["own_address", "own_server"] },
+    },
+    imap_host: {
+      anyOf: [{ maxLength: 253, type: "string" }, { type: "null" }],
+      default: null,
+      description: "own_server mode: the IMAP server mail is fetched from.",
+      title: "Imap Host",
+      "x-shown-when": { address_mode: ["own_server"] },
+    },
+    imap_security: {
+      default: "ssl",
+      enum: ["ssl", "starttls", "none"],
+      title: "Imap Security",
+      type: "string",
+      "x-shown-when": { address_mode: ["own_server"] },
     },
   },
   title: "EmailSettings",
@@ -155,7 +170,6 @@ describe("the email channel's settings form", () => {
         editing: false,
         values,
         secrets: {},
-        unavailableOptions: { address_mode: ["own_server"] },
         "onUpdate:values": () => undefined,
         "onUpdate:secrets": () => undefined,
       },
@@ -163,26 +177,50 @@ describe("the email channel's settings form", () => {
     });
   }
 
-  it("names the fields and choices in the agent's language; own server cannot be chosen yet", () => {
+  it("names the fields and choices in the agent's language", () => {
     const w = mountForm();
     const options = w.findAll('[data-testid="inbox-setting-address_mode"] option');
     expect(options.map((o) => o.attributes("value"))).toEqual(["hosted", "own_address", "own_server"]);
     expect(options.map((o) => o.text())).toEqual([
       "Hosted address (Frontdesk receives the mail)",
       "Your own address, forwarded to Frontdesk",
-      "Your own mail server (IMAP/SMTP) — not available yet",
+      "Your own mail server (IMAP and SMTP)",
     ]);
-    expect(options.map((o) => (o.element as HTMLOptionElement).disabled)).toEqual([false, false, true]);
+    expect(options.map((o) => (o.element as HTMLOptionElement).disabled)).toEqual([false, false, false]);
     for (const label of ["How customers write to you", "Name of the hosted address", "Sender name", "Your own address", "Reply address secret"])
       expect(w.text()).toContain(label);
     i18n.global.locale.value = "tr";
     expect(mountForm().find('[data-testid="inbox-setting-address_mode"] option').text()).toBe("Barındırılan adres (postayı Frontdesk alır)");
   });
 
+  it("shows the IMAP fields and passwords only for the own mail server, and keeps what was typed", async () => {
+    const secretFields = [
+      { name: "reply_secret", description: null },
+      { name: "imap_password", description: null, shown_when: { address_mode: ["own_server"] } },
+    ];
+    const w = mount(SchemaForm, {
+      props: { fields, secretFields, errors: {}, editing: false, values: initialValues(fields), secrets: {}, "onUpdate:secrets": () => undefined },
+      global: { plugins: [i18n] },
+    });
+    w.setProps({ "onUpdate:values": (v: Record<string, unknown>) => w.setProps({ values: v as never }) });
+    const has = (id: string) => w.find(`[data-testid="${id}"]`).exists();
+    expect([has("inbox-setting-imap_host"), has("inbox-secret-imap_password"), has("inbox-setting-own_address")]).toEqual([false, false, false]);
+    await w.setProps({ values: { ...initialValues(fields), address_mode: "own_server", imap_host: "imap.shop.example" } });
+    expect([has("inbox-setting-imap_host"), has("inbox-secret-imap_password"), has("inbox-setting-own_address")]).toEqual([true, true, true]);
+    expect(w.text()).toContain("IMAP server");
+    const security = w.findAll('[data-testid="inbox-setting-imap_security"] option').map((o) => o.text());
+    expect(security).toEqual(["SSL/TLS", "STARTTLS", "None (trusted network only)"]);
+    await w.setProps({ values: { ...initialValues(fields), address_mode: "own_address", imap_host: "imap.shop.example" } });
+    expect([has("inbox-setting-imap_host"), has("inbox-setting-own_address")]).toEqual([false, true]);
+    // Hidden is not dropped: the value still goes to the server, where it is kept for a later switch.
+    const values = { ...initialValues(fields), address_mode: "own_address", own_address: "a@b.example", imap_host: "imap.shop.example" };
+    expect(toSettings(fields, values).settings.imap_host).toBe("imap.shop.example");
+  });
+
   it("sends the mode and the own address, and checks the address's form first", () => {
     const values = { ...initialValues(fields), address_mode: "own_address", own_address: "help@shop.example" };
     expect(toSettings(fields, values)).toEqual({
-      settings: { address_mode: "own_address", local_part: "support", from_name: "", own_address: "help@shop.example" },
+      settings: { address_mode: "own_address", local_part: "support", from_name: "", own_address: "help@shop.example", imap_host: null, imap_security: "ssl" },
       errors: {},
     });
     expect(toSettings(fields, { ...values, own_address: "not an address" }).errors).toEqual({ own_address: "pattern" });
@@ -196,7 +234,7 @@ describe("the email channel's settings form", () => {
 describe("the inboxes screen", () => {
   const inbox = { id: 12, name: "Support mail", channel_type: "email", uid: "e1", settings: { address_mode: "hosted", local_part: "support", from_name: "", own_address: null }, webhook_path: "/webhooks/email/e1", created_at: "2026-11-24T10:00:00Z", is_enabled: true };
 
-  it("shows an email inbox's addresses (not a webhook) in its form, with own server not selectable", async () => {
+  it("shows an email inbox's addresses (not a webhook) in its form, with own server selectable", async () => {
     net.body = HOSTED;
     net.routes = {
       "GET /api/v1/workspaces/3/inboxes": [inbox],
@@ -212,7 +250,7 @@ describe("the inboxes screen", () => {
     expect(editor.get('[data-testid="email-hosted-address"]').text()).toBe("support@acme.mail.example.com");
     expect(editor.text()).not.toContain("/webhooks/email/e1");
     const ownServer = editor.get('[data-testid="inbox-setting-address_mode"] option[value="own_server"]');
-    expect((ownServer.element as HTMLOptionElement).disabled).toBe(true);
+    expect((ownServer.element as HTMLOptionElement).disabled).toBe(false);
     expect(net.calls.some((u) => u.pathname === "/api/v1/workspaces/3/inboxes/12/email-addresses")).toBe(true);
   });
 });

@@ -624,6 +624,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/email-connection-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test Connection */
+        post: operations["test_connection_api_v1_workspaces__workspace_id__email_connection_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/events": {
         parameters: {
             query?: never;
@@ -701,6 +718,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-dns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Email Dns */
+        get: operations["email_dns_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-dns/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Email Dns
+         * @description Looks the records up (a few seconds at most) and judges each.
+         */
+        post: operations["check_email_dns_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-dns/dkim-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make Dkim Key
+         * @description A new DKIM key (replacing the old one: replies fail DKIM until the DNS record shown is
+         *     updated). Returns the records, with the new DKIM one.
+         */
+        post: operations["make_dkim_key_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_dkim_key_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template": {
         parameters: {
             query?: never;
@@ -757,6 +832,26 @@ export interface paths {
          *     image is the saved one, at its public address).
          */
         post: operations["preview_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/imap-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Imap Status
+         * @description Administrators only. Before the first connection every field is empty.
+         */
+        get: operations["get_imap_status_api_v1_workspaces__workspace_id__inboxes__inbox_id__imap_status_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1486,6 +1581,33 @@ export interface components {
             /** Conversation Id */
             conversation_id: number;
         };
+        /** ConnectionTest */
+        ConnectionTest: {
+            imap: components["schemas"]["StageReport"];
+            smtp: components["schemas"]["StageReport"];
+        };
+        /** ConnectionTestIn */
+        ConnectionTestIn: {
+            /**
+             * Inbox Id
+             * @description The inbox being edited; null while adding one.
+             */
+            inbox_id?: number | null;
+            /**
+             * Secrets
+             * @description imap_password and smtp_password as typed; one left out is the saved one (with inbox_id).
+             */
+            secrets?: {
+                [key: string]: string;
+            };
+            /**
+             * Settings
+             * @description The inbox's email settings as on the form (address_mode own_server); with inbox_id, they are laid over the saved ones.
+             */
+            settings: {
+                [key: string]: unknown;
+            };
+        };
         /** Contact */
         Contact: {
             /** Attributes */
@@ -1682,6 +1804,46 @@ export interface components {
             /** Rating */
             rating: number;
         };
+        /** DnsRecordOut */
+        DnsRecordOut: {
+            /**
+             * Group
+             * @description Records with the same group are alternatives: one is enough.
+             */
+            group: string | null;
+            /**
+             * Kind
+             * @description forward, mx, spf, dkim or dmarc.
+             * @enum {string}
+             */
+            kind: "forward" | "mx" | "spf" | "dkim" | "dmarc";
+            /**
+             * Name
+             * @description Where the record goes (the DNS name; for forward, your own address).
+             */
+            name: string;
+            /**
+             * Purpose
+             * @description What the record is for, in English.
+             */
+            purpose: string;
+            /**
+             * Required
+             * @description False for a suggestion or for one of a group of alternatives.
+             */
+            required: boolean;
+            /**
+             * Type
+             * @description The DNS record type; FORWARD is a forwarding rule set at your mail provider.
+             * @enum {string}
+             */
+            type: "FORWARD" | "MX" | "TXT";
+            /**
+             * Value
+             * @description The record's value (MX: the mail host; FORWARD: the address to forward to).
+             */
+            value: string;
+        };
         /** EmailAddresses */
         EmailAddresses: {
             /**
@@ -1714,6 +1876,34 @@ export interface components {
              * @description Domain of the reply+<token>@… addresses put in Reply-To.
              */
             reply_domain: string | null;
+        };
+        /** EmailDns */
+        EmailDns: {
+            /**
+             * Dkim Key Present
+             * @description False for an inbox made before DKIM keys were generated: POST email-dns/dkim-key makes one; until then replies are sent unsigned and no DKIM record is listed.
+             */
+            dkim_key_present: boolean;
+            /** Dkim Selector */
+            dkim_selector: string;
+            /** Domain */
+            domain: string;
+            /** Own Address */
+            own_address: string;
+            /** Records */
+            records: components["schemas"]["DnsRecordOut"][];
+        };
+        /** EmailDnsCheck */
+        EmailDnsCheck: {
+            /** Domain */
+            domain: string;
+            /** Records */
+            records: components["schemas"]["RecordCheckOut"][];
+            /**
+             * Sending Ready
+             * @description SPF and DKIM are both right: replies will pass both.
+             */
+            sending_ready: boolean;
         };
         /** EmailTemplate */
         EmailTemplate: {
@@ -1883,6 +2073,31 @@ export interface components {
             inbox_id: number;
             /** Source Id */
             source_id: string;
+        };
+        /** ImapError */
+        ImapError: {
+            /** At */
+            at: string | null;
+            /** Detail */
+            detail: string;
+            /** Stage */
+            stage: string;
+        };
+        /** ImapStatus */
+        ImapStatus: {
+            error: components["schemas"]["ImapError"] | null;
+            /** Folder */
+            folder: string | null;
+            /** Idle Supported */
+            idle_supported: boolean | null;
+            /** Imported Count */
+            imported_count: number;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /** Last Uid */
+            last_uid: number;
+            /** Uidvalidity */
+            uidvalidity: number | null;
         };
         /** Inbox */
         Inbox: {
@@ -2298,6 +2513,67 @@ export interface components {
             name?: string | null;
             preferences?: components["schemas"]["PreferencesPatch"] | null;
         };
+        /** RecordCheckOut */
+        RecordCheckOut: {
+            /**
+             * Code
+             * @description The status's reason as a code for the dashboard to translate.
+             */
+            code: string;
+            /**
+             * Detail
+             * @description The same in English, with what to do.
+             */
+            detail: string;
+            /**
+             * Found
+             * @description What the DNS holds at that name (TXT strings joined per record).
+             */
+            found: string[];
+            /**
+             * Group
+             * @description Records with the same group are alternatives: one is enough.
+             */
+            group: string | null;
+            /**
+             * Kind
+             * @description forward, mx, spf, dkim or dmarc.
+             * @enum {string}
+             */
+            kind: "forward" | "mx" | "spf" | "dkim" | "dmarc";
+            /**
+             * Name
+             * @description Where the record goes (the DNS name; for forward, your own address).
+             */
+            name: string;
+            /**
+             * Purpose
+             * @description What the record is for, in English.
+             */
+            purpose: string;
+            /**
+             * Required
+             * @description False for a suggestion or for one of a group of alternatives.
+             */
+            required: boolean;
+            /**
+             * Status
+             * @description ok; missing; wrong (found, but not right); manual (DNS cannot show it); unknown (the DNS could not be asked: try again).
+             * @enum {string}
+             */
+            status: "ok" | "missing" | "wrong" | "manual" | "unknown";
+            /**
+             * Type
+             * @description The DNS record type; FORWARD is a forwarding rule set at your mail provider.
+             * @enum {string}
+             */
+            type: "FORWARD" | "MX" | "TXT";
+            /**
+             * Value
+             * @description The record's value (MX: the mail host; FORWARD: the address to forward to).
+             */
+            value: string;
+        };
         /**
          * Role
          * @enum {string}
@@ -2325,6 +2601,38 @@ export interface components {
             generated: boolean;
             /** Name */
             name: string;
+            /**
+             * Shown When
+             * @description Only relevant while each named setting has one of the listed values (email: imap_password when address_mode is own_server); null: always.
+             */
+            shown_when?: {
+                [key: string]: string[];
+            } | null;
+        };
+        /** StageReport */
+        StageReport: {
+            /**
+             * Advice
+             * @description A known provider's advice (Gmail, Outlook app passwords).
+             */
+            advice: ("gmail_app_password" | "outlook_app_password") | null;
+            /**
+             * Detail
+             * @description What happened, with the server's own words where it gave any (English).
+             */
+            detail: string;
+            /** Ok */
+            ok: boolean;
+            /**
+             * Passed
+             * @description The stages that passed, in order.
+             */
+            passed: ("dns" | "connect" | "tls" | "login" | "folder")[];
+            /**
+             * Stage
+             * @description The stage that failed; null when all passed.
+             */
+            stage: ("dns" | "connect" | "tls" | "login" | "folder") | null;
         };
         /** StatusCounts */
         StatusCounts: {
@@ -4040,6 +4348,41 @@ export interface operations {
             };
         };
     };
+    test_connection_api_v1_workspaces__workspace_id__email_connection_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionTestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_events_api_v1_workspaces__workspace_id__events_get: {
         parameters: {
             query?: {
@@ -4240,6 +4583,102 @@ export interface operations {
             };
         };
     };
+    email_dns_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailDns"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_email_dns_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailDnsCheck"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    make_dkim_key_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_dkim_key_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailDns"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_get: {
         parameters: {
             query?: never;
@@ -4367,6 +4806,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EmailTemplatePreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_imap_status_api_v1_workspaces__workspace_id__inboxes__inbox_id__imap_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImapStatus"];
                 };
             };
             /** @description Validation Error */

@@ -10,6 +10,10 @@ export type ContactDetail = S["ContactDetail"];
 export type Inbox = S["Inbox"];
 /** GET …/inboxes/{id}/email-addresses: where an email inbox receives and what to forward to it. */
 export type EmailAddresses = S["EmailAddresses"];
+export type ConnectionTest = S["ConnectionTest"];
+export type ImapStatus = S["ImapStatus"];
+export type EmailDns = S["EmailDns"];
+export type EmailDnsCheck = S["EmailDnsCheck"];
 export type TabCounts = S["TabCounts"];
 
 export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";
@@ -87,7 +91,14 @@ export interface ChannelType {
   type: string;
   /** JSON Schema of the adapter's settings (pydantic's model_json_schema). */
   settings_schema: JsonSchema;
-  secret_fields: { name: string; description: string | null }[];
+  secret_fields: SecretFieldInfo[];
+}
+
+/** A write-only secret of a channel; `shown_when` limits it to some settings (email: own_server). */
+export interface SecretFieldInfo {
+  name: string;
+  description: string | null;
+  shown_when?: Record<string, string[]> | null;
 }
 
 /** The subset of JSON Schema the inbox settings form understands. */
@@ -114,6 +125,8 @@ export interface JsonSchema {
   $defs?: Record<string, JsonSchema>;
   definitions?: Record<string, JsonSchema>;
   const?: unknown;
+  /** Frontdesk's own keyword: show the field only while these settings have one of these values. */
+  "x-shown-when"?: Record<string, string[]>;
 }
 
 /** An inbox as the administration screens see it (is_enabled arrives with the admin endpoints). */

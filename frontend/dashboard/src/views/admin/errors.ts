@@ -9,3 +9,9 @@ export function errorsFrom(e: unknown, networkMessage: string): Record<string, s
   }
   return { _: e instanceof Error ? e.message : String(e) };
 }
+
+/** One line for an error shown away from any field: the unnamed one, else the first named one. */
+export function errorLine(e: unknown, networkMessage: string): string {
+  const found = errorsFrom(e, networkMessage);
+  return found._ ?? Object.values(found)[0] ?? networkMessage;
+}

@@ -21,6 +21,8 @@ export interface FormField {
   maxLength: number | null;
   /** The schema's regular expression for strings, checked before sending. */
   pattern: string | null;
+  /** Shown only while each named setting has one of the values (x-shown-when); null: always. */
+  shownWhen: Record<string, string[]> | null;
 }
 
 export type FieldError = "required" | "number" | "integer" | "range" | "json" | "option" | "tooLong" | "colour" | "pattern";
@@ -111,6 +113,7 @@ export function fieldsFromSchema(root: JsonSchema | null | undefined): FormField
       maximum: schema.maximum ?? null,
       maxLength: schema.maxLength ?? null,
       pattern: schema.pattern ?? null,
+      shownWhen: raw["x-shown-when"] ?? schema["x-shown-when"] ?? null,
     };
   });
 }
@@ -153,7 +156,9 @@ export function toSettings(
       } else settings[f.name] = f.options.filter((o) => chosen.includes(String(o)));
       continue;
     }
-    const text = typeof raw === "string" ? raw.trim() : "";
+    // Vue's v-model on an <input type="number"> hands back a number, not text.
+    const value: unknown = raw;
+    const text = typeof value === "number" ? String(value) : typeof raw === "string" ? raw.trim() : "";
     if (text === "") {
       if (f.required) errors[f.name] = "required";
       else if (f.nullable) settings[f.name] = null;
@@ -198,4 +203,14 @@ function patternMatches(pattern: string, text: string): boolean {
   } catch {
     return true;
   }
+}
+
+/** Whether a field (or secret) with this condition belongs on the form for these values. A hidden
+ * field keeps its value: switching back shows what was typed. */
+export function isShown(shownWhen: Record<string, string[]> | null | undefined, values: Record<string, FormValue>): boolean {
+  if (!shownWhen) return true;
+  return Object.entries(shownWhen).every(([name, allowed]) => {
+    const v = values[name];
+    return typeof v === "string" && allowed.includes(v);
+  });
 }
