@@ -140,10 +140,15 @@ async def measure(count: int) -> dict[str, Any]:
             log(f"email: {count} mails of ~{size // 1000} KB, floor then frontdesk")
             out[f"floor_{size}"] = await floor_rate(mails)
             out[f"rate_{size}"] = count / await send_all(port, to, mails)
-        big = message(to, 10**6, 2_000, attachment=os.urandom(25 * 1_048_576))
+        # A real PDF's leading bytes: the file is stored, not left out for its type.
+        pdf = b"%PDF-1.7\n" + os.urandom(25 * 1_048_576 - 9)
+        big = message(to, 10**6, 2_000, attachment=pdf)
         out["big_wire"] = len(big)
-        before = status_kib(server.pid, "VmHWM")
-        out["rss_before_kib"] = status_kib(server.pid, "VmRSS")
+        # The high-water mark is reset to the present resident set (Linux clear_refs 5), so the
+        # growth is this mail's alone, not hidden under an earlier peak of the rate runs.
+        Path(f"/proc/{server.pid}/clear_refs").write_text("5")
+        before = status_kib(server.pid, "VmRSS")
+        out["rss_before_kib"] = before
         log("email: one mail with a 25 MB attachment")
         out["big_seconds"] = await send_all(port, to, [big])
         out["hwm_growth_kib"] = status_kib(server.pid, "VmHWM") - before
@@ -168,13 +173,12 @@ def render(r: dict[str, Any]) -> str:
             "| goal | measured | baseline (same run) | verdict |",
             "|---|---|---|---|",
             f"| intake ≥ 200 mails/s (≤ 50 KB) | {r['rate_3500']:.0f} mails/s at {r['wire_3500'] / 1000:.1f} KB; {r['rate_35000']:.0f} mails/s at {r['wire_35000'] / 1000:.1f} KB | bare aiosmtpd that discards: {r['floor_3500']:.0f} / {r['floor_35000']:.0f} mails/s | {verdict(min(r['rate_3500'], r['rate_35000']) >= 200)} |",
-            f"| a 25 MB attachment is not held 9× in memory | peak resident set grew {growth:.0f} MiB ({growth / mb:.1f}× the mail) while receiving, parsing and storing it in {r['big_seconds']:.1f} s | the mail on the wire: {mb:.1f} MiB | {verdict(growth / mb < 9)} |",
+            f"| a 25 MB attachment is streamed to disk, not held 9× in memory (peak growth ≤ 3× the mail) | peak resident set grew {growth:.0f} MiB ({growth / mb:.2f}× the mail) while receiving, parsing and storing it in {r['big_seconds']:.1f} s | the mail on the wire: {mb:.1f} MiB | {verdict(growth / mb <= 3)} |",
             "",
-            "Peak growth is VmHWM after the mail minus VmHWM before it (the process's high-water mark of resident memory).",
+            "Peak growth is VmHWM (the process's high-water mark of resident memory) after the mail minus VmRSS before it, the mark being reset just before the mail (`/proc/PID/clear_refs` 5).",
             "",
         ]
     )
-
 
 
 def main() -> None:
