@@ -15,6 +15,7 @@ from email.policy import default as default_policy
 from typing import Any
 
 import httpx
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import free_port
@@ -67,6 +68,32 @@ def relay_on(port: int) -> Iterator[Relay]:
 
 def new_port() -> int:
     return free_port()
+
+
+def relay_settings(relay_port: int, listen_port: int | None = None, **extra: Any) -> dict[str, Any]:
+    """Server settings for an email test: the hosted mail domain, replies handed to a relay on
+    127.0.0.1 at `relay_port` (plain SMTP), and the SMTP listener at `listen_port` when given."""
+    settings: dict[str, Any] = {
+        "mail_domain": MAIL_DOMAIN,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": relay_port,
+        "smtp_starttls": False,
+        **extra,
+    }
+    if listen_port is not None:
+        settings["smtp_listen_port"] = listen_port
+    return settings
+
+
+def relay_fixture(port: int) -> Any:
+    """A module's `relay` fixture: the relay at `port`, for the length of one test."""
+
+    @pytest.fixture
+    def relay() -> Iterator[Relay]:
+        with relay_on(port) as r:
+            yield r
+
+    return relay
 
 
 def _send(port: int, sender: str, recipients: list[str], raw: bytes) -> dict[str, tuple[int, bytes]]:

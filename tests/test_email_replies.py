@@ -4,33 +4,32 @@ threaded multipart mail; the relay's refusals become retries (4xx) or a failed m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port, relay_on
+from tests.email_support import (
+    MAIL_DOMAIN,
+    Relay,
+    deliver,
+    mail,
+    make_email_inbox,
+    new_port,
+    relay_fixture,
+    relay_settings,
+)
 from tests.factories import Agent, make_admin
 
 LISTEN_PORT = new_port()
 RELAY_PORT = new_port()
-SETTINGS = {
-    "mail_domain": MAIL_DOMAIN,
-    "smtp_listen_port": LISTEN_PORT,
-    "smtp_host": "127.0.0.1",
-    "smtp_port": RELAY_PORT,
-    "smtp_starttls": False,
-}
+SETTINGS = relay_settings(RELAY_PORT, LISTEN_PORT)
 with_relay = pytest.mark.parametrize("server", [SETTINGS], indirect=True)
 ADDRESS = f"support@acme.{MAIL_DOMAIN}"
 
 
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with relay_on(RELAY_PORT) as r:
-        yield r
+relay = relay_fixture(RELAY_PORT)
 
 
 async def conversation_from_mail(

@@ -3,7 +3,6 @@ direction, and a reply through a real SMTP relay on 127.0.0.1 wrapped in exactly
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,18 +12,21 @@ from frontdesk.domain.email_template import EmailTemplate, template_from_stored
 from frontdesk.domain.enums import Role
 from frontdesk.mail.template import detect_locale, render
 from tests.conftest import Server
-from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port, relay_on
+from tests.email_support import (
+    MAIL_DOMAIN,
+    Relay,
+    deliver,
+    mail,
+    make_email_inbox,
+    new_port,
+    relay_fixture,
+    relay_settings,
+)
 from tests.factories import Agent, make_admin, make_inbox, make_member
 
 LISTEN_PORT = new_port()
 RELAY_PORT = new_port()
-SETTINGS = {
-    "mail_domain": MAIL_DOMAIN,
-    "smtp_listen_port": LISTEN_PORT,
-    "smtp_host": "127.0.0.1",
-    "smtp_port": RELAY_PORT,
-    "smtp_starttls": False,
-}
+SETTINGS = relay_settings(RELAY_PORT, LISTEN_PORT)
 ADDRESS = f"support@acme.{MAIL_DOMAIN}"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -42,10 +44,7 @@ FULL = {
 }
 
 
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with relay_on(RELAY_PORT) as r:
-        yield r
+relay = relay_fixture(RELAY_PORT)
 
 
 async def email_inbox(server: Server, http: httpx.AsyncClient) -> tuple[Agent, int, str]:

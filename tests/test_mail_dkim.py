@@ -17,20 +17,13 @@ from aiosmtpd.controller import Controller
 from frontdesk.store import tables as t
 from tests.conftest import Server
 from tests.dns_server import DnsServer, dns_server
-from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port
+from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port, relay_settings
 from tests.factories import Agent, make_admin
 
 LISTEN_PORT = new_port()
 RELAY_PORT = new_port()
 DNS_PORT = new_port()
-SETTINGS = {
-    "mail_domain": MAIL_DOMAIN,
-    "smtp_listen_port": LISTEN_PORT,
-    "smtp_host": "127.0.0.1",
-    "smtp_port": RELAY_PORT,
-    "smtp_starttls": False,
-    "dns_servers": f"127.0.0.1:{DNS_PORT}",
-}
+SETTINGS = relay_settings(RELAY_PORT, LISTEN_PORT, dns_servers=f"127.0.0.1:{DNS_PORT}")
 with_mail = pytest.mark.parametrize("server", [SETTINGS], indirect=True)
 ADDRESS = f"support@acme.{MAIL_DOMAIN}"
 OWN = "help@shop.test"

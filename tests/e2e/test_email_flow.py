@@ -6,30 +6,29 @@ customer's answer to that reply joins the same conversation."""
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import World
-from tests.email_support import MAIL_DOMAIN, Relay, deliver, mail, make_email_inbox, new_port, relay_on
+from tests.email_support import (
+    MAIL_DOMAIN,
+    Relay,
+    deliver,
+    mail,
+    make_email_inbox,
+    new_port,
+    relay_fixture,
+    relay_settings,
+)
 
 LISTEN_PORT = new_port()
 RELAY_PORT = new_port()
-SETTINGS = {
-    "mail_domain": MAIL_DOMAIN,
-    "smtp_listen_port": LISTEN_PORT,
-    "smtp_host": "127.0.0.1",
-    "smtp_port": RELAY_PORT,
-    "smtp_starttls": False,
-}
+SETTINGS = relay_settings(RELAY_PORT, LISTEN_PORT)
 pytestmark = pytest.mark.parametrize("server", [SETTINGS], indirect=True)
 
 
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with relay_on(RELAY_PORT) as r:
-        yield r
+relay = relay_fixture(RELAY_PORT)
 
 
 async def test_customer_mail_is_answered_from_the_dashboard_and_the_answer_threads(

@@ -279,9 +279,16 @@ async def _require_enabled_inbox(tx: Tx, inbox_id: int) -> None:
 
 
 async def check_send_reply(
-    tx: Tx, actor: Actor, conversation_id: int, text: str, files: Sequence[StoredFile] = ()
+    tx: Tx,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    files: Sequence[StoredFile] = (),
+    *,
+    data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The outgoing message and its delivery job commit together: a reply is never lost."""
+    """The outgoing message and its delivery job commit together: a reply is never lost.
+    `data` is kept with the message for its channel (an email's subject)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
     await _require_enabled_inbox(tx, conv["inbox_id"])
@@ -298,7 +305,7 @@ async def check_send_reply(
         source_id=None,
         delivery_status=DeliveryStatus.QUEUED.value,
         failure_reason=None,
-        data=_files_data(files),
+        data={**_files_data(files), **(data or {})},
         created_at=now,
     )
     message_id = (

@@ -29,6 +29,17 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True)
+class Opening:
+    """Email: how a conversation an agent started by email began (empty otherwise): the subject
+    the agent gave, the Message-ID its first mail left with (None until it was sent), and whether
+    the message being sent is that first mail."""
+
+    subject: str | None = None
+    message_id: str | None = None
+    is_this: bool = False
+
+
+@dataclass(frozen=True)
 class Outbound:
     message_id: int
     conversation_id: int
@@ -49,6 +60,7 @@ class Outbound:
     mail_slug: str | None = None  # the workspace's label in hosted email addresses
     # Email inboxes with a saved template (E5): {"fields": {...}, "header_image_url": absolute or None}.
     email_template: Mapping[str, Any] | None = None
+    opening: Opening = field(default_factory=Opening)
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,24 @@ def _addresses(values: Any) -> list[MailAddress]:
     return list({a.address: a for a in found}.values())
 
 
+def _threading(last: Mapping[str, Any], outbound: Outbound) -> tuple[str, str | None, list[str]]:
+    """Subject, In-Reply-To and References of a mail: the answer to the customer's latest mail;
+    in a conversation an agent started by email and the customer has not answered yet, the first
+    mail (with the agent's subject as it is) or a follow-up to it; else a bare "Re: #number"."""
+    if last:
+        subject = str(last.get("subject") or "") or f"#{outbound.conversation_number}"
+        message_id = str(last.get("message_id") or "") or None
+        references = [str(r) for r in last.get("references") or [] if isinstance(r, str)]
+        return reply_subject(subject), message_id, references
+    opening = outbound.opening
+    if opening.subject is not None:
+        if opening.is_this:
+            return opening.subject, None, []
+        first = opening.message_id
+        return reply_subject(opening.subject), first, [first] if first else []
+    return reply_subject(f"#{outbound.conversation_number}"), None, []
+
+
 class EmailAdapter(ChannelAdapter):
     channel_type = "email"
     settings_schema = EmailSettings
@@ -279,8 +297,9 @@ class EmailAdapter(ChannelAdapter):
             reply_domain, message_id_domain = hosted, mail_domain
         last: Mapping[str, Any] = outbound.thread.get("email") or {}
         to = _addresses(last.get("reply_to")) or _addresses(last.get("from"))
-        if not to:
-            to = _addresses(outbound.recipient_source_id)
+        if not to:  # no mail from the customer yet: the contact's address, with their name
+            name = outbound.recipient_name if "@" not in outbound.recipient_name else ""
+            to = [MailAddress(name, a.address) for a in _addresses(outbound.recipient_source_id)]
         ours = {sender.address, str(self.settings.get("own_address") or "")}
 
         def foreign(a: MailAddress) -> bool:
@@ -292,14 +311,12 @@ class EmailAdapter(ChannelAdapter):
         # mail's Cc first, then the others of its earlier mails.
         copied = _addresses([*(last.get("cc") or []), *outbound.conversation_cc])
         cc = [a for a in copied if foreign(a) and a.address not in to_addresses][:MAX_CC]
-        subject = str(last.get("subject") or "") or f"#{outbound.conversation_number}"
-        message_id = str(last.get("message_id") or "") or None
-        references = [str(r) for r in last.get("references") or [] if isinstance(r, str)]
+        subject, message_id, references = _threading(last, outbound)
         return ReplyMail(
             sender=sender,
             to=to,
             cc=cc,
-            subject=reply_subject(subject),
+            subject=subject,
             text=outbound.text,
             message_id_domain=message_id_domain,
             in_reply_to=message_id,

@@ -21,6 +21,7 @@ __all__ = [
     "check_header_image",
     "check_template",
     "check_url",
+    "subject_of_new_mail",
     "template_from_stored",
 ]
 
@@ -133,3 +134,19 @@ def check_header_image(content: bytes) -> str:
     if content_type is None:
         raise InvalidInput("a header image must be a PNG, JPEG, WebP or GIF image", field="file")
     return content_type
+
+
+def subject_of_new_mail(given: str | None, template: EmailTemplate) -> str:
+    """The subject of a mail an agent writes first: the one given, else the template's subject.
+    A conversation started by email needs one (the customer's mailbox shows it)."""
+    subject = " ".join((given or "").split())
+    if len(subject) > TEXT_LIMITS["subject"]:
+        raise InvalidInput(f"subject may be at most {TEXT_LIMITS['subject']} characters", field="subject")
+    subject = subject or template.subject
+    if not subject:
+        raise InvalidInput(
+            "subject is required: write one, or set a subject in the inbox's email template",
+            field="subject",
+            code="subject_required",
+        )
+    return subject

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.actions.conversations import do_wake_snoozed
 from frontdesk.actions.email_templates import HEADER_IMAGE_PREFIX
 from frontdesk.actions.messages import do_set_delivery
-from frontdesk.channels.base import ChannelError, Installation, Outbound
+from frontdesk.channels.base import ChannelError, Installation, Opening, Outbound
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import DeliveryStatus, MessageKind
 from frontdesk.domain.people import PASSWORD_RESET_HOURS
@@ -106,8 +106,10 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
             .first()
         )
         conversation_cc: tuple[dict[str, Any], ...] = ()
+        opening = Opening()
         if row is not None and row["channel_type"] == "email":
             conversation_cc = await _conversation_copies(conn, row["conversation_id"])
+            opening = await _opening(conn, row["conversation_id"], row["id"])
     if row is None:
         return  # the message was deleted: nothing to deliver
     # Shared guards: a note or an incoming message is never sent out; a message already
@@ -136,6 +138,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         conversation_cc=conversation_cc,
         mail_slug=row["mail_slug"],
         email_template=_template(row, ctx.public_url),
+        opening=opening,
     )
     try:
         receipt = await adapter.send(outbound)
@@ -168,6 +171,25 @@ async def _conversation_copies(conn: AsyncConnection, conversation_id: int) -> t
             if isinstance(entry, dict) and isinstance(entry.get("address"), str):
                 found.append({"name": str(entry.get("name") or ""), "address": entry["address"]})
     return tuple(found)
+
+
+async def _opening(conn: AsyncConnection, conversation_id: int, message_id: int) -> Opening:
+    """The conversation's first message, when an agent started it by email with a subject."""
+    m = t.messages
+    first = (
+        await conn.execute(
+            sa.select(m.c.id, m.c.kind, m.c.data, m.c.source_id)
+            .where(m.c.conversation_id == conversation_id)
+            .order_by(m.c.id)
+            .limit(1)
+        )
+    ).first()
+    if first is None or first.kind != MessageKind.OUTGOING.value:
+        return Opening()
+    subject = ((first.data or {}).get("email") or {}).get("subject")
+    if not isinstance(subject, str) or not subject:
+        return Opening()
+    return Opening(subject=subject, message_id=first.source_id, is_this=first.id == message_id)
 
 
 async def fail_reply(tx: Tx, payload: dict[str, Any], reason: str) -> None:

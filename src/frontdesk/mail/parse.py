@@ -27,7 +27,7 @@ from frontdesk.mail.quotes import fold
 from frontdesk.mail.sanitize import sanitize_html
 from frontdesk.mail.spool_parts import extract_large_bodies
 
-__all__ = ["Address", "MailFile", "ParsedEmail", "parse_email", "parse_email_file"]
+__all__ = ["Address", "MailFile", "ParsedEmail", "mail_address", "parse_email", "parse_email_file"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,19 @@ def _address(name: str, address: str) -> Address | None:
     if not domain.isascii():
         domain = _idna(domain)
     return Address(" ".join(name.split())[:200], f"{local.lower()}@{domain}")
+
+
+def mail_address(address: str, name: str = "") -> Address | None:
+    """An address typed by a person, in the form mail from that address is stored under (the
+    contact identity's source_id), or None when it is not an address."""
+    found = _address(name, address)
+    if (
+        found is None
+        or "@" in found.address.rpartition("@")[0]
+        or "." not in found.address.rpartition("@")[2]
+    ):
+        return None
+    return found
 
 
 _BARE_ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]@]{1,64}@[^\s<>,;:\"()\[\]@]{1,255}")

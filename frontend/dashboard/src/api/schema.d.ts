@@ -718,6 +718,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Email Conversation
+         * @description A new conversation with the address, assigned to the caller; its first mail is queued and
+         *     leaves like any reply (the inbox's server or relay, the template), with `subject` (else the
+         *     template's; 422 `subject_required` without either). The customer's answer joins it.
+         *     422 `not_email_inbox`; 409 `contact_blocked`; 409 `inbox_disabled`.
+         */
+        post: operations["start_email_conversation_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_conversations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-dns": {
         parameters: {
             query?: never;
@@ -1876,6 +1899,31 @@ export interface components {
              * @description Domain of the reply+<token>@… addresses put in Reply-To.
              */
             reply_domain: string | null;
+        };
+        /** EmailConversationIn */
+        EmailConversationIn: {
+            /**
+             * Name
+             * @description the customer's name, when new
+             */
+            name?: string | null;
+            /**
+             * Subject
+             * @description empty: the subject of the inbox's email template
+             */
+            subject?: string | null;
+            /** Text */
+            text: string;
+            /**
+             * To
+             * @description the customer's email address
+             */
+            to: string;
+        };
+        /** EmailConversationStarted */
+        EmailConversationStarted: {
+            /** Conversation Id */
+            conversation_id: number;
         };
         /** EmailDns */
         EmailDns: {
@@ -4570,6 +4618,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EmailAddresses"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_email_conversation_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_conversations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailConversationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailConversationStarted"];
                 };
             };
             /** @description Validation Error */
