@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from frontdesk.domain.enums import Role
-from frontdesk.domain.mail_dns import Lookup, judge, merged_spf, records_for
+from frontdesk.domain.mail_dns import Lookup, judge, merged_spf, records_for, spf_terms
 from frontdesk.mail.dkim import generate_private_key, public_key
 from frontdesk.mail.dns_check import DnsServersError, parse_servers
 from tests.conftest import Server
@@ -114,6 +114,7 @@ async def test_check_with_everything_right(server: Server, http: httpx.AsyncClie
         ("shop.test", "MX"),
         (DKIM_NAME, "TXT"),
         ("_dmarc.shop.test", "TXT"),
+        ("_spf.google.com", "TXT"),  # the SPF record's other include, for the 10-lookup count
     }
 
 
@@ -179,6 +180,41 @@ async def test_two_spf_records_are_wrong(server: Server, http: httpx.AsyncClient
     dns.zone.add_txt("shop.test", "v=spf1 include:_spf.google.com ~all")
     spf = by_kind(await check(http, admin, url))["spf"]
     assert (spf["status"], spf["code"], len(spf["found"])) == ("wrong", "dns_spf_multiple", 2)
+
+
+@with_dns
+async def test_spf_is_followed_through_includes(
+    server: Server, http: httpx.AsyncClient, dns: DnsServer
+) -> None:
+    """Our include reached through the domain's own sub-record is right; an include chain past
+    RFC 7208's 10 DNS lookups is wrong even with ours in it; a sub-record the DNS cannot answer
+    makes the SPF check "could not check", not "wrong"."""
+    admin, _, url = await own_inbox(server, http)
+    zone = dns.zone
+    zone.add_txt("shop.test", "v=spf1 include:spf.shop.test -all")
+    zone.add_txt("spf.shop.test", "v=spf1 ip4:192.0.2.1 include:mailers.shop.test ~all")
+    zone.add_txt("mailers.shop.test", "v=spf1 include:_spf.mail.test ~all")
+    spf = by_kind(await check(http, admin, url))["spf"]
+    assert (spf["status"], spf["code"]) == ("ok", "dns_spf_ok_nested"), spf
+    assert "through spf.shop.test → mailers.shop.test" in spf["detail"]
+
+    # Ours is named directly, but the other includes need 11 lookups in all.
+    zone.txt.clear()
+    chain = " ".join(f"include:n{i}.shop.test" for i in range(4))
+    zone.add_txt("shop.test", f"v=spf1 include:_spf.mail.test {chain} -all")
+    for i in range(4):
+        zone.add_txt(f"n{i}.shop.test", "v=spf1 a mx ip4:192.0.2.9 ~all")
+    spf = by_kind(await check(http, admin, url))["spf"]
+    assert (spf["status"], spf["code"]) == ("wrong", "dns_spf_too_many_lookups"), spf
+    assert "13" in spf["detail"]
+
+    # The sub-record cannot be looked up: not known to be wrong.
+    zone.txt.clear()
+    zone.add_txt("shop.test", "v=spf1 include:spf.shop.test -all")
+    zone.fail("spf.shop.test", "servfail")
+    spf = by_kind(await check(http, admin, url))["spf"]
+    assert (spf["status"], spf["code"]) == ("unknown", "dns_lookup_failed"), spf
+    assert "spf.shop.test" in spf["detail"]
 
 
 @with_dns
@@ -248,6 +284,14 @@ def judged(kind: str, *values: str, outcome: str = "found") -> tuple[str, str]:
     record = next(r for r in RECORDS if r.kind == kind)
     check = judge(record, Lookup(outcome, values), SPF_INCLUDE)  # type: ignore[arg-type]
     return check.status, check.code
+
+
+def test_spf_terms_count_what_queries_the_dns() -> None:
+    names, count = spf_terms(
+        "v=spf1 a mx ip4:192.0.2.1 -include:X.test. ~all redirect=y.test a:h.test mx/24 ?exists:e.test"
+    )
+    assert names == ["x.test", "y.test"] and count == 7  # a, mx, include, redirect, a:, mx/, exists
+    assert spf_terms("v=spf1 ip4:192.0.2.1 ip6:2001:db8::1 -all") == ([], 0)
 
 
 def test_judging_spf() -> None:

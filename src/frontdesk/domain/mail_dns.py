@@ -21,6 +21,7 @@ __all__ = [
     "RecordCheck",
     "RecordKind",
     "RecordStatus",
+    "SpfReach",
     "dkim_name",
     "dkim_value",
     "judge",
@@ -28,6 +29,8 @@ __all__ = [
     "merged_spf",
     "own_domain",
     "records_for",
+    "spf_record",
+    "spf_terms",
 ]
 
 RecordKind = Literal["forward", "mx", "spf", "dkim", "dmarc"]
@@ -36,6 +39,10 @@ RecordStatus = Literal["ok", "missing", "wrong", "manual", "unknown"]
 # The group of records of which one is enough: the forwarding rule or the MX record.
 RECEIVING = "receiving"
 DMARC_SUGGESTION = "v=DMARC1; p=none"
+# RFC 7208 4.6.4: evaluating a domain's SPF may take at most 10 DNS-querying terms; past that
+# receivers treat SPF as failed (permerror), whatever the record says.
+SPF_LOOKUP_LIMIT = 10
+_SPF_QUERYING = ("include:", "a:", "a/", "mx:", "mx/", "ptr:", "exists:", "redirect=")
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,41 @@ def merged_spf(existing: str, include: str) -> str:
     return " ".join([*terms[:at], f"include:{include}", *terms[at:]])
 
 
+@dataclass(frozen=True)
+class SpfReach:
+    """What following the domain's SPF record through its include: and redirect= terms found:
+    the names leading to our include (() when the record names it itself; None when it is not
+    reached), the DNS-querying terms counted on the way, and why a record on the way could not
+    be looked up ("" when none failed)."""
+
+    path: tuple[str, ...] | None
+    lookups: int
+    failed: str = ""
+
+
+def spf_record(values: Sequence[str]) -> str | None:
+    """The one SPF record among a name's TXT values; None with none or several."""
+    found = [v for v in values if _is_spf(v)]
+    return found[0] if len(found) == 1 else None
+
+
+def spf_terms(record: str) -> tuple[list[str], int]:
+    """The names an SPF record sends evaluation on to (include: targets, then redirect=), and
+    how many of its terms query the DNS."""
+    names: list[str] = []
+    redirect: list[str] = []
+    querying = 0
+    for term in record.split()[1:]:
+        lowered = term.lower().lstrip("+-~?")
+        if lowered in ("a", "mx", "ptr") or lowered.startswith(_SPF_QUERYING):
+            querying += 1
+        if lowered.startswith("include:"):
+            names.append(lowered[8:].strip("."))
+        elif lowered.startswith("redirect="):
+            redirect.append(lowered[9:].strip("."))
+    return names + redirect, querying
+
+
 def _is_spf(text: str) -> bool:
     return text.lower() == "v=spf1" or text.lower().startswith("v=spf1 ")
 
@@ -226,7 +268,7 @@ def _judge_mx(record: DnsRecord, lookup: Lookup) -> RecordCheck:
     )
 
 
-def _judge_spf(record: DnsRecord, lookup: Lookup, include: str) -> RecordCheck:
+def _judge_spf(record: DnsRecord, lookup: Lookup, include: str, reach: SpfReach | None) -> RecordCheck:
     spf = tuple(v for v in lookup.values if _is_spf(v))
     if not spf:
         return RecordCheck(
@@ -241,15 +283,35 @@ def _judge_spf(record: DnsRecord, lookup: Lookup, include: str) -> RecordCheck:
             f"Merge them into one that contains include:{include}.",
             spf,
         )
-    if not _includes(spf[0], include):
+    if reach is not None and reach.lookups > SPF_LOOKUP_LIMIT:
         return RecordCheck(
             "spf",
             "wrong",
-            "dns_spf_no_include",
-            f"The SPF record does not include {include}; change it to: {merged_spf(spf[0], include)}",
+            "dns_spf_too_many_lookups",
+            f"The SPF record needs more than {SPF_LOOKUP_LIMIT} DNS lookups (includes and the like, "
+            f"counted through its includes: {reach.lookups}); receivers then ignore SPF. Remove "
+            "includes you no longer use.",
             spf,
         )
-    return RecordCheck("spf", "ok", "dns_spf_ok", f"The SPF record includes {include}.", spf)
+    if _includes(spf[0], include):
+        return RecordCheck("spf", "ok", "dns_spf_ok", f"The SPF record includes {include}.", spf)
+    if reach is not None and reach.path:
+        return RecordCheck(
+            "spf",
+            "ok",
+            "dns_spf_ok_nested",
+            f"The SPF record includes {include} through {' → '.join(reach.path[:-1])}.",
+            spf,
+        )
+    if reach is not None and reach.failed:
+        return _unknown("spf", Lookup("failed", reason=reach.failed))
+    return RecordCheck(
+        "spf",
+        "wrong",
+        "dns_spf_no_include",
+        f"The SPF record does not include {include}; change it to: {merged_spf(spf[0], include)}",
+        spf,
+    )
 
 
 def _judge_dkim(record: DnsRecord, lookup: Lookup) -> RecordCheck:
@@ -303,8 +365,11 @@ def _judge_dmarc(record: DnsRecord, lookup: Lookup) -> RecordCheck:
     return RecordCheck("dmarc", "ok", "dns_dmarc_ok", "The domain has a DMARC record.", dmarc)
 
 
-def judge(record: DnsRecord, lookup: Lookup | None, spf_include: str) -> RecordCheck:
-    """The status of one record from what its lookup found (None: nothing to look up)."""
+def judge(
+    record: DnsRecord, lookup: Lookup | None, spf_include: str, spf_reach: SpfReach | None = None
+) -> RecordCheck:
+    """The status of one record from what its lookup found (None: nothing to look up); for SPF,
+    also what following its includes found (None: not followed)."""
     if record.kind == "forward":
         return RecordCheck(
             "forward",
@@ -318,7 +383,7 @@ def judge(record: DnsRecord, lookup: Lookup | None, spf_include: str) -> RecordC
     if record.kind == "mx":
         return _judge_mx(record, lookup)
     if record.kind == "spf":
-        return _judge_spf(record, lookup, spf_include)
+        return _judge_spf(record, lookup, spf_include, spf_reach)
     if record.kind == "dkim":
         return _judge_dkim(record, lookup)
     return _judge_dmarc(record, lookup)

@@ -18,9 +18,27 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from frontdesk.domain.mail_dns import DnsRecord, Lookup, RecordCheck, judge, lookups_needed
+from frontdesk.domain.mail_dns import (
+    SPF_LOOKUP_LIMIT,
+    DnsRecord,
+    Lookup,
+    RecordCheck,
+    SpfReach,
+    judge,
+    lookups_needed,
+    spf_record,
+    spf_terms,
+)
 
-__all__ = ["QUERY_TIMEOUT", "DnsServersError", "check_records", "lookup", "make_resolver", "parse_servers"]
+__all__ = [
+    "QUERY_TIMEOUT",
+    "DnsServersError",
+    "check_records",
+    "follow_spf",
+    "lookup",
+    "make_resolver",
+    "parse_servers",
+]
 
 QUERY_TIMEOUT = 3.0
 Question = tuple[str, Literal["MX", "TXT"]]
@@ -105,6 +123,36 @@ async def _lookups(
     return results
 
 
+async def follow_spf(resolver: dns.asyncresolver.Resolver, record: str, include: str) -> SpfReach:
+    """Follow the SPF record's include: and redirect= names, one level at a time, counting the
+    DNS-querying terms as a receiver would, until our include is found and counted, the limit
+    is passed, or nothing is left. Our own include's record is not fetched (it queries nothing);
+    a name without an SPF record adds nothing (receivers would fail it, but that is not ours)."""
+    wanted = include.strip(".").lower()
+    path: tuple[str, ...] | None = None
+    names, lookups = spf_terms(record)
+    level: list[tuple[str, tuple[str, ...]]] = [(name, (name,)) for name in names]
+    seen: set[str] = set()
+    while level and lookups <= SPF_LOOKUP_LIMIT:
+        for name, via in level:
+            if name == wanted and path is None:
+                path = via
+        fetch = [(n, v) for n, v in level if n != wanted and n not in seen]
+        seen.update(n for n, _ in fetch)
+        found = await asyncio.gather(*(lookup(resolver, n, "TXT") for n, _ in fetch))
+        level = []
+        for (name, via), answer in zip(fetch, found, strict=True):
+            if answer.outcome == "failed":
+                return SpfReach(path, lookups, f"the SPF record of {name}: {answer.reason}")
+            nested = spf_record(answer.values)
+            if nested is None:
+                continue
+            more, count = spf_terms(nested)
+            lookups += count
+            level.extend((n, (*via, n)) for n in more)
+    return SpfReach(path, lookups)
+
+
 async def check_records(
     records: Sequence[DnsRecord], servers: str, spf_include: str, timeout: float = QUERY_TIMEOUT
 ) -> list[RecordCheck]:
@@ -114,5 +162,21 @@ async def check_records(
     except (DnsServersError, dns.resolver.NoResolverConfiguration) as exc:
         failed = Lookup("failed", reason=str(exc) or "this server has no DNS resolver configured")
         return [judge(r, failed, spf_include) for r in records]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout + 1.0
     found = await _lookups(resolver, lookups_needed(records), timeout + 1.0)
-    return [judge(r, found.get((r.name, "MX" if r.type == "MX" else "TXT")), spf_include) for r in records]
+    checks: list[RecordCheck] = []
+    for r in records:
+        answer = found.get((r.name, "MX" if r.type == "MX" else "TXT"))
+        reach = None
+        record = spf_record(answer.values) if r.kind == "spf" and answer is not None else None
+        if record is not None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    reach = await follow_spf(resolver, record, spf_include)
+            except TimeoutError:
+                reach = SpfReach(
+                    None, 0, f"following the SPF record's includes took over {timeout + 1.0:g} s"
+                )
+        checks.append(judge(r, answer, spf_include, reach))
+    return checks
