@@ -11,6 +11,7 @@ import os
 import smtplib
 import socket
 import sys
+import time
 import tracemalloc
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +22,9 @@ import pytest
 import sqlalchemy as sa
 
 import frontdesk.mail.spool_parts as spool_parts
+from frontdesk.mail.listener import mail_listener
 from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
+from frontdesk.mail.smtp_spool import STALE_SPOOL_SECONDS
 from frontdesk.store import tables as t
 from tests.conftest import Server
 from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port, wire
@@ -199,6 +202,24 @@ async def test_a_connection_dropped_in_the_middle_of_data_leaves_no_spool(
     assert tmp.exists(), "half the mail (1.5 MB of DATA) was spooled to disk"
     assert spool_left(server) == []
     assert await rows(server, t.messages) == []
+
+
+@with_listener
+async def test_spools_left_by_a_stopped_process_go_when_the_listener_starts(server: Server) -> None:
+    """A crash mid-DATA leaves its spool folder (the sender never got an answer and sends again).
+    The next listener start removes such folders once they are an hour old; a fresh one may be
+    another process's mail in progress and stays."""
+    tmp = server.services.settings.data_dir / "tmp"
+    stale, fresh = tmp / "mail-0123456789abcdef", tmp / "mail-fedcba9876543210"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "message.eml").write_bytes(b"Subject: half a mail\r\n")
+    hour_ago = time.time() - STALE_SPOOL_SECONDS - 60
+    os.utime(stale, (hour_ago, hour_ago))
+    other = server.services.settings.model_copy(update={"smtp_listen_port": new_port()})
+    async with mail_listener(dataclasses.replace(server.services, settings=other)) as listening:
+        assert listening is not None
+        assert not stale.exists() and (fresh / "message.eml").exists()
 
 
 def _comparable(mail: ParsedEmail) -> ParsedEmail:

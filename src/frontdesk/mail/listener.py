@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from frontdesk.actions.mail_store import MailTarget, do_store_mail
 from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
 from frontdesk.mail.routing import Refusal, Route, route_recipient
-from frontdesk.mail.smtp_spool import Spool, SpooledEnvelope, SpoolingSMTP
+from frontdesk.mail.smtp_spool import Spool, SpooledEnvelope, SpoolingSMTP, remove_stale_spools
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 
@@ -166,11 +166,14 @@ async def mail_listener(services: Services) -> AsyncIterator[asyncio.Server | No
     handler = HostedMailHandler(services)
     tls = _tls(settings)
     loop = asyncio.get_running_loop()
+    spool_dir = settings.data_dir / "tmp"
+    if stale := await asyncio.to_thread(remove_stale_spools, spool_dir):
+        log.warning("removed mail spools left by an earlier process", extra={"count": stale})
 
     def protocol() -> SMTP:
         return SpoolingSMTP(
             handler,
-            spool_dir=settings.data_dir / "tmp",
+            spool_dir=spool_dir,
             envelope_class=RoutedEnvelope,
             data_size_limit=settings.smtp_listen_max_bytes,
             enable_SMTPUTF8=True,

@@ -17,13 +17,14 @@ import logging
 import re
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope
 
-__all__ = ["SPOOL_MEMORY_BYTES", "Spool", "SpooledEnvelope", "SpoolingSMTP"]
+__all__ = ["SPOOL_MEMORY_BYTES", "Spool", "SpooledEnvelope", "SpoolingSMTP", "remove_stale_spools"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,28 @@ class SpooledEnvelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.spool: Spool | None = None
+
+
+# A spool this old belongs to no session: SMTP gives up on a silent DATA long before.
+STALE_SPOOL_SECONDS = 3600.0
+
+
+def remove_stale_spools(spool_dir: Path, older_than: float = STALE_SPOOL_SECONDS) -> int:
+    """Remove spool folders left behind by a process that stopped mid-DATA (a crash or a kill:
+    the sender got no answer and sends again, so nothing in them is needed). Only old ones: other
+    processes sharing the data folder may be receiving into theirs now. Returns how many went."""
+    if not spool_dir.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for folder in spool_dir.glob("mail-*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: left for the next start
+    return removed
 
 
 class _Writer:
