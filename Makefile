@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The demo's email inbox: mail for support@demo-shop.$(MAIL_DOMAIN) reaches 127.0.0.1:$(SMTP_PORT).
+MAIL_DOMAIN ?= mail.localhost
+SMTP_PORT ?= 2525
+DEMO_ENV := FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_MAIL_DOMAIN=$(MAIL_DOMAIN) FRONTDESK_SMTP_LISTEN_PORT=$(SMTP_PORT)
 
 .PHONY: demo test install web lint bench
 
@@ -18,8 +22,8 @@ web:
 	./scripts/web-build
 
 demo: install web
-	FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) $(BIN)/frontdesk demo
-	FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
+	$(DEMO_ENV) $(BIN)/frontdesk demo
+	$(DEMO_ENV) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
 
 test: install
 	./scripts/test

@@ -77,14 +77,27 @@ def test_cli_version_migrate_create_admin_and_demo(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     again = runner.invoke(main, [*args[:2], "boss@example.com", *args[3:]], env=env)
     assert again.exit_code == 1 and "already exists" in again.output
-    demo = runner.invoke(main, ["demo"], env=env)
+    mail = {"FRONTDESK_MAIL_DOMAIN": "mail.localhost", "FRONTDESK_SMTP_LISTEN_PORT": "2525"}
+    demo = runner.invoke(main, ["demo"], env={**env, **mail})
     assert demo.exit_code == 0, demo.output
     assert "admin@demo.frontdesk.test" in demo.output and "frontdesk-demo" in demo.output
+    assert "support@demo-shop.mail.localhost through the SMTP listener on 127.0.0.1:2525" in demo.output
     assert runner.invoke(main, ["demo"], env=env).exit_code == 0  # a second run changes nothing
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'frontdesk.db'}")
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(t.conversations)).scalar_one() == 36
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.conversations)).scalar_one() == 40
         assert conn.execute(sa.select(sa.func.count()).select_from(t.users)).scalar_one() == 4
+        # The email inbox's mails were taken in as mail is: threaded, with their email data.
+        c, m, i = t.conversations, t.messages, t.inboxes
+        email = sa.select(m.c.data).join(i, i.c.id == m.c.inbox_id).where(i.c.channel_type == "email")
+        mails = [row.data["email"] for row in conn.execute(email.where(m.c.kind == "incoming"))]
+        assert len(mails) == 4 and {mail["subject"] for mail in mails} >= {
+            "Kargom nerede?",
+            "درخواست بازگشت کالا",
+        }
+        assert any(mail.get("html") for mail in mails) and any(mail.get("cc") for mail in mails)
+        emailed = sa.select(sa.func.count()).select_from(c.join(i, i.c.id == c.c.inbox_id))
+        assert conn.execute(emailed.where(i.c.channel_type == "email")).scalar_one() == 4
     engine.dispose()
 
 

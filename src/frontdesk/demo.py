@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 
 import sqlalchemy as sa
 
-from frontdesk.access import access_actor_by_workspace
+from frontdesk.access import Actor, access_actor_by_workspace
 from frontdesk.actions.conversations import check_assign, check_set_labels, check_set_status
+from frontdesk.actions.email_intake import do_receive_email
 from frontdesk.actions.messages import (
     check_add_note,
     check_send_reply,
@@ -28,10 +31,12 @@ from frontdesk.actions.workspace_objects import (
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, Role
 from frontdesk.domain.inbound import InboundContact, InboundMessage
+from frontdesk.domain.mail_addresses import hosted_address
+from frontdesk.mail.parse import parse_email
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings
 from frontdesk.store import tables as t
-from frontdesk.store.db import Database
+from frontdesk.store.db import Database, Tx
 from frontdesk.store.types import utcnow
 
 DEMO_PASSWORD = "frontdesk-demo"
@@ -67,6 +72,41 @@ REPLIES = [
 ]
 
 
+# Customers' mails for the demo's email inbox: (sender, subject, plain text, HTML or None, Cc).
+MAILS = [
+    (
+        "Zeynep Arslan <zeynep@example.com>",
+        "Kargom nerede?",
+        "Merhaba,\n\n3 gün önce verdiğim 10482 numaralı sipariş hâlâ kargoya verilmedi. "
+        "Ne zaman gönderilir?\n\nTeşekkürler,\nZeynep",
+        "<p>Merhaba,</p><p>3 gün önce verdiğim <b>10482</b> numaralı sipariş hâlâ kargoya "
+        "verilmedi. Ne zaman gönderilir?</p><p>Teşekkürler,<br>Zeynep</p>",
+        None,
+    ),
+    (
+        "Mina Rahimi <mina@example.com>",
+        "درخواست بازگشت کالا",
+        "سلام،\nکفشی که خریدم اندازه نیست. چطور می‌توانم آن را پس بدهم؟\nبا سپاس، مینا",
+        None,
+        None,
+    ),
+    (
+        "Tom Becker <tom@example.com>",
+        "Invoice for order 10467",
+        "Hi,\n\nCould you send the invoice for order 10467 to our accounts team (copied)?\n\nThanks,\nTom",
+        None,
+        "Accounts <accounts@example.com>",
+    ),
+    (
+        "Selim Kaya <selim@example.com>",
+        "Fatura adresi değişikliği",
+        "İyi günler,\nfatura adresimi Kadıköy, İstanbul olarak güncelleyebilir misiniz?\nSelim Kaya",
+        None,
+        None,
+    ),
+]
+
+
 async def create_demo(settings: Settings) -> list[str]:
     db = Database(settings.effective_database_url)
     try:
@@ -79,6 +119,13 @@ async def create_demo(settings: Settings) -> list[str]:
         async with db.read() as conn:
             web = sa.select(t.inboxes.c.uid).where(t.inboxes.c.channel_type == "web")
             site_uid = (await conn.execute(web.order_by(t.inboxes.c.id))).scalar()
+            demo_shop = (
+                sa.select(t.workspaces.c.mail_slug)
+                .join(t.memberships, t.memberships.c.workspace_id == t.workspaces.c.id)
+                .join(t.users, t.users.c.id == t.memberships.c.user_id)
+                .where(t.users.c.email_lower == ADMIN_EMAIL)
+            )
+            slug = (await conn.execute(demo_shop)).scalar()
     finally:
         await db.dispose()
     url = settings.effective_public_url
@@ -89,6 +136,12 @@ async def create_demo(settings: Settings) -> list[str]:
     ]
     if site_uid is not None:
         lines.append(f"Chat as a website visitor on the preview page: {url}/widget/preview/{site_uid}")
+    if settings.mail_domain and settings.smtp_listen_port and slug:
+        address = hosted_address("support", slug, settings.mail_domain)
+        lines.append(
+            f"Mail the email inbox at {address} through the SMTP listener on "
+            f"{settings.smtp_listen_host}:{settings.smtp_listen_port} (replies need FRONTDESK_SMTP_HOST)"
+        )
     return lines
 
 
@@ -127,6 +180,7 @@ async def _build(db: Database, box: SecretBox) -> None:
         inbox = (
             (await tx.conn.execute(sa.select(t.inboxes).where(t.inboxes.c.id == inbox_id))).mappings().one()
         )
+    await _email_inbox(db, box, actor, agents)
     for n in range(36):
         async with db.write() as tx:
             person = PEOPLE[n % len(PEOPLE)]
@@ -169,3 +223,38 @@ async def _build(db: Database, box: SecretBox) -> None:
                     ConversationStatus.SNOOZED,
                     utcnow() + timedelta(hours=rng.randint(2, 48)),
                 )
+
+
+async def _email_inbox(db: Database, box: SecretBox, actor: Actor, agents: list[int]) -> None:
+    """An email inbox on the hosted address with customers' mails, taken in as the SMTP listener
+    takes them in (parsed, threaded, stored); the first one answered."""
+    async with db.write() as tx:
+        settings = {"local_part": "support", "from_name": "Demo Shop Support"}
+        mail_id = await check_create_inbox(tx, actor, box, adapter_class, "Shop mail", "email", settings, {})
+        await check_set_inbox_members(tx, actor, mail_id, agents)
+        select = sa.select(t.inboxes).where(t.inboxes.c.id == mail_id)
+        inbox = (await tx.conn.execute(select)).mappings().one()
+    reply_secret = str(box.open(inbox["secrets_encrypted"])["reply_secret"])
+    for n, (sender, subject, text, html, cc) in enumerate(MAILS):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "support@demo-shop.example", subject
+        msg["Date"] = format_datetime(utcnow() - timedelta(hours=len(MAILS) - n))
+        msg["Message-ID"] = f"<demo-mail-{n}@example.com>"
+        if cc:
+            msg["Cc"] = cc
+        msg.set_content(text)
+        if html:
+            msg.add_alternative(html, subtype="html")
+        async with db.write() as tx:
+            received = await do_receive_email(tx, inbox, parse_email(msg.as_bytes()), (), reply_secret)
+            if n == 0:
+                await _answered(tx, actor, received.conversation_id, agents[0])
+
+
+async def _answered(tx: Tx, actor: Actor, conversation_id: int, agent: int) -> None:
+    await check_assign(tx, actor, conversation_id, assignee_id=agent, team_id=None, comment=None)
+    reply = await check_send_reply(
+        tx, actor, conversation_id, "Merhaba, siparişiniz bugün kargoya veriliyor."
+    )
+    select = sa.select(t.messages).where(t.messages.c.id == reply["id"])
+    await do_set_delivery(tx, (await tx.conn.execute(select)).mappings().one(), DeliveryStatus.DELIVERED)
