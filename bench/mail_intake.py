@@ -109,7 +109,7 @@ async def email_inbox(base: str) -> str:
         r = await http.post(
             f"/api/v1/workspaces/{ws}/inboxes",
             headers=csrf,
-            json={"name": "Bench mail", "channel_type": "email", "settings": {"local_part": "support"}},
+            json={"name": "Bench mail", "channel_type": "email", "settings": {"local_part": "bench"}},
         )
         r.raise_for_status()
         addresses = (
