@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,8 @@ from frontdesk.mail.connection import (
     provider_advice,
 )
 from frontdesk.mail.imap_client import ImapClient, ImapClosed, ImapRefused, Security, open_imap
-from frontdesk.mail.parse import parse_email
+from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
+from frontdesk.mail.smtp_spool import SPOOL_MEMORY_BYTES, spool_bytes
 from frontdesk.services import Services
 from frontdesk.store.db import Tx
 
@@ -176,7 +178,17 @@ class _Session:
         return stored
 
     async def _store(self, uid: int, raw: bytes) -> int:
-        mail = await asyncio.to_thread(parse_email, raw, ())
+        if len(raw) <= SPOOL_MEMORY_BYTES:
+            return await self._store_parsed(uid, await asyncio.to_thread(parse_email, raw, ()))
+        # A big mail is taken apart on disk as the SMTP listener does (decision 0017): parsing
+        # it in memory would hold its attachments several times over.
+        path = await asyncio.to_thread(spool_bytes, self.services.settings.data_dir / "tmp", raw)
+        try:
+            return await self._store_parsed(uid, await asyncio.to_thread(parse_email_file, path, ()))
+        finally:
+            await asyncio.to_thread(shutil.rmtree, path.parent, True)
+
+    async def _store_parsed(self, uid: int, mail: ParsedEmail) -> int:
         cursor = self.cursor
 
         async def advance(tx: Tx, count: int) -> None:

@@ -24,7 +24,14 @@ from typing import IO, Any
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope
 
-__all__ = ["SPOOL_MEMORY_BYTES", "Spool", "SpooledEnvelope", "SpoolingSMTP", "remove_stale_spools"]
+__all__ = [
+    "SPOOL_MEMORY_BYTES",
+    "Spool",
+    "SpooledEnvelope",
+    "SpoolingSMTP",
+    "remove_stale_spools",
+    "spool_bytes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,16 @@ def remove_stale_spools(spool_dir: Path, older_than: float = STALE_SPOOL_SECONDS
         except OSError:
             continue  # gone meanwhile, or not ours to remove: left for the next start
     return removed
+
+
+def spool_bytes(spool_dir: Path, raw: bytes) -> Path:
+    """A mail already in memory (fetched by IMAP) written to a spool folder of its own, for
+    parse_email_file to take apart; the caller removes the folder (path.parent) when done."""
+    folder = spool_dir / f"mail-{secrets.token_hex(8)}"
+    folder.mkdir(parents=True, mode=0o700)
+    path = folder / "message.eml"
+    path.write_bytes(raw)
+    return path
 
 
 class _Writer:
