@@ -34,7 +34,7 @@ from frontdesk.mail.connection import (
 )
 from frontdesk.mail.imap_client import ImapClient, ImapClosed, ImapRefused, Security, open_imap
 from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
-from frontdesk.mail.smtp_spool import SPOOL_MEMORY_BYTES, spool_bytes
+from frontdesk.mail.smtp_spool import SPOOL_MEMORY_BYTES, new_spool_folder
 from frontdesk.services import Services
 from frontdesk.store.db import Tx
 
@@ -170,25 +170,30 @@ class _Session:
                     f"the limit of {settings.smtp_listen_max_bytes:,} bytes",
                 )
                 continue
+            if item.size > SPOOL_MEMORY_BYTES:
+                stored += await self._import_big(item.uid)
+                continue
             raw = await self.client.body(item.uid)
             if raw is None:  # removed on the server between the two commands
                 await self._skip(item.uid, None)
                 continue
-            stored += await self._store(item.uid, raw)
+            stored += await self._store(item.uid, await asyncio.to_thread(parse_email, raw, ()))
         return stored
 
-    async def _store(self, uid: int, raw: bytes) -> int:
-        if len(raw) <= SPOOL_MEMORY_BYTES:
-            return await self._store_parsed(uid, await asyncio.to_thread(parse_email, raw, ()))
-        # A big mail is taken apart on disk as the SMTP listener does (decision 0017): parsing
-        # it in memory would hold its attachments several times over.
-        path = await asyncio.to_thread(spool_bytes, self.services.settings.data_dir / "tmp", raw)
+    async def _import_big(self, uid: int) -> int:
+        """A big mail goes to a spool file as it arrives and is taken apart on disk, as the SMTP
+        listener does (decision 0017): never held whole, its attachments decoded in chunks."""
+        folder = await asyncio.to_thread(new_spool_folder, self.services.settings.data_dir / "tmp")
         try:
-            return await self._store_parsed(uid, await asyncio.to_thread(parse_email_file, path, ()))
+            path = await self.client.body_to_file(uid, folder / "message.eml")
+            if path is None:  # removed on the server between the two commands
+                await self._skip(uid, None)
+                return 0
+            return await self._store(uid, await asyncio.to_thread(parse_email_file, path, ()))
         finally:
-            await asyncio.to_thread(shutil.rmtree, path.parent, True)
+            await asyncio.to_thread(shutil.rmtree, folder, True)
 
-    async def _store_parsed(self, uid: int, mail: ParsedEmail) -> int:
+    async def _store(self, uid: int, mail: ParsedEmail) -> int:
         cursor = self.cursor
 
         async def advance(tx: Tx, count: int) -> None:

@@ -15,6 +15,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from frontdesk.mail.connection import StageFailed
@@ -23,6 +24,8 @@ __all__ = ["FetchedSize", "ImapClient", "ImapClosed", "ImapRefused", "Mailbox", 
 
 Security = Literal["ssl", "starttls", "none"]
 MAX_LINE = 64 * 1024
+LITERAL_CHUNK = 64 * 1024
+MAX_LITERAL_IN_MEMORY = 16 * 1024 * 1024
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]", re.I)
 _FETCH = re.compile(rb"^\* \d+ FETCH \(", re.I)
@@ -47,10 +50,12 @@ class ImapRefused(Exception):
 
 @dataclass
 class Reply:
-    """One untagged response: its text (literals replaced by their {n} markers) and literals."""
+    """One untagged response: its text (literals replaced by their {n} markers) and literals;
+    a literal written to a file instead (body_to_file) is an empty bytes and its path."""
 
     text: bytes
     literals: list[bytes] = field(default_factory=list)
+    spooled: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class ImapClient:
         # Set when the server reports a new message outside IDLE (an EXISTS riding on the
         # answer to another command); the server will not repeat it in the next IDLE.
         self.new_mail_noted = False
+        # Set by body_to_file while its command runs: where a literal goes instead of memory.
+        self._spool_path: Path | None = None
 
     async def _line(self, timeout: float | None = None) -> bytes:
         try:
@@ -121,15 +128,35 @@ class ImapClient:
         reply = Reply(b"")
         while (match := _LITERAL.search(line)) is not None:
             size = int(match[1])
-            try:
-                async with asyncio.timeout(self.timeout):
-                    reply.literals.append(await self.reader.readexactly(size))
-            except asyncio.IncompleteReadError as exc:
-                raise ImapClosed("the server closed the connection") from exc
+            if self._spool_path is not None and reply.spooled is None:
+                await self._literal_to_file(size, self._spool_path)
+                reply.spooled = self._spool_path
+                reply.literals.append(b"")
+            else:
+                if size > MAX_LITERAL_IN_MEMORY:
+                    # Bodies are fetched to memory only when the server said they are small.
+                    raise ImapClosed(f"the server sent {size:,} bytes where a small answer was due")
+                try:
+                    async with asyncio.timeout(self.timeout):
+                        reply.literals.append(await self.reader.readexactly(size))
+                except asyncio.IncompleteReadError as exc:
+                    raise ImapClosed("the server closed the connection") from exc
             reply.text += line
             line = await self._line()
         reply.text += line
         return reply
+
+    async def _literal_to_file(self, size: int, path: Path) -> None:
+        """A literal streamed to `path` in chunks, each read under the timeout."""
+        with path.open("wb") as file:
+            left = size
+            while left:
+                async with asyncio.timeout(self.timeout):
+                    chunk = await self.reader.read(min(left, LITERAL_CHUNK))
+                if not chunk:
+                    raise ImapClosed("the server closed the connection")
+                file.write(chunk)
+                left -= len(chunk)
 
     async def _send(self, data: bytes) -> None:
         try:
@@ -237,12 +264,19 @@ class ImapClient:
 
     async def body(self, uid: int) -> bytes | None:
         """The raw message; BODY.PEEK never sets \\Seen. None when the message is gone."""
-        replies = await self.command("UID FETCH", str(uid).encode(), b"(UID BODY.PEEK[])")
-        for reply in replies:
-            found = _UID.search(reply.text)
-            if _FETCH.match(reply.text) and reply.literals and found is not None and int(found[1]) == uid:
-                return reply.literals[0]
-        return None
+        reply = _fetched(await self.command("UID FETCH", str(uid).encode(), b"(UID BODY.PEEK[])"), uid)
+        return reply.literals[0] if reply is not None else None
+
+    async def body_to_file(self, uid: int, path: Path) -> Path | None:
+        """Like body(), for a big message: it is written to `path` as it arrives, never held
+        whole. None when the message is gone."""
+        self._spool_path = path
+        try:
+            replies = await self.command("UID FETCH", str(uid).encode(), b"(UID BODY.PEEK[])")
+        finally:
+            self._spool_path = None
+        reply = _fetched(replies, uid)
+        return reply.spooled if reply is not None else None
 
     async def idle(self, seconds: float) -> bool:
         """Wait in IDLE up to `seconds`; True as soon as the folder reports a new message."""
@@ -279,6 +313,15 @@ class ImapClient:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(2):
                 await self.writer.wait_closed()
+
+
+def _fetched(replies: list[Reply], uid: int) -> Reply | None:
+    """The FETCH response carrying the message with this UID, with its body literal."""
+    for reply in replies:
+        found = _UID.search(reply.text)
+        if _FETCH.match(reply.text) and reply.literals and found is not None and int(found[1]) == uid:
+            return reply
+    return None
 
 
 async def _resolve(host: str, port: int, timeout: float) -> list[tuple[int, str]]:

@@ -29,8 +29,8 @@ __all__ = [
     "Spool",
     "SpooledEnvelope",
     "SpoolingSMTP",
+    "new_spool_folder",
     "remove_stale_spools",
-    "spool_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,14 +84,12 @@ def remove_stale_spools(spool_dir: Path, older_than: float = STALE_SPOOL_SECONDS
     return removed
 
 
-def spool_bytes(spool_dir: Path, raw: bytes) -> Path:
-    """A mail already in memory (fetched by IMAP) written to a spool folder of its own, for
-    parse_email_file to take apart; the caller removes the folder (path.parent) when done."""
+def new_spool_folder(spool_dir: Path) -> Path:
+    """A folder of its own for one mail being received (the IMAP importer's big mails; the
+    listener's _Writer makes its own the same way); the caller removes it when done."""
     folder = spool_dir / f"mail-{secrets.token_hex(8)}"
     folder.mkdir(parents=True, mode=0o700)
-    path = folder / "message.eml"
-    path.write_bytes(raw)
-    return path
+    return folder
 
 
 class _Writer:
@@ -112,9 +110,7 @@ class _Writer:
             return
         self.buffer += line
         if len(self.buffer) > self.memory_limit:
-            folder = self.tmp_root / f"mail-{secrets.token_hex(8)}"
-            folder.mkdir(parents=True, mode=0o700)
-            self.path = folder / "message.eml"
+            self.path = new_spool_folder(self.tmp_root) / "message.eml"
             self.file = self.path.open("wb")
             self.file.write(self.buffer)
             self.buffer = bytearray()
