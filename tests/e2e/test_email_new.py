@@ -46,4 +46,7 @@ async def test_an_agent_starts_an_email_conversation(world: World, relay: Relay)
     assert str(sent["Subject"]) == "Siparişiniz hakkında"
     # The new conversation is open, with the mail in it, and listed under the agent's own.
     await expect(page.get_by_test_id("thread")).to_contain_text("siparişiniz yarın çıkıyor")
+    await expect(page.get_by_test_id("thread").get_by_test_id("email-subject")).to_have_text(
+        "Siparişiniz hakkında"
+    )
     await expect(page.get_by_test_id("conversation-row").filter(has_text="Ayşe Kaya")).to_be_visible()

@@ -212,6 +212,18 @@ describe("emailOf and the frame document", () => {
   });
 });
 
+describe("the first mail of a conversation an agent started", () => {
+  it("shows the subject the agent gave above the text; other replies show none", () => {
+    const first = mail({}, { kind: "outgoing", sender_type: "agent", content_type: "text", text: "Merhaba", data: { email: { subject: "Siparişiniz hakkında" } } });
+    const w = mountMail(first);
+    expect(w.get('[data-testid="email-subject"]').text()).toBe("Siparişiniz hakkında");
+    expect(w.get('[data-testid="email-subject"]').attributes("dir")).toBe("auto");
+    expect(w.text()).toContain("Merhaba");
+    const reply = mountMail(mail({}, { kind: "outgoing", sender_type: "agent", content_type: "text", text: "Tamam", data: {} }));
+    expect(reply.find('[data-testid="email-subject"]').exists()).toBe(false);
+  });
+});
+
 describe("an email conversation in the list", () => {
   it("carries the email channel's icon and name", () => {
     setActivePinia(createPinia());
