@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from frontdesk.access import Actor, access_inbox_by_id
 from frontdesk.actions.conversations import do_open_conversation
 from frontdesk.actions.email_templates import load_template
-from frontdesk.actions.messages import Row, check_send_reply
+from frontdesk.actions.messages import Row, check_send_reply, do_add_identity, do_create_contact
 from frontdesk.domain.email_template import subject_of_new_mail
 from frontdesk.domain.errors import Conflict, InvalidInput
+from frontdesk.domain.inbound import InboundContact
 from frontdesk.events import ConversationCreated
 from frontdesk.mail.parse import Address, mail_address
 from frontdesk.store import tables as t
@@ -89,29 +90,10 @@ async def _identity(tx: Tx, inbox: Row, address: Address) -> tuple[int, int, str
         )
     now = utcnow()
     if found is None:
-        name = address.name or address.address
-        contact_id = (
-            await tx.conn.execute(
-                _c.insert()
-                .values(
-                    workspace_id=inbox["workspace_id"],
-                    name=name,
-                    email=address.address,
-                    attributes={},
-                    created_at=now,
-                )
-                .returning(_c.c.id)
-            )
-        ).scalar_one()
+        contact = InboundContact(source_id=address.address, name=address.name, email=address.address)
+        contact_id, name = await do_create_contact(tx, inbox["workspace_id"], contact, now)
+    elif found.id is not None:
+        return int(found.id), int(found.contact_id), str(found.name)
     else:
         contact_id, name = int(found.contact_id), str(found.name)
-        if found.id is not None:
-            return int(found.id), contact_id, name
-    identity_id = (
-        await tx.conn.execute(
-            _ci.insert()
-            .values(inbox_id=inbox["id"], source_id=address.address, contact_id=contact_id, created_at=now)
-            .returning(_ci.c.id)
-        )
-    ).scalar_one()
-    return int(identity_id), int(contact_id), name
+    return await do_add_identity(tx, inbox["id"], address.address, contact_id, now), contact_id, name

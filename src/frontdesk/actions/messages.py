@@ -18,7 +18,7 @@ from frontdesk.actions.conversations import (
 )
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, JobStatus, MessageKind, SenderType
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
-from frontdesk.domain.inbound import InboundMessage, InboundStatus
+from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue
@@ -95,34 +95,33 @@ _SENDER = (
 _INSERT_MESSAGE = _m.insert().returning(_m.c.id)
 
 
+async def do_create_contact(
+    tx: Tx, workspace_id: int, contact: InboundContact, now: datetime
+) -> tuple[int, str]:
+    """A new contact from what a channel knows of a person: its id and the name it got."""
+    name = contact.name or contact.email or contact.phone or f"Contact {contact.source_id}"
+    values = {
+        "workspace_id": workspace_id,
+        "name": name[:200],
+        "email": contact.email,
+        "phone": contact.phone,
+        "attributes": {},
+        "created_at": now,
+    }
+    return (await tx.conn.execute(_INSERT_CONTACT, values)).scalar_one(), name
+
+
+async def do_add_identity(tx: Tx, inbox_id: int, source_id: str, contact_id: int, now: datetime) -> int:
+    """The contact's identity on an inbox: how the channel names the person (an address, a number)."""
+    values = {"inbox_id": inbox_id, "source_id": source_id, "contact_id": contact_id, "created_at": now}
+    identity_id: int = (await tx.conn.execute(_INSERT_IDENTITY, values)).scalar_one()
+    return identity_id
+
+
 async def _create_identity(tx: Tx, inbox: Row, msg: InboundMessage, now: datetime) -> tuple[int, int, str]:
     """A first message from this sender: a new contact and its identity on this inbox."""
-    name = msg.contact.name or msg.contact.email or msg.contact.phone or f"Contact {msg.contact.source_id}"
-    contact_id = (
-        await tx.conn.execute(
-            _INSERT_CONTACT,
-            {
-                "workspace_id": inbox["workspace_id"],
-                "name": name[:200],
-                "email": msg.contact.email,
-                "phone": msg.contact.phone,
-                "attributes": {},
-                "created_at": now,
-            },
-        )
-    ).scalar_one()
-    identity_id = (
-        await tx.conn.execute(
-            _INSERT_IDENTITY,
-            {
-                "inbox_id": inbox["id"],
-                "source_id": msg.contact.source_id,
-                "contact_id": contact_id,
-                "created_at": now,
-            },
-        )
-    ).scalar_one()
-    return identity_id, contact_id, name
+    contact_id, name = await do_create_contact(tx, inbox["workspace_id"], msg.contact, now)
+    return await do_add_identity(tx, inbox["id"], msg.contact.source_id, contact_id, now), contact_id, name
 
 
 async def do_receive_message(

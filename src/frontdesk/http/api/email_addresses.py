@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from frontdesk.access import access_inbox_by_id
-from frontdesk.domain.errors import NotFound
+from frontdesk.access import access_email_inbox, mail_slug_of
 from frontdesk.domain.mail_addresses import hosted_address, hosted_domain
 from frontdesk.http.deps import Svc, WorkspaceActor
-from frontdesk.store import tables as t
 
 __all__ = ["EmailAddresses", "router"]
 
@@ -37,14 +34,8 @@ class EmailAddresses(BaseModel):
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/email-addresses", response_model=EmailAddresses)
 async def email_addresses(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailAddresses:
     async with svc.db.read() as conn:
-        inbox = await access_inbox_by_id(conn, actor, inbox_id)
-        slug = (
-            await conn.execute(
-                sa.select(t.workspaces.c.mail_slug).where(t.workspaces.c.id == inbox["workspace_id"])
-            )
-        ).scalar_one()
-    if inbox["channel_type"] != "email":
-        raise NotFound("this inbox is not an email inbox", field="inbox_id")
+        inbox = await access_email_inbox(conn, actor, inbox_id)
+        slug = await mail_slug_of(conn, inbox["workspace_id"])
     settings, domain = inbox["settings"], svc.settings.mail_domain
     hosted = hosted_address(settings["local_part"], slug, domain) if domain and slug else None
     own = settings.get("own_address") if settings.get("address_mode") == "own_address" else None

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from frontdesk.access import access_inbox_by_id
+from frontdesk.access import access_email_inbox
 from frontdesk.actions.workspace_objects import parse_settings
 from frontdesk.channels.email import EmailSettings
-from frontdesk.domain.errors import InvalidInput, NotFound
+from frontdesk.domain.errors import InvalidInput
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.mail.connection import Advice, ConnectionReport, Stage
 from frontdesk.mail.imap import check_imap
@@ -80,9 +80,7 @@ async def test_connection(body: ConnectionTestIn, actor: WorkspaceActor, svc: Sv
     saved_secrets: dict[str, Any] = {}
     if body.inbox_id is not None:
         async with svc.db.read() as conn:
-            inbox = await access_inbox_by_id(conn, actor, body.inbox_id)
-        if inbox["channel_type"] != "email":
-            raise NotFound("this inbox is not an email inbox", field="inbox_id")
+            inbox = await access_email_inbox(conn, actor, body.inbox_id)
         saved_settings = dict(inbox["settings"])
         saved_secrets = svc.box.open(inbox["secrets_encrypted"])
     settings = _settings({**saved_settings, **body.settings})

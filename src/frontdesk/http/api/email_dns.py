@@ -7,20 +7,18 @@ import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from frontdesk.access import Actor, access_inbox_by_id
+from frontdesk.access import Actor, access_email_inbox, mail_slug_of
 from frontdesk.actions.dkim_keys import check_set_dkim_key
-from frontdesk.domain.errors import Conflict, NotFound
+from frontdesk.domain.errors import Conflict
 from frontdesk.domain.mail_addresses import hosted_address
 from frontdesk.domain.mail_dns import DnsRecord, RecordKind, RecordStatus, own_domain, records_for
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.mail.dkim import DkimError, generate_private_key, public_key
 from frontdesk.mail.dns_check import check_records
 from frontdesk.services import Services
-from frontdesk.store import tables as t
 
 __all__ = ["EmailDns", "EmailDnsCheck", "router"]
 
@@ -79,15 +77,9 @@ class _Inbox:
 
 async def _own_address_inbox(svc: Services, actor: Actor, inbox_id: int) -> _Inbox:
     async with svc.db.read() as conn:
-        inbox = await access_inbox_by_id(conn, actor, inbox_id)
+        inbox = await access_email_inbox(conn, actor, inbox_id)
         actor.require_admin()
-        if inbox["channel_type"] != "email":
-            raise NotFound("this inbox is not an email inbox", field="inbox_id")
-        slug = (
-            await conn.execute(
-                sa.select(t.workspaces.c.mail_slug).where(t.workspaces.c.id == inbox["workspace_id"])
-            )
-        ).scalar_one()
+        slug = await mail_slug_of(conn, inbox["workspace_id"])
     settings, conf = inbox["settings"], svc.settings
     if settings.get("address_mode") != "own_address" or not settings.get("own_address"):
         raise Conflict(
@@ -103,17 +95,16 @@ async def _own_address_inbox(svc: Services, actor: Actor, inbox_id: int) -> _Inb
         public = public_key(key) if key else None
     except DkimError:
         public = None  # an unusable key is reported as absent: making a new one is the remedy
+    selector = settings.get("dkim_selector") or "frontdesk"
     records = records_for(
         settings["own_address"],
         hosted_address(settings["local_part"], slug, conf.mail_domain),
         conf.mail_mx_host or conf.mail_domain,
         _spf_include(svc),
-        settings.get("dkim_selector") or "frontdesk",
+        selector,
         public,
     )
-    return _Inbox(
-        records, settings["own_address"], settings.get("dkim_selector") or "frontdesk", bool(public)
-    )
+    return _Inbox(records, settings["own_address"], selector, bool(public))
 
 
 def _spf_include(svc: Services) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from frontdesk.access import access_inbox_by_id
+from frontdesk.access import access_email_inbox
 from frontdesk.actions.attachments import storage_path, write_file
 from frontdesk.actions.email_templates import (
     HEADER_IMAGE_PREFIX,
@@ -20,7 +20,6 @@ from frontdesk.actions.email_templates import (
     load_template,
 )
 from frontdesk.domain.email_template import HEADER_IMAGE_MAX_BYTES, check_header_image, check_template
-from frontdesk.domain.errors import NotFound
 from frontdesk.http.api.attachments import _read_limited
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.http.stored_images import stored_image_response
@@ -92,9 +91,7 @@ def _out(saved: SavedTemplate) -> EmailTemplate:
 
 async def _email_inbox(svc: Services, actor: Any, inbox_id: int) -> SavedTemplate:
     async with svc.db.read() as conn:
-        inbox = await access_inbox_by_id(conn, actor, inbox_id)
-        if inbox["channel_type"] != "email":
-            raise NotFound("this inbox is not an email inbox", field="inbox_id")
+        await access_email_inbox(conn, actor, inbox_id)
         return await load_template(conn, inbox_id)
 
 

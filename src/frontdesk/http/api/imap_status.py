@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from frontdesk.access import access_inbox_by_id
-from frontdesk.domain.errors import NotFound
+from frontdesk.access import access_email_inbox
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
 
@@ -39,9 +38,7 @@ async def get_imap_status(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> Ima
     """Administrators only. Before the first connection every field is empty."""
     actor.require_admin()
     async with svc.db.read() as conn:
-        inbox = await access_inbox_by_id(conn, actor, inbox_id)
-        if inbox["channel_type"] != "email":
-            raise NotFound("this inbox is not an email inbox", field="inbox_id")
+        await access_email_inbox(conn, actor, inbox_id)
         query = sa.select(t.imap_states).where(t.imap_states.c.inbox_id == inbox_id)
         state = (await conn.execute(query)).mappings().first()
     if state is None:
