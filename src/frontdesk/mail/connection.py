@@ -7,12 +7,28 @@ order: dns → connect → tls → login → (IMAP) folder; the first failure en
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-__all__ = ["Advice", "ConnectionReport", "Stage", "StageFailed", "mail_tls_context", "provider_advice"]
+__all__ = [
+    "Advice",
+    "ConnectionReport",
+    "Stage",
+    "StageFailed",
+    "cause_of",
+    "connect_tcp",
+    "mail_tls_context",
+    "provider_advice",
+    "resolve",
+]
+
+E = TypeVar("E", bound=BaseException)
+_ADDRESSES = socket.AddressFamily.AF_INET, socket.AddressFamily.AF_INET6
 
 Stage = Literal["dns", "connect", "tls", "login", "folder"]
 STAGES: tuple[Stage, ...] = ("dns", "connect", "tls", "login", "folder")
@@ -58,3 +74,53 @@ def mail_tls_context(ca_file: Path | None) -> ssl.SSLContext:
     if ca_file is not None:
         context.load_verify_locations(cafile=str(ca_file))
     return context
+
+
+def cause_of(exc: BaseException, kind: type[E]) -> E | None:
+    """`exc` or the first exception of `kind` in its chain of causes (libraries wrap TLS errors)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, kind):
+            return cause
+        cause = cause.__cause__
+    return None
+
+
+async def resolve(host: str, port: int, timeout: float) -> list[tuple[socket.AddressFamily, str]]:
+    """The stage "dns": the host's IPv4 and IPv6 addresses."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise StageFailed("dns", f"resolving {host} took longer than {timeout:g} s") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise StageFailed("dns", f"{host} does not resolve: {exc}") from None
+    addresses: list[tuple[socket.AddressFamily, str]] = [
+        (family, str(addr[0])) for family, _, _, _, addr in found if family in _ADDRESSES
+    ]
+    if not addresses:
+        raise StageFailed("dns", f"{host} has no IPv4 or IPv6 address")
+    return addresses
+
+
+async def connect_tcp(
+    host: str, port: int, addresses: list[tuple[socket.AddressFamily, str]], timeout: float
+) -> socket.socket:
+    """The stage "connect": a TCP connection to the first of the addresses that answers."""
+    loop = asyncio.get_running_loop()
+    errors: list[str] = []
+    for family, address in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            async with asyncio.timeout(timeout):
+                await loop.sock_connect(sock, (address, port))
+            return sock
+        except TimeoutError:
+            errors.append(f"{address}: no answer in {timeout:g} s")
+        except OSError as exc:
+            # asyncio's message hides the reason ("Connect call failed"); errno names it.
+            errors.append(f"{address}: {os.strerror(exc.errno) if exc.errno else exc}")
+        sock.close()
+    raise StageFailed("connect", f"cannot connect to {host} port {port} ({'; '.join(errors)})")

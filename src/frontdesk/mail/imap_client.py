@@ -12,13 +12,12 @@ import asyncio
 import base64
 import contextlib
 import re
-import socket
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from frontdesk.mail.connection import StageFailed
+from frontdesk.mail.connection import StageFailed, connect_tcp, resolve
 
 __all__ = ["FetchedSize", "ImapClient", "ImapClosed", "ImapRefused", "Mailbox", "open_imap"]
 
@@ -324,30 +323,9 @@ def _fetched(replies: list[Reply], uid: int) -> Reply | None:
     return None
 
 
-async def _resolve(host: str, port: int, timeout: float) -> list[tuple[int, str]]:
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(timeout):
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise StageFailed("dns", f"the name {host!r} could not be resolved ({exc.strerror})") from exc
-    except TimeoutError as exc:
-        raise StageFailed("dns", f"resolving {host!r} took longer than {timeout:g} s") from exc
-    return [(family, str(address[0])) for family, _, _, _, address in infos]
-
-
 async def _connect(host: str, port: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    addresses = await _resolve(host, port, timeout)
-    problem = "no address"
-    for _, address in addresses:
-        try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.open_connection(address, port, limit=MAX_LINE)
-        except TimeoutError:
-            problem = f"no answer within {timeout:g} s"
-        except OSError as exc:
-            problem = exc.strerror or str(exc)
-    raise StageFailed("connect", f"could not connect to {host} port {port}: {problem}")
+    sock = await connect_tcp(host, port, await resolve(host, port, timeout), timeout)
+    return await asyncio.open_connection(sock=sock, limit=MAX_LINE)
 
 
 def _tls_failure(exc: ssl.SSLError) -> StageFailed:

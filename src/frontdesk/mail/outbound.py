@@ -17,7 +17,7 @@ from typing import Literal
 
 import aiosmtplib
 
-from frontdesk.mail.connection import mail_tls_context
+from frontdesk.mail.connection import cause_of, mail_tls_context
 
 __all__ = ["MailConfig", "MailError", "Security", "build_message", "send_mail", "smtp_reason"]
 
@@ -72,15 +72,6 @@ def smtp_reason(exc: aiosmtplib.SMTPException) -> str:
     return f"SMTP: {exc}"
 
 
-def _certificate_problem(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return cause
-        cause = cause.__cause__
-    return None
-
-
 def _permanent(exc: aiosmtplib.SMTPException) -> bool:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(r.code >= 500 for r in exc.recipients)
@@ -116,7 +107,7 @@ async def send_mail(config: MailConfig, message: EmailMessage) -> None:
 
 
 def _mail_error(config: MailConfig, exc: aiosmtplib.SMTPException | OSError) -> MailError:
-    bad_certificate = _certificate_problem(exc)
+    bad_certificate = cause_of(exc, ssl.SSLCertVerificationError)
     if bad_certificate is not None:
         # A wrong or expired certificate needs a person, not a retry.
         return MailError(

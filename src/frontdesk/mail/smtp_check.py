@@ -8,9 +8,7 @@ so that "the name does not resolve", "nothing answers" and "the certificate is w
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 import socket
 import ssl
 from pathlib import Path
@@ -18,12 +16,19 @@ from typing import Protocol
 
 import aiosmtplib
 
-from frontdesk.mail.connection import ConnectionReport, Stage, StageFailed, mail_tls_context, provider_advice
+from frontdesk.mail.connection import (
+    ConnectionReport,
+    Stage,
+    StageFailed,
+    cause_of,
+    connect_tcp,
+    mail_tls_context,
+    provider_advice,
+    resolve,
+)
 from frontdesk.mail.outbound import Security, smtp_reason
 
 __all__ = ["SmtpSettings", "check_smtp"]
-
-_ADDRESSES = socket.AddressFamily.AF_INET, socket.AddressFamily.AF_INET6
 
 
 class SmtpSettings(Protocol):
@@ -49,9 +54,9 @@ async def check_smtp(
         return ConnectionReport(False, "dns", "no SMTP server is set (smtp_host)", ())
     passed: list[Stage] = []
     try:
-        addresses = await _resolve(host, port, timeout)
+        addresses = await resolve(host, port, timeout)
         passed.append("dns")
-        sock = await _connect(host, port, addresses, timeout)
+        sock = await connect_tcp(host, port, addresses, timeout)
         passed.append("connect")
         client = await _greet(host, sock, security, ca_file, timeout)
         try:
@@ -70,45 +75,6 @@ async def check_smtp(
     return ConnectionReport(True, None, f"connected to {host}:{port}", tuple(passed))
 
 
-async def _resolve(host: str, port: int, timeout: float) -> list[tuple[socket.AddressFamily, str]]:
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(timeout):
-            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except TimeoutError:
-        raise StageFailed("dns", f"resolving {host} took longer than {timeout:g} s") from None
-    except (socket.gaierror, UnicodeError) as exc:
-        raise StageFailed("dns", f"{host} does not resolve: {exc}") from None
-    addresses: list[tuple[socket.AddressFamily, str]] = [
-        (family, str(addr[0])) for family, _, _, _, addr in found if family in _ADDRESSES
-    ]
-    if not addresses:
-        raise StageFailed("dns", f"{host} has no IPv4 or IPv6 address")
-    return addresses
-
-
-async def _connect(
-    host: str, port: int, addresses: list[tuple[socket.AddressFamily, str]], timeout: float
-) -> socket.socket:
-    """A TCP connection to the first address that answers."""
-    loop = asyncio.get_running_loop()
-    errors: list[str] = []
-    for family, address in addresses:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        try:
-            async with asyncio.timeout(timeout):
-                await loop.sock_connect(sock, (address, port))
-            return sock
-        except TimeoutError:
-            errors.append(f"{address}: no answer in {timeout:g} s")
-        except OSError as exc:
-            # asyncio's message hides the reason ("Connect call failed"); errno names it.
-            errors.append(f"{address}: {os.strerror(exc.errno) if exc.errno else exc}")
-        sock.close()
-    raise StageFailed("connect", f"cannot connect to {host} port {port} ({'; '.join(errors)})")
-
-
 async def _greet(
     host: str, sock: socket.socket, security: Security, ca_file: Path | None, timeout: float
 ) -> aiosmtplib.SMTP:
@@ -125,7 +91,7 @@ async def _greet(
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
-            stage: Stage = "tls" if security == "ssl" and _tls_failure(exc) else "connect"
+            stage: Stage = "tls" if security == "ssl" and cause_of(exc, ssl.SSLError) else "connect"
             raise StageFailed(stage, _describe(host, exc)) from None
         if security == "starttls":
             await _starttls(client, host)
@@ -159,23 +125,11 @@ async def _login(client: aiosmtplib.SMTP, host: str, username: str, password: st
         raise StageFailed("login", f"{host} refused the login: {exc}") from None
 
 
-def _tls_failure(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            return True
-        cause = cause.__cause__
-    return False
-
-
 def _describe(host: str, exc: BaseException) -> str:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"the certificate of {host} is not trusted: {cause.verify_message or cause}"
-        if isinstance(cause, ssl.SSLError):
-            return f"the TLS handshake with {host} failed: {cause.reason or cause}"
-        cause = cause.__cause__
+    if (certificate := cause_of(exc, ssl.SSLCertVerificationError)) is not None:
+        return f"the certificate of {host} is not trusted: {certificate.verify_message or certificate}"
+    if (tls := cause_of(exc, ssl.SSLError)) is not None:
+        return f"the TLS handshake with {host} failed: {tls.reason or tls}"
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return smtp_reason(exc)
     return f"{host}: {exc}"
