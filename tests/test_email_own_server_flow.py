@@ -51,6 +51,20 @@ def own_server(dovecot: Dovecot, **extra: Any) -> dict[str, Any]:
     }
 
 
+async def create_inbox(http: httpx.AsyncClient, admin: Agent, ws_id: int, dovecot: Dovecot) -> httpx.Response:
+    """The own-server inbox of these tests, with both passwords."""
+    return await http.post(
+        f"/api/v1/workspaces/{ws_id}/inboxes",
+        headers=admin.headers,
+        json={
+            "name": "Shop mail",
+            "channel_type": "email",
+            "settings": own_server(dovecot),
+            "secrets": {"imap_password": PASSWORD, "smtp_password": SMTP_PASSWORD},
+        },
+    )
+
+
 async def connection_test(
     http: httpx.AsyncClient, admin: Agent, ws_id: int, body: dict[str, Any]
 ) -> httpx.Response:
@@ -114,16 +128,7 @@ async def test_connection_test_reports_each_side_and_uses_saved_passwords(
         )
         assert r.json()["imap"]["stage"] == "folder" and "Arşiv" in r.json()["imap"]["detail"], r.text
         # A saved inbox: the unsaved form is laid over it and the saved passwords are used.
-        created = await http.post(
-            f"/api/v1/workspaces/{ws_id}/inboxes",
-            headers=admin.headers,
-            json={
-                "name": "Shop mail",
-                "channel_type": "email",
-                "settings": own_server(dovecot),
-                "secrets": {"imap_password": PASSWORD, "smtp_password": SMTP_PASSWORD},
-            },
-        )
+        created = await create_inbox(http, admin, ws_id, dovecot)
         assert created.status_code == 201, created.text
         inbox_id = created.json()["id"]
         # Typed passwords are write-only: only what Frontdesk generated comes back.
@@ -184,16 +189,7 @@ async def test_mail_in_by_imap_replies_out_by_smtp_without_a_hosted_domain_and_c
     )
     dovecot.append(first)
     with own_smtp("ssl", cert=SHARED_CERT, port=SMTP_PORT) as smtp:
-        r = await http.post(
-            f"/api/v1/workspaces/{ws_id}/inboxes",
-            headers=admin.headers,
-            json={
-                "name": "Shop mail",
-                "channel_type": "email",
-                "settings": own_server(dovecot),
-                "secrets": {"imap_password": PASSWORD, "smtp_password": SMTP_PASSWORD},
-            },
-        )
+        r = await create_inbox(http, admin, ws_id, dovecot)
         assert r.status_code == 201, r.text
         assert server.services.imap is not None
         server.services.imap.wake()

@@ -175,17 +175,16 @@ async def test_the_template_subject_stands_in_for_a_missing_one(
 async def test_bad_input_is_refused_and_changes_nothing(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws_id, inbox_id = await email_inbox(server, http)  # its template has no subject
     before = await counts(server)
-    cases: list[tuple[dict[str, Any], int, str, str | None]] = [
-        ({"to": "ali@customer.test", "text": "Merhaba"}, 422, "subject", "subject_required"),
-        ({"to": "not an address", "subject": "S", "text": "Merhaba"}, 422, "to", None),
-        ({"to": "ali@localhost", "subject": "S", "text": "Merhaba"}, 422, "to", None),
-        ({"to": "ali@@customer.test", "subject": "S", "text": "Merhaba"}, 422, "to", None),
-        ({"to": "ali@customer.test", "subject": "S", "text": "   "}, 422, "text", None),
-        ({"to": "ali@customer.test", "subject": "S\nBcc: x@y.test", "text": "x"}, 201, "", None),
+    cases: list[tuple[dict[str, Any], str, str | None]] = [  # the body, the field named, the code
+        ({"to": "ali@customer.test", "text": "Merhaba"}, "subject", "subject_required"),
+        ({"to": "not an address", "subject": "S", "text": "Merhaba"}, "to", None),
+        ({"to": "ali@localhost", "subject": "S", "text": "Merhaba"}, "to", None),
+        ({"to": "ali@@customer.test", "subject": "S", "text": "Merhaba"}, "to", None),
+        ({"to": "ali@customer.test", "subject": "S", "text": "   "}, "text", None),
     ]
-    for body, status, field, code in cases[:-1]:
+    for body, field, code in cases:
         r = await start(http, admin, ws_id, inbox_id, **body)
-        assert r.status_code == status, (body, r.text)
+        assert r.status_code == 422, (body, r.text)
         error = r.json()["error"]
         assert error["field"] == field, (body, error)
         if code is not None:
