@@ -124,3 +124,25 @@ def test_response_schemas_mirror_the_event_views() -> None:
     ]
     for view, model in pairs:
         assert set(view) == set(model.model_fields), model.__name__
+
+
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
+@pytest.mark.parametrize("server", [{"dev_mode": False, "metrics_token": METRICS_TOKEN}], indirect=True)
+async def test_metrics_need_the_token_when_one_is_set(http: httpx.AsyncClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN}):
+        r = await http.get("/metrics", headers=headers)
+        assert r.status_code == 401, headers
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert r.json()["error"]["code"] == "unauthenticated"
+        assert "frontdesk_queue_depth" not in r.text
+    r = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert r.status_code == 200 and "frontdesk_queue_depth" in r.text
+
+
+@pytest.mark.parametrize("server", [{"dev_mode": False}], indirect=True)
+async def test_metrics_are_off_without_a_token_outside_dev_mode(http: httpx.AsyncClient) -> None:
+    r = await http.get("/metrics")
+    assert r.status_code == 404 and "FRONTDESK_METRICS_TOKEN" in r.json()["error"]["message"]
+    assert (await http.get("/healthz")).status_code == 200

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         description="Comma-separated DNS servers (host or host:port) the DNS check asks; empty: "
         "the system's resolvers.",
     )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token Prometheus sends to read /metrics; empty: /metrics is 404 "
+        "outside dev mode (docs/decisions/0019).",
+    )
     log_format: str = Field(default="json", description="`json` for structured logs, `text` for people.")
     log_level: str = Field(default="INFO", description="Python logging level.")
 
