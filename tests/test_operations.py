@@ -77,11 +77,17 @@ def test_cli_version_migrate_create_admin_and_demo(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     again = runner.invoke(main, [*args[:2], "boss@example.com", *args[3:]], env=env)
     assert again.exit_code == 1 and "already exists" in again.output
-    mail = {"FRONTDESK_MAIL_DOMAIN": "mail.localhost", "FRONTDESK_SMTP_LISTEN_PORT": "2525"}
+    mail = {
+        "FRONTDESK_MAIL_DOMAIN": "mail.localhost",
+        "FRONTDESK_SMTP_LISTEN_PORT": "2525",
+        "FRONTDESK_DEMO_RELAY_PORT": "2526",
+    }
     demo = runner.invoke(main, ["demo"], env={**env, **mail})
     assert demo.exit_code == 0, demo.output
     assert "admin@demo.frontdesk.test" in demo.output and "frontdesk-demo" in demo.output
     assert "support@demo-shop.mail.localhost through the SMTP listener on 127.0.0.1:2525" in demo.output
+    assert "send-test-mail --to support@demo-shop.mail.localhost --port 2525" in demo.output
+    assert "demo relay on 127.0.0.1:2526" in demo.output and "/demo/outbox" in demo.output
     assert runner.invoke(main, ["demo"], env=env).exit_code == 0  # a second run changes nothing
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'frontdesk.db'}")
     with engine.connect() as conn:
