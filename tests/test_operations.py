@@ -145,6 +145,8 @@ async def test_metrics_need_the_token_when_one_is_set(http: httpx.AsyncClient) -
         assert "frontdesk_queue_depth" not in r.text
     r = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert r.status_code == 200 and "frontdesk_queue_depth" in r.text
+    with pytest.raises(ValidationError, match="FRONTDESK_METRICS_TOKEN must be at least 16"):
+        Settings(secret_key=METRICS_TOKEN, metrics_token="short")
 
 
 @pytest.mark.parametrize("server", [{"dev_mode": False}], indirect=True)

@@ -161,6 +161,8 @@ class Settings(BaseSettings):
             raise ValueError("FRONTDESK_DEMO_RELAY_PORT is demo equipment: it needs FRONTDESK_DEV_MODE=1")
         if len(self.secret_key) < 16:
             raise ValueError("FRONTDESK_SECRET_KEY must be at least 16 characters")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ValueError("FRONTDESK_METRICS_TOKEN must be at least 16 characters")
         return self
 
     @property
