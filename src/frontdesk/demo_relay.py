@@ -108,7 +108,7 @@ class CapturedMail:
 
 
 def read_outbox(folder: Path, limit: int = SHOWN) -> list[CapturedMail]:
-    """The captured mails, newest first."""
+    """The captured mails, newest first (their names begin with the time they came)."""
     if not folder.is_dir():
         return []
     files = sorted(folder.glob("*.eml"), reverse=True)[:limit]
@@ -120,10 +120,9 @@ def _captured(path: Path) -> CapturedMail:
     assert isinstance(msg, EmailMessage)
     body = msg.get_body(preferencelist=("plain", "html"))
     text = str(body.get_content()) if body is not None else ""
-    nanoseconds = int(path.stem.split("-", 1)[0])
     return CapturedMail(
         name=path.name,
-        captured_at=datetime.fromtimestamp(nanoseconds / 1e9, UTC),
+        captured_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
         envelope_from=str(msg.get("Return-Path", "")).strip("<>"),
         envelope_to=[str(v) for v in msg.get_all("Delivered-To", [])],
         from_=str(msg.get("From", "")),
