@@ -26,12 +26,15 @@ install: $(BIN)/frontdesk
 web:
 	./scripts/web-build
 
-# The build's file listing is left out (a failing build still prints everything), so that the
-# address and the sign-in stand out.
+# Neither the build's file listing (a failing build still prints everything) nor the long
+# command lines are shown, so that the address and the sign-in stand out.
 demo: install
-	./scripts/web-build --quiet
-	$(DEMO_ENV) $(BIN)/frontdesk demo
-	$(DEMO_ENV) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
+	@echo "building the dashboard and the widget…"
+	@./scripts/web-build --quiet
+	@echo
+	@$(DEMO_ENV) $(BIN)/frontdesk demo
+	@echo
+	@$(DEMO_ENV) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
 
 test: install
 	./scripts/test
