@@ -6,7 +6,12 @@ PORT ?= 8000
 # The demo's email inbox: mail for support@demo-shop.$(MAIL_DOMAIN) reaches 127.0.0.1:$(SMTP_PORT).
 MAIL_DOMAIN ?= mail.localhost
 SMTP_PORT ?= 2525
-DEMO_ENV := FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_MAIL_DOMAIN=$(MAIL_DOMAIN) FRONTDESK_SMTP_LISTEN_PORT=$(SMTP_PORT)
+# Replies go to the demo's capturing relay on 127.0.0.1:$(RELAY_PORT) (dev mode only), listed at
+# /demo/outbox and never delivered.
+RELAY_PORT ?= 2526
+DEMO_ENV := FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_MAIL_DOMAIN=$(MAIL_DOMAIN) \
+	FRONTDESK_SMTP_LISTEN_PORT=$(SMTP_PORT) FRONTDESK_DEMO_RELAY_PORT=$(RELAY_PORT) \
+	FRONTDESK_SMTP_HOST=127.0.0.1 FRONTDESK_SMTP_PORT=$(RELAY_PORT) FRONTDESK_SMTP_STARTTLS=0
 
 .PHONY: demo test install web lint bench
 
@@ -21,9 +26,15 @@ install: $(BIN)/frontdesk
 web:
 	./scripts/web-build
 
-demo: install web
-	$(DEMO_ENV) $(BIN)/frontdesk demo
-	$(DEMO_ENV) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
+# Neither the build's file listing (a failing build still prints everything) nor the long
+# command lines are shown, so that the address and the sign-in stand out.
+demo: install
+	@echo "building the dashboard and the widget…"
+	@./scripts/web-build --quiet
+	@echo
+	@$(DEMO_ENV) $(BIN)/frontdesk demo
+	@echo
+	@$(DEMO_ENV) FRONTDESK_LOG_FORMAT=text $(BIN)/frontdesk serve
 
 test: install
 	./scripts/test

@@ -77,11 +77,17 @@ def test_cli_version_migrate_create_admin_and_demo(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     again = runner.invoke(main, [*args[:2], "boss@example.com", *args[3:]], env=env)
     assert again.exit_code == 1 and "already exists" in again.output
-    mail = {"FRONTDESK_MAIL_DOMAIN": "mail.localhost", "FRONTDESK_SMTP_LISTEN_PORT": "2525"}
+    mail = {
+        "FRONTDESK_MAIL_DOMAIN": "mail.localhost",
+        "FRONTDESK_SMTP_LISTEN_PORT": "2525",
+        "FRONTDESK_DEMO_RELAY_PORT": "2526",
+    }
     demo = runner.invoke(main, ["demo"], env={**env, **mail})
     assert demo.exit_code == 0, demo.output
     assert "admin@demo.frontdesk.test" in demo.output and "frontdesk-demo" in demo.output
     assert "support@demo-shop.mail.localhost through the SMTP listener on 127.0.0.1:2525" in demo.output
+    assert "send-test-mail --to support@demo-shop.mail.localhost --port 2525" in demo.output
+    assert "demo relay on 127.0.0.1:2526" in demo.output and "/demo/outbox" in demo.output
     assert runner.invoke(main, ["demo"], env=env).exit_code == 0  # a second run changes nothing
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'frontdesk.db'}")
     with engine.connect() as conn:
@@ -124,3 +130,27 @@ def test_response_schemas_mirror_the_event_views() -> None:
     ]
     for view, model in pairs:
         assert set(view) == set(model.model_fields), model.__name__
+
+
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
+@pytest.mark.parametrize("server", [{"dev_mode": False, "metrics_token": METRICS_TOKEN}], indirect=True)
+async def test_metrics_need_the_token_when_one_is_set(http: httpx.AsyncClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN}):
+        r = await http.get("/metrics", headers=headers)
+        assert r.status_code == 401, headers
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert r.json()["error"]["code"] == "unauthenticated"
+        assert "frontdesk_queue_depth" not in r.text
+    r = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert r.status_code == 200 and "frontdesk_queue_depth" in r.text
+    with pytest.raises(ValidationError, match="FRONTDESK_METRICS_TOKEN must be at least 16"):
+        Settings(secret_key=METRICS_TOKEN, metrics_token="short")
+
+
+@pytest.mark.parametrize("server", [{"dev_mode": False}], indirect=True)
+async def test_metrics_are_off_without_a_token_outside_dev_mode(http: httpx.AsyncClient) -> None:
+    r = await http.get("/metrics")
+    assert r.status_code == 404 and "FRONTDESK_METRICS_TOKEN" in r.json()["error"]["message"]
+    assert (await http.get("/healthz")).status_code == 200

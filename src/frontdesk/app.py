@@ -175,6 +175,15 @@ class FrontdeskApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def _demo_relay(settings: Settings) -> contextlib.AbstractAsyncContextManager[None]:
+    """The demo's capturing relay (dev mode only, see settings); never loaded otherwise."""
+    if not settings.demo_relay_port:
+        return contextlib.nullcontext()
+    from frontdesk.demo_relay import demo_relay
+
+    return demo_relay(settings)
+
+
 def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     services = build_services(settings)
 
@@ -182,7 +191,11 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The SMTP listener for hosted addresses runs in the serve process only, never in a
         # `frontdesk worker`; it is off unless FRONTDESK_SMTP_LISTEN_PORT is set.
-        async with running(services, with_worker=with_worker), mail_listener(services):
+        async with (
+            running(services, with_worker=with_worker),
+            mail_listener(services),
+            _demo_relay(settings),
+        ):
             yield
 
     app = FrontdeskApp(
@@ -223,6 +236,10 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     app.include_router(email_templates.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)
+    if settings.demo_relay_port:
+        from frontdesk.http import demo_outbox
+
+        app.include_router(demo_outbox.router)
     # Last: the dashboard answers every path the routers above do not.
     app.include_router(web.router)
 

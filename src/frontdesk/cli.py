@@ -1,4 +1,5 @@
-"""The `frontdesk` command: serve | worker | migrate | create-admin | demo | version."""
+"""The `frontdesk` command: serve | worker | migrate | create-admin | demo | send-test-mail |
+version."""
 
 from __future__ import annotations
 
@@ -136,3 +137,40 @@ def demo() -> None:
     upgrade(settings.effective_database_url)
     for line in asyncio.run(create_demo(settings)):
         click.echo(line)
+
+
+def _address(_: click.Context, param: click.Parameter, value: str) -> str:
+    from email.utils import parseaddr
+
+    if "@" not in parseaddr(value)[1]:
+        raise click.BadParameter(f"{value!r} is not an email address (name@domain)")
+    return value
+
+
+@main.command("send-test-mail", help="Send a test mail to an SMTP server (the demo's listener by default).")
+@click.option(
+    "--to", "to", required=True, callback=_address, help="Recipient, e.g. support@demo-shop.mail.localhost."
+)
+@click.option(
+    "--from",
+    "sender",
+    default="Test Customer <customer@example.com>",
+    show_default=True,
+    callback=_address,
+    help="Sender; replies go back to it.",
+)
+@click.option("--subject", default="Test mail", show_default=True)
+@click.option(
+    "--text", default="Hello! This is a test mail from frontdesk send-test-mail.", show_default=True
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="SMTP server.")
+@click.option("--port", default=2525, type=click.IntRange(1, 65535), show_default=True, help="Its port.")
+def send_test_mail(to: str, sender: str, subject: str, text: str, host: str, port: int) -> None:
+    from frontdesk.mail.test_mail import SendFailed, send_test_mail
+
+    try:
+        answer = send_test_mail(host, port, sender=sender, to=to, subject=subject, text=text)
+    except SendFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"sent to {to} through {host}:{port}: {answer}")

@@ -4,9 +4,11 @@ and a few dozen conversations in every state. Built through the same actions as 
 from __future__ import annotations
 
 import random
+import sys
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -140,9 +142,23 @@ async def create_demo(settings: Settings) -> list[str]:
         address = hosted_address("support", slug, settings.mail_domain)
         lines.append(
             f"Mail the email inbox at {address} through the SMTP listener on "
-            f"{settings.smtp_listen_host}:{settings.smtp_listen_port} (replies need FRONTDESK_SMTP_HOST)"
+            f"{settings.smtp_listen_host}:{settings.smtp_listen_port}, e.g. "
+            f"{_program()} send-test-mail --to {address} --port {settings.smtp_listen_port}"
         )
+        if settings.demo_relay_port:
+            lines.append(
+                f"Replies go to the demo relay on 127.0.0.1:{settings.demo_relay_port}, which keeps them "
+                f"(nothing is delivered): see {url}/demo/outbox"
+            )
+        elif not settings.smtp_host:
+            lines.append("Email replies need a relay: FRONTDESK_SMTP_HOST (docs/settings.md)")
     return lines
+
+
+def _program() -> str:
+    """How this `frontdesk` was started (`make demo` runs .venv/bin/frontdesk), so that the
+    printed command can be pasted as it is."""
+    return sys.argv[0] if Path(sys.argv[0]).name == "frontdesk" else "frontdesk"
 
 
 async def _build(db: Database, box: SecretBox) -> None:

@@ -50,6 +50,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Thank you for your message. We looked into your request and the problem is fixed.\n\n"
             "If you have any other question, just reply to this email."
         ),
+        "demo_outbox.title": "Demo outbox",
+        "demo_outbox.intro": (
+            "Mail Frontdesk sent during the demo. The demo's relay on {address} keeps every mail here "
+            "and delivers none of it: nothing leaves this machine."
+        ),
+        "demo_outbox.empty": (
+            "Nothing sent yet. Reply to an email conversation in the dashboard, then reload this page."
+        ),
+        "demo_outbox.date": "Sent",
+        "demo_outbox.from": "From",
+        "demo_outbox.to": "To",
+        "demo_outbox.cc": "Cc",
+        "demo_outbox.recipients": "Delivered to",
+        "demo_outbox.subject": "Subject",
     },
     "tr": {
         "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
@@ -88,6 +102,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Mesajınız için teşekkür ederiz. Talebinizi inceledik ve sorun giderildi.\n\n"
             "Başka bir sorunuz olursa bu e-postayı yanıtlamanız yeterli."
         ),
+        "demo_outbox.title": "Demo giden kutusu",
+        "demo_outbox.intro": (
+            "Frontdesk'in demo sırasında gönderdiği e-postalar. {address} üzerindeki demo aktarıcısı "
+            "her e-postayı burada tutar ve hiçbirini teslim etmez: bu makineden hiçbir şey çıkmaz."
+        ),
+        "demo_outbox.empty": (
+            "Henüz gönderilen bir şey yok. Panelde bir e-posta konuşmasını yanıtlayın, sonra bu sayfayı "
+            "yenileyin."
+        ),
+        "demo_outbox.date": "Gönderilme",
+        "demo_outbox.from": "Kimden",
+        "demo_outbox.to": "Kime",
+        "demo_outbox.cc": "Bilgi",
+        "demo_outbox.recipients": "Teslim adresleri",
+        "demo_outbox.subject": "Konu",
     },
     "fa": {
         "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
@@ -125,6 +154,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "از پیام شما سپاسگزاریم. درخواستتان را بررسی کردیم و مشکل برطرف شده است.\n\n"
             "اگر پرسش دیگری دارید، به همین ایمیل پاسخ دهید."
         ),
+        "demo_outbox.title": "صندوق ارسال نسخهٔ نمایشی",
+        "demo_outbox.intro": (
+            "ایمیل‌هایی که Frontdesk در نسخهٔ نمایشی فرستاده است. رلهٔ نمایشی روی {address} همهٔ "
+            "ایمیل‌ها را اینجا نگه می‌دارد و هیچ‌کدام را تحویل نمی‌دهد: چیزی از این دستگاه خارج نمی‌شود."
+        ),
+        "demo_outbox.empty": (
+            "هنوز چیزی فرستاده نشده است. در داشبورد به یک گفتگوی ایمیلی پاسخ دهید و سپس این صفحه را "
+            "دوباره بارگذاری کنید."
+        ),
+        "demo_outbox.date": "زمان ارسال",
+        "demo_outbox.from": "از",
+        "demo_outbox.to": "به",
+        "demo_outbox.cc": "رونوشت",
+        "demo_outbox.recipients": "تحویل به",
+        "demo_outbox.subject": "موضوع",
     },
 }
 

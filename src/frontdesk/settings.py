@@ -130,6 +130,19 @@ class Settings(BaseSettings):
         description="Comma-separated DNS servers (host or host:port) the DNS check asks; empty: "
         "the system's resolvers.",
     )
+    demo_relay_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Dev mode only (`make demo`): port of a capturing SMTP relay on 127.0.0.1 run by "
+        "`frontdesk serve`; what it is sent is kept in data_dir/demo-outbox, listed at /demo/outbox, "
+        "never delivered. 0: off.",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token Prometheus sends to read /metrics; empty: /metrics is 404 "
+        "outside dev mode (docs/decisions/0019).",
+    )
     log_format: str = Field(default="json", description="`json` for structured logs, `text` for people.")
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -144,8 +157,12 @@ class Settings(BaseSettings):
             raise ValueError("FRONTDESK_SMTP_TLS_CERT and FRONTDESK_SMTP_TLS_KEY must be set together")
         if self.smtp_listen_port and not self.mail_domain:
             raise ValueError("FRONTDESK_SMTP_LISTEN_PORT needs FRONTDESK_MAIL_DOMAIN")
+        if self.demo_relay_port and not self.dev_mode:
+            raise ValueError("FRONTDESK_DEMO_RELAY_PORT is demo equipment: it needs FRONTDESK_DEV_MODE=1")
         if len(self.secret_key) < 16:
             raise ValueError("FRONTDESK_SECRET_KEY must be at least 16 characters")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ValueError("FRONTDESK_METRICS_TOKEN must be at least 16 characters")
         return self
 
     @property

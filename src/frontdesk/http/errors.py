@@ -68,15 +68,15 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, code, message, field)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
-    return error_response(
-        exc.status_code,
-        codes.get(exc.status_code, "error"),
-        str(exc.detail),
-        headers=getattr(exc, "headers", None),
-    )
+    headers = getattr(exc, "headers", None)
+    message = str(exc.detail)
+    if exc.status_code == 405 and headers and "Allow" in headers:
+        # The router's own 405 says only "Method Not Allowed": name the method and the right ones.
+        message = f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}"
+    return error_response(exc.status_code, codes.get(exc.status_code, "error"), message, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -1,8 +1,11 @@
-"""Operations: /healthz (the process is up), /readyz (it can reach its database), /metrics."""
+"""Operations: /healthz (the process is up), /readyz (it can reach its database), /metrics (for
+Prometheus: behind FRONTDESK_METRICS_TOKEN, or open in dev mode only; docs/decisions/0019)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+
+from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from frontdesk.http.deps import Svc
@@ -29,8 +32,24 @@ async def readyz(svc: Svc, response: Response) -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _check_metrics_access(svc: Svc, request: Request) -> None:
+    token = svc.settings.metrics_token
+    if not token:
+        if svc.settings.dev_mode:
+            return
+        raise HTTPException(404, "metrics are off: set FRONTDESK_METRICS_TOKEN to turn them on")
+    given = request.headers.get("authorization", "").encode()
+    if not hmac.compare_digest(given, f"Bearer {token}".encode()):
+        raise HTTPException(
+            401,
+            "send the metrics token: Authorization: Bearer <FRONTDESK_METRICS_TOKEN>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
 @router.get("/metrics")
-async def metrics(svc: Svc) -> Response:
+async def metrics(svc: Svc, request: Request) -> Response:
+    _check_metrics_access(svc, request)
     depth, age = await queue_stats(svc.db)
     QUEUE_DEPTH.set(depth)
     QUEUE_AGE.set(age)

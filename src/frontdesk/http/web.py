@@ -3,6 +3,9 @@
 
 The dashboard's own routes (/inbox/12, /settings/profile, /login…) get index.html, so a reload or a
 shared link lands on the right screen; built files are served as they are; anything else is 404.
+The API's and the webhooks' paths are not the dashboard's: the catch-all does not match them, so
+a wrong method there is answered by the router with 405 and an Allow header (a GET catch-all
+matching them answered a GET on a POST-only path with 404).
 Hashed assets are cached for a year; index.html is never cached, so a new build shows at once.
 """
 
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "web" / "dashboard"
 WIDGET_FILE = Path(__file__).resolve().parent.parent / "web" / "widget" / "widget.js"
@@ -37,6 +41,21 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Frontdesk</title>
 <a href="/api/docs">/api/docs</a>.</p>"""
 
 router = APIRouter(include_in_schema=False)
+
+
+class DashboardPath(Convertor[str]):
+    """Any path but the API's (/api/…) and the webhooks' (/webhooks/…)."""
+
+    regex = r"(?!(?:api|webhooks)(?:/|$)).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("dashboard_path", DashboardPath())
 
 # The snippet's URL has no version in it (site owners paste it once), so the widget is cached
 # briefly and revalidated by ETag: a new release reaches every site within five minutes.
@@ -103,7 +122,7 @@ async def dashboard_root() -> Response:
     return _index()
 
 
-@router.get("/{path:path}")
+@router.get("/{path:dashboard_path}")
 async def dashboard_path(path: str) -> Response:
     if path.split("/", 1)[0] in APP_ROUTES:
         return _index()
