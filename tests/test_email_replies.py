@@ -147,7 +147,8 @@ async def test_a_5xx_answer_fails_the_message_with_the_servers_reason(
     admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
     sent = await reply(http, admin, base, "Hello")
     failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert "Relaying denied for this sender" in failed["failure_reason"]
+    assert failed["failure_reason"] == "provider_rejected"
+    assert "Relaying denied for this sender" in failed["failure_detail"]
     assert relay.attempts == 1  # a permanent refusal is not retried
 
 
@@ -168,7 +169,8 @@ async def test_no_relay_fails_the_message_clearly(server: Server, http: httpx.As
     admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
     sent = await reply(http, admin, base, "Hello")
     failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert "no SMTP relay configured" in failed["failure_reason"]
+    assert failed["failure_reason"] == "no_relay_configured"
+    assert "no SMTP relay configured" in failed["failure_detail"]
 
 
 async def test_inbox_settings_are_checked(server: Server, http: httpx.AsyncClient) -> None:
