@@ -21,7 +21,7 @@ from frontdesk.settings import Settings
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
 from tests.conftest import Server
-from tests.factories import Agent, make_admin, make_inbox, receive
+from tests.factories import Agent, make_admin, make_inbox, make_member, receive
 from tests.receiver import Receiver
 from tests.test_conversation_actions import jobs_of
 from tests.test_loop import next_event, wait_for_status
@@ -168,6 +168,24 @@ async def test_a_cancelled_reply_is_never_sent(
         assert again.status_code == 409 and again.json()["error"]["code"] == code
     assert await current(http, admin, thread, reply["id"]) == r.json()
     assert len(receiver.deliveries) == 1  # only the attempt before the cancel
+
+
+@pytest.mark.parametrize("server", [WAITING], indirect=True)
+async def test_only_who_sees_the_conversation_may_retry_or_cancel(
+    server: Server, http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    receiver.statuses = [503]
+    admin, ws, thread, reply = await reply_to(server, http, receiver)
+    async with asyncio.timeout(5):
+        while (waiting := await current(http, admin, thread, reply["id"]))["next_attempt_at"] is None:
+            await asyncio.sleep(0.02)
+    outsider = await make_member(server, http, ws)
+    await make_inbox(http, admin, ws, members=[outsider.user_id])  # an agent of another inbox only
+    for action in ("retry", "cancel"):
+        r = await http.post(f"{thread}/{reply['id']}/{action}", headers=outsider.headers)
+        assert r.status_code == 404, r.text
+    assert await current(http, admin, thread, reply["id"]) == waiting
+    assert await jobs_of(server, reply["id"]) == ["queued"]
 
 
 @pytest.mark.parametrize("server", [{"with_worker": False}], indirect=True)
