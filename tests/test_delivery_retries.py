@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 import websockets
 
-from frontdesk.actions.messages import do_begin_attempt
+from frontdesk.actions.delivery import do_begin_attempt
 from frontdesk.app import build_worker
 from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.rules import retry_delay, retry_span

@@ -16,15 +16,9 @@ from frontdesk.actions.conversations import (
     do_open_conversation,
     do_update_conversation,
 )
-from frontdesk.domain.enums import (
-    ConversationStatus,
-    DeliveryStatus,
-    FailureReason,
-    JobStatus,
-    MessageKind,
-    SenderType,
-)
-from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
+from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
+from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
+from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
@@ -247,13 +241,6 @@ async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:
     return True
 
 
-def _attempt_ended(message: Row) -> dict[str, Any]:
-    """The changes that close the attempt the worker began (do_begin_attempt), if one was out."""
-    if message["attempt_started_at"] is None:
-        return {}
-    return {"delivery_attempts": message["delivery_attempts"] + 1, "attempt_started_at": None}
-
-
 async def do_set_delivery(
     tx: Tx,
     message: Row,
@@ -265,7 +252,7 @@ async def do_set_delivery(
 ) -> bool:
     if not delivery_may_advance(DeliveryStatus(message["delivery_status"]), status):
         return False
-    changes: dict[str, Any] = {"delivery_status": status.value, **_attempt_ended(message)}
+    changes: dict[str, Any] = {"delivery_status": status.value, **attempt_ended(message)}
     if status == DeliveryStatus.FAILED:
         changes["failure_reason"] = (reason or FailureReason.UNKNOWN).value
         changes["failure_detail"] = detail[:2000] if detail else None
@@ -281,66 +268,12 @@ async def do_set_delivery(
     return True
 
 
-async def do_begin_attempt(tx: Tx, message_id: int) -> bool:
-    """The worker is about to hand the reply to its channel. False when it is no longer queued
-    (an agent cancelled it): then it must not be sent. Row-level, so a cancel and this write never
-    both succeed; nothing the agent sees changes, so no event."""
-    m = t.messages
-    result = await tx.conn.execute(
-        m.update()
-        .where(m.c.id == message_id, m.c.delivery_status == DeliveryStatus.QUEUED.value)
-        .values(attempt_started_at=utcnow())
-    )
-    return bool(result.rowcount)
-
-
-async def do_schedule_retry(
-    tx: Tx, message_id: int, reason: FailureReason, detail: str, run_at: datetime
-) -> None:
-    """An attempt failed and another comes at `run_at`: the message shows why and when."""
-    m = t.messages
-    message = (
-        (
-            await tx.conn.execute(
-                sa.select(m).where(m.c.id == message_id, m.c.delivery_status == DeliveryStatus.QUEUED)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if message is None:
-        return
-    changes: dict[str, Any] = {
-        **_attempt_ended(message),
-        "failure_reason": reason.value,
-        "failure_detail": detail[:2000],
-        "next_attempt_at": run_at,
-    }
-    await tx.conn.execute(m.update().where(m.c.id == message_id).values(**changes))
-    await tx.emit(
-        MessageUpdated(message["workspace_id"], message["inbox_id"], message_view({**message, **changes}))
-    )
-
-
 def _check_text(text: str, files: Sequence[StoredFile] = ()) -> str:
     if not text.strip() and not files:
         raise InvalidInput("text must not be empty", field="text")
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"text is longer than {MAX_TEXT_LENGTH} characters", field="text")
     return text
-
-
-async def _require_enabled_inbox(tx: Tx, inbox_id: int) -> None:
-    enabled = (
-        await tx.conn.execute(sa.select(t.inboxes.c.is_enabled).where(t.inboxes.c.id == inbox_id))
-    ).scalar_one()
-    if not enabled:
-        raise Conflict(
-            "this conversation's inbox is disabled: replies cannot be sent until an administrator "
-            "enables it again",
-            field="inbox_id",
-            code="inbox_disabled",
-        )
 
 
 async def check_send_reply(
@@ -356,7 +289,7 @@ async def check_send_reply(
     `data` is kept with the message for its channel (an email's subject)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
-    await _require_enabled_inbox(tx, conv["inbox_id"])
+    await require_enabled_inbox(tx, conv["inbox_id"])
     now = utcnow()
     values: dict[str, Any] = dict(
         workspace_id=conv["workspace_id"],
@@ -393,115 +326,6 @@ async def check_send_reply(
     await do_add_participants(tx, conv["id"], [actor.user_id])
     await do_update_conversation(tx, conv, changes)
     return message
-
-
-def _send_reply_jobs(message_id: int) -> sa.ColumnElement[bool]:
-    j = t.jobs
-    return sa.and_(j.c.kind == "send_reply", j.c.payload["message_id"].as_integer() == message_id)
-
-
-async def _outgoing_message(tx: Tx, actor: Actor, conversation_id: int, message_id: int) -> Row:
-    conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
-    m = t.messages
-    message = (
-        (await tx.conn.execute(sa.select(m).where(m.c.id == message_id, m.c.conversation_id == conv["id"])))
-        .mappings()
-        .first()
-    )
-    if message is None:
-        raise NotFound("message not found in this conversation", field="message_id")
-    return message
-
-
-def _what_it_is(message: Row) -> str:
-    if message["kind"] == MessageKind.OUTGOING:
-        return f"its delivery status is {message['delivery_status']}"
-    if message["kind"] in (MessageKind.INCOMING, MessageKind.ACTIVITY):
-        return f"this is an {message['kind']} message"
-    return f"this is a {message['kind']}"
-
-
-async def _refuse_while_sending(tx: Tx, message: Row) -> None:
-    j = t.jobs
-    running = (
-        await tx.conn.execute(
-            sa.select(j.c.id).where(_send_reply_jobs(message["id"]), j.c.status == JobStatus.RUNNING).limit(1)
-        )
-    ).first()
-    if running is not None or message["attempt_started_at"] is not None:
-        raise Conflict("a delivery attempt of this reply is running; wait for it", code="delivery_running")
-
-
-async def check_retry_delivery(tx: Tx, actor: Actor, conversation_id: int, message_id: int) -> dict[str, Any]:
-    """Send a reply again now: one whose delivery failed, or one waiting between attempts. A failed
-    reply gets a new job carrying the same message id, which is what the channel sees as the
-    delivery's idempotency key; a waiting one's job is simply made due."""
-    message = await _outgoing_message(tx, actor, conversation_id, message_id)
-    status = message["delivery_status"]
-    waiting = status == DeliveryStatus.QUEUED and message["next_attempt_at"] is not None
-    if message["kind"] != MessageKind.OUTGOING or not (status == DeliveryStatus.FAILED or waiting):
-        raise Conflict(
-            "only a reply whose delivery failed or is waiting to be retried can be retried; "
-            + _what_it_is(message),
-            field="message_id",
-            code="not_failed",
-        )
-    await _require_enabled_inbox(tx, message["inbox_id"])
-    await _refuse_while_sending(tx, message)
-    j, m = t.jobs, t.messages
-    changes: dict[str, Any] = {"next_attempt_at": None}
-    if waiting:
-        due = await tx.conn.execute(j.update().where(_send_reply_jobs(message_id)).values(run_at=utcnow()))
-        if due.rowcount:
-            tx.jobs_enqueued = True  # wakes the worker as a new job would
-        else:  # its job was lost (removed by hand): a new one, so the reply is not stuck
-            await enqueue(tx, "send_reply", {"message_id": message_id})
-    else:
-        await tx.conn.execute(j.delete().where(_send_reply_jobs(message_id)))
-        await enqueue(tx, "send_reply", {"message_id": message_id})
-        changes.update(delivery_status=DeliveryStatus.QUEUED.value, failure_reason=None, failure_detail=None)
-    await tx.conn.execute(m.update().where(m.c.id == message_id).values(**changes))
-    view = message_view({**message, **changes})
-    await tx.emit(MessageUpdated(message["workspace_id"], message["inbox_id"], view))
-    return view
-
-
-async def check_cancel_delivery(
-    tx: Tx, actor: Actor, conversation_id: int, message_id: int
-) -> dict[str, Any]:
-    """Stop a reply that has not gone out: queued, waiting between attempts, or failed. It is
-    marked cancelled and its job removed; a worker that already claimed the job finds the reply
-    no longer queued when it begins its attempt (do_begin_attempt) and sends nothing. Once an
-    attempt is out to the provider it is too late: 409."""
-    message = await _outgoing_message(tx, actor, conversation_id, message_id)
-    status = message["delivery_status"]
-    if message["kind"] != MessageKind.OUTGOING or status not in (
-        DeliveryStatus.QUEUED,
-        DeliveryStatus.FAILED,
-    ):
-        raise Conflict(
-            f"only a reply not yet sent can be cancelled; {_what_it_is(message)}",
-            field="message_id",
-            code="not_cancellable",
-        )
-    m = t.messages
-    changes: dict[str, Any] = {"delivery_status": DeliveryStatus.CANCELLED.value, "next_attempt_at": None}
-    # The same row the worker's do_begin_attempt writes: whichever commits first wins.
-    done = await tx.conn.execute(
-        m.update()
-        .where(
-            m.c.id == message_id,
-            m.c.delivery_status == status,
-            m.c.attempt_started_at.is_(None),
-        )
-        .values(**changes)
-    )
-    if not done.rowcount:
-        raise Conflict("a delivery attempt of this reply is running; wait for it", code="delivery_running")
-    await tx.conn.execute(t.jobs.delete().where(_send_reply_jobs(message_id)))
-    view = message_view({**message, **changes})
-    await tx.emit(MessageUpdated(message["workspace_id"], message["inbox_id"], view))
-    return view
 
 
 async def check_add_note(

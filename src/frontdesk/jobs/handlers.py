@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.conversations import do_wake_snoozed
+from frontdesk.actions.delivery import do_begin_attempt, do_schedule_retry
 from frontdesk.actions.email_templates import HEADER_IMAGE_PREFIX
-from frontdesk.actions.messages import do_begin_attempt, do_schedule_retry, do_set_delivery
+from frontdesk.actions.messages import do_set_delivery
 from frontdesk.channels.base import ChannelError, Installation, Opening, Outbound
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind

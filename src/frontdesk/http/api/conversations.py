@@ -18,12 +18,8 @@ from frontdesk.actions.conversations import (
     check_set_status,
     participant_ids,
 )
-from frontdesk.actions.messages import (
-    check_add_note,
-    check_cancel_delivery,
-    check_retry_delivery,
-    check_send_reply,
-)
+from frontdesk.actions.delivery import check_cancel_delivery, check_retry_delivery
+from frontdesk.actions.messages import check_add_note, check_send_reply
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.events import ephemeral
