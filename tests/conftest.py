@@ -134,9 +134,10 @@ class Server:
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
-    overrides = getattr(request, "param", {}) or {}
+    overrides = dict(getattr(request, "param", {}) or {})
+    with_worker = overrides.pop("with_worker", True)  # False: a test drives a worker of its own
     settings = make_settings(database_url, tmp_path / "data", **overrides)
-    app = create_app(settings)
+    app = create_app(settings, with_worker=with_worker)
     port = free_port()
     config = uvicorn.Config(
         app,

@@ -141,7 +141,7 @@ async def jobs_of(server: Server, message_id: int) -> list[str]:
 
 async def test_retry_a_failed_reply(server: Server, http: httpx.AsyncClient, receiver: Receiver) -> None:
     admin, ws, thread, failed = await reply_that_failed(server, http, receiver)
-    assert "HTTP 400" in failed["failure_reason"]
+    assert failed["failure_reason"] == "provider_rejected" and "HTTP 400" in failed["failure_detail"]
     assert await jobs_of(server, failed["id"]) == ["failed"]
     sock_url = server.ws_url(f"/api/v1/workspaces/{ws}/stream")
     async with websockets.connect(sock_url, additional_headers=admin.headers) as sock:
@@ -149,6 +149,7 @@ async def test_retry_a_failed_reply(server: Server, http: httpx.AsyncClient, rec
         r = await http.post(f"{thread}/{failed['id']}/retry", headers=admin.headers)
         assert r.status_code == 202, r.text
         assert r.json()["delivery_status"] == "queued" and r.json()["failure_reason"] is None
+        assert r.json()["failure_detail"] is None
         assert "failed" not in await jobs_of(server, failed["id"])
         queued = await next_event(sock, "message.updated")
         assert queued["data"]["message"] == r.json()
@@ -208,7 +209,7 @@ async def test_a_reply_queued_when_its_inbox_is_disabled_fails_and_can_be_retrie
     inbox_url = f"/api/v1/workspaces/{ws}/inboxes/{inbox.id}"
     await http.patch(inbox_url, headers=admin.headers, json={"is_enabled": False})
     failed = await wait_for_status(http, admin.headers, thread, reply["id"], "failed")
-    assert "disabled" in failed["failure_reason"]
+    assert failed["failure_reason"] == "inbox_disabled" and "disabled" in failed["failure_detail"]
     assert len(receiver.deliveries) == 1  # nothing went out after the inbox was disabled
 
     await http.patch(inbox_url, headers=admin.headers, json={"is_enabled": True})

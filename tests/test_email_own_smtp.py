@@ -155,7 +155,8 @@ async def test_a_wrong_password_fails_the_message_with_the_server_s_words(
         )
         sent = await reply(http, admin, base, "Hello")
         failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert failed["failure_reason"] == "SMTP 535 5.7.8 Authentication credentials invalid"
+    assert failed["failure_reason"] == "auth_failed"
+    assert failed["failure_detail"] == "SMTP 535 5.7.8 Authentication credentials invalid"
     assert own.attempts == 0 and own.messages == []
 
 
@@ -167,7 +168,8 @@ async def test_a_user_name_without_a_password_fails_naming_the_secret(
         admin, base = await conversation(server, http, own_server_settings("starttls"), {})
         sent = await reply(http, admin, base, "Hello")
         failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert "smtp_password" in failed["failure_reason"]
+    assert failed["failure_reason"] == "misconfigured"
+    assert "smtp_password" in failed["failure_detail"]
     assert own.attempts == 0
 
 
@@ -193,7 +195,8 @@ async def test_a_5xx_is_not_retried(server: Server, http: httpx.AsyncClient) -> 
         )
         sent = await reply(http, admin, base, "Hello")
         failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert failed["failure_reason"] == "SMTP 554 5.7.1 Message rejected as spam"
+    assert failed["failure_reason"] == "provider_rejected"
+    assert failed["failure_detail"] == "SMTP 554 5.7.1 Message rejected as spam"
     assert own.attempts == 1
 
 
@@ -209,7 +212,8 @@ async def test_an_untrusted_certificate_fails_the_message(
         )
         sent = await reply(http, admin, base, "Hello")
         failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert "certificate of the SMTP server 127.0.0.1 is not trusted" in failed["failure_reason"]
+    assert failed["failure_reason"] == "certificate_untrusted"
+    assert "certificate of the SMTP server 127.0.0.1 is not trusted" in failed["failure_detail"]
     assert own.attempts == 0
 
 
@@ -220,9 +224,9 @@ async def test_an_unreachable_server_is_retried_then_fails(server: Server, http:
     )
     sent = await reply(http, admin, base, "Hello")
     failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert failed["failure_reason"].startswith(
-        "gave up after 3 attempts: cannot reach the SMTP server 127.0.0.1"
-    )
+    assert failed["failure_reason"] == "connection_failed"
+    assert failed["failure_detail"].startswith("cannot reach the SMTP server 127.0.0.1")
+    assert (failed["delivery_attempts"], failed["next_attempt_at"]) == (3, None)
 
 
 # The connection check (no Frontdesk server needed: it is a function of the settings).

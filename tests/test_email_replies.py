@@ -140,14 +140,22 @@ async def test_own_address_mode_sends_from_the_own_address(
 
 
 @with_relay
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        ("550 5.7.1 Relaying denied for this sender", "provider_rejected"),
+        ("552 5.3.4 Message size exceeds fixed maximum message size", "too_large"),
+    ],
+)
 async def test_a_5xx_answer_fails_the_message_with_the_servers_reason(
-    server: Server, http: httpx.AsyncClient, relay: Relay
+    server: Server, http: httpx.AsyncClient, relay: Relay, answer: str, code: str
 ) -> None:
-    relay.answers = ["550 5.7.1 Relaying denied for this sender"]
+    relay.answers = [answer]
     admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
     sent = await reply(http, admin, base, "Hello")
     failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert "Relaying denied for this sender" in failed["failure_reason"]
+    assert failed["failure_reason"] == code
+    assert failed["failure_detail"] == f"SMTP {answer}"  # the server's own words, as they came
     assert relay.attempts == 1  # a permanent refusal is not retried
 
 
@@ -168,7 +176,8 @@ async def test_no_relay_fails_the_message_clearly(server: Server, http: httpx.As
     admin, base = await conversation_from_mail(server, http, mail(ADDRESS))
     sent = await reply(http, admin, base, "Hello")
     failed = await wait_for_status(http, admin, base, sent["id"], "failed")
-    assert "no SMTP relay configured" in failed["failure_reason"]
+    assert failed["failure_reason"] == "no_relay_configured"
+    assert "no SMTP relay configured" in failed["failure_detail"]
 
 
 async def test_inbox_settings_are_checked(server: Server, http: httpx.AsyncClient) -> None:

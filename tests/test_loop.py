@@ -88,7 +88,9 @@ async def test_permanent_failure_is_visible_on_the_message(
     base = f"/api/v1/workspaces/{ws_id}/conversations/{result['conversation_id']}/messages"
     reply = (await http.post(base, headers=admin.headers, json={"text": "hi"})).json()
     failed = await wait_for_status(http, admin.headers, base, reply["id"], "failed")
-    assert "HTTP 400" in failed["failure_reason"]
+    assert failed["failure_reason"] == "provider_rejected"
+    assert failed["failure_detail"].startswith("webhook receiver answered HTTP 400")
+    assert (failed["delivery_attempts"], failed["next_attempt_at"]) == (1, None)
     assert len(receiver.deliveries) == 1  # a 400 is not retried
 
 
@@ -102,7 +104,9 @@ async def test_temporary_failures_are_retried_then_given_up(
     base = f"/api/v1/workspaces/{ws_id}/conversations/{result['conversation_id']}/messages"
     reply = (await http.post(base, headers=admin.headers, json={"text": "hi"})).json()
     failed = await wait_for_status(http, admin.headers, base, reply["id"], "failed")
-    assert "gave up after 3 attempts" in failed["failure_reason"]
+    # The third answer (502) is the last failure; the count says the worker gave up.
+    assert failed["failure_reason"] == "provider_unavailable" and "HTTP 502" in failed["failure_detail"]
+    assert failed["delivery_attempts"] == 3
     assert len(receiver.deliveries) == 3
 
 

@@ -70,7 +70,10 @@ async def test_retry_later_backs_off_and_failed_jobs_stay_visible(database_url: 
             await enqueue(tx, "noop", {})
         q = JobQueue(db, worker_id="w", lease_seconds=30, backoff_base=0.2, backoff_max=10)
         [job] = await q.claim(1)
-        run_at = await q.retry_later(job, "HTTP 503")
+        run_at = q.next_run_at(job)
+        async with db.write() as tx:
+            assert not await queue(db, "someone-else").retry_later(tx, job, "not mine", run_at)
+            assert await q.retry_later(tx, job, "HTTP 503", run_at)
         assert timedelta(seconds=0.05) < run_at - utcnow() < timedelta(seconds=0.25)
         assert await q.claim(1) == []  # not due yet
         await asyncio.sleep(0.25)

@@ -64,12 +64,17 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=30.0, description="How long a worker owns a claimed job before another may take it."
     )
-    job_max_attempts: int = Field(default=8, description="Delivery attempts before a job is marked failed.")
+    job_max_attempts: int = Field(
+        default=110,
+        ge=1,
+        description="Delivery attempts before a job is marked failed; with the back-off below the "
+        "attempts of a reply span at least 25 hours (domain/rules.py retry_span).",
+    )
     job_poll_seconds: float = Field(default=0.05, description="How often an idle worker looks for due jobs.")
     job_backoff_base_seconds: float = Field(
         default=2.0, description="First retry delay; doubles each attempt, with jitter."
     )
-    job_backoff_max_seconds: float = Field(default=600.0, description="Longest delay between two attempts.")
+    job_backoff_max_seconds: float = Field(default=1800.0, description="Longest delay between two attempts.")
     events_retention_days: int = Field(
         default=30, ge=1, description="Days the change log keeps events for clients that resume."
     )

@@ -308,7 +308,9 @@ async def test_failed_reply_shows_the_reason_and_is_retried(world: World) -> Non
     await page.get_by_test_id("composer-send").click()
     reply = bubble(page, "Yes, it was sent on Monday")
     await expect(reply).to_have_attribute("data-status", "failed", timeout=5_000)
-    await expect(reply.get_by_test_id("failure-reason")).to_contain_text("400")
+    # The reason in the agent's language; the receiver's own words beneath it, as they were.
+    await expect(reply.get_by_test_id("failure-reason")).to_have_text("The provider refused the reply.")
+    await expect(reply.get_by_test_id("failure-detail")).to_contain_text("webhook receiver answered HTTP 400")
     assert [d.status for d in world.receiver.deliveries] == [400]
 
     world.receiver.status = 200

@@ -430,7 +430,8 @@ async def test_reply_to_a_failing_receiver_ends_failed_with_reason(
 
         row = await until(failed, 15, "the reply never ended failed")
 
-    assert "HTTP 500" in row["failure_reason"], row
+    assert row["failure_reason"] == "provider_unavailable", row
+    assert "HTTP 500" in row["failure_detail"], row
     assert [d.message_id for d in receiver.deliveries] == [str(reply["id"])] * 2  # FRONTDESK_JOB_MAX_ATTEMPTS
     assert receiver.delivered == {}
     assert receiver.bad_signatures == 0

@@ -160,7 +160,7 @@ describe("MessageComposer", () => {
     useThread().thread(7).loaded = true;
     fetchMock.mockResolvedValue(
       new Response(
-        JSON.stringify({ id: 50, conversation_id: 7, inbox_id: 1, kind: "outgoing", sender_type: "agent", sender_id: 1, text: "Hi!", content_type: "text", source_id: null, delivery_status: "queued", failure_reason: null, data: {}, created_at: new Date().toISOString() }),
+        JSON.stringify({ id: 50, conversation_id: 7, inbox_id: 1, kind: "outgoing", sender_type: "agent", sender_id: 1, text: "Hi!", content_type: "text", source_id: null, delivery_status: "queued", failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null, data: {}, created_at: new Date().toISOString() }),
         { status: 201 },
       ),
     );

@@ -29,7 +29,7 @@ function mail(email: Record<string, unknown>, extra: Partial<Message> = {}): Mes
     content_type: "email",
     source_id: "m1@example.com",
     delivery_status: null,
-    failure_reason: null,
+    failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
     data: {
       email: {
         subject: "Order 42",

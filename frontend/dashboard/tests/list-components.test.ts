@@ -123,7 +123,7 @@ describe("ConversationList", () => {
       if (url.pathname.endsWith("/counts")) return COUNTS;
       if (url.pathname.endsWith("/search"))
         return {
-          messages: [{ id: 55, conversation_id: 3, inbox_id: 1, kind: "incoming", sender_type: "contact", sender_id: 1, text: "where is my refund?", content_type: "text", source_id: null, delivery_status: null, failure_reason: null, data: {}, created_at: "2025-01-01T00:00:00Z" }],
+          messages: [{ id: 55, conversation_id: 3, inbox_id: 1, kind: "incoming", sender_type: "contact", sender_id: 1, text: "where is my refund?", content_type: "text", source_id: null, delivery_status: null, failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null, data: {}, created_at: "2025-01-01T00:00:00Z" }],
           contacts: [],
         };
       return {

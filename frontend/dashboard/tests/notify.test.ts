@@ -50,7 +50,7 @@ function msg(over: Partial<Message> & { conversation_id: number }): Message {
     content_type: "text",
     source_id: null,
     delivery_status: null,
-    failure_reason: null,
+    failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
     data: {},
     created_at: "2024-01-01T10:00:00Z",
     ...over,

@@ -5,6 +5,7 @@ import { createPinia, setActivePinia } from "pinia";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Conversation, Member, Message } from "@/api/types";
 import MessageThread from "@/components/conversation/MessageThread.vue";
+import { formatTime } from "@/composables/format";
 import { i18n } from "@/i18n";
 import { useSession } from "@/stores/session";
 import { useThread } from "@/stores/thread";
@@ -22,7 +23,7 @@ function msg(id: number, extra: Partial<Message> = {}): Message {
     content_type: "text",
     source_id: null,
     delivery_status: null,
-    failure_reason: null,
+    failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
     data: {},
     created_at: "2026-03-02T10:00:00",
     ...extra,
@@ -77,17 +78,74 @@ describe("MessageThread", () => {
   it("shows delivery marks and a retry button with the reason on failure", async () => {
     const w = mountWith([
       msg(1, { kind: "outgoing", sender_type: "agent", sender_id: 1, delivery_status: "read" }),
-      msg(2, { kind: "outgoing", sender_type: "agent", sender_id: 1, delivery_status: "failed", failure_reason: "number blocked" }),
+      msg(2, { kind: "outgoing", sender_type: "agent", sender_id: 1, delivery_status: "failed", failure_reason: "recipient_refused", failure_detail: "SMTP 550 5.1.1 number blocked", delivery_attempts: 1 }),
     ]);
     const statuses = w.findAll('[data-testid="message-status"]').map((s) => s.attributes("data-status"));
     expect(statuses).toEqual(["read", "failed"]);
-    expect(w.get('[data-testid="failure-reason"]').text()).toBe("number blocked");
+    expect(w.get('[data-testid="delivery-state"]').attributes("data-state")).toBe("failed");
+    expect(w.get('[data-testid="failure-reason"]').text()).toBe("The provider refused the recipient's address.");
+    expect(w.get('[data-testid="failure-detail"]').text()).toBe("SMTP 550 5.1.1 number blocked");
+    expect(w.find('[data-testid="delivery-attempts"]').exists()).toBe(false); // one attempt: nothing to count
     fetchMock.mockResolvedValue(new Response(null, { status: 202 }));
     await w.get('[data-testid="message-retry"]').trigger("click");
     await flushPromises();
     expect(String(fetchMock.mock.calls[0]![0])).toBe("/api/v1/workspaces/1/conversations/7/messages/2/retry");
     expect(w.findAll('[data-testid="message"]')[1]!.attributes("data-status")).toBe("queued");
     expect(w.find('[data-testid="message-retry"]').exists()).toBe(false);
+  });
+
+  function waiting(extra: Partial<Message> = {}): Message {
+    return msg(2, {
+      kind: "outgoing", sender_type: "agent", sender_id: 1, delivery_status: "queued",
+      failure_reason: "connection_failed", failure_detail: "could not reach the webhook receiver: [Errno 111] Connection refused",
+      delivery_attempts: 3, next_attempt_at: "2026-03-02T10:30:00Z", ...extra,
+    });
+  }
+
+  it("shows a reply waiting between attempts: why, when the next comes, and retry now or cancel", async () => {
+    const w = mountWith([waiting()]);
+    const state = w.get('[data-testid="delivery-state"]');
+    expect(state.attributes("data-state")).toBe("retrying");
+    expect(state.classes()).toContain("waiting");
+    expect(w.get('[data-testid="message-status"]').attributes("data-status")).toBe("queued");
+    expect(w.get('[data-testid="failure-reason"]').text()).toBe("Could not connect to the provider.");
+    expect(w.get('[data-testid="next-attempt"]').text()).toBe(`Retrying — next attempt at ${formatTime("2026-03-02T10:30:00Z")}`);
+    expect(w.get('[data-testid="delivery-attempts"]').text()).toBe("Tried 3 times");
+    expect(w.get('[data-testid="failure-detail"]').text()).toContain("Connection refused");
+    expect(w.get('[data-testid="message-retry"]').text()).toBe("Retry now");
+
+    fetchMock.mockResolvedValueOnce(new Response(JSON.stringify({ ...waiting(), next_attempt_at: null }), { status: 202 }));
+    await w.get('[data-testid="message-retry"]').trigger("click");
+    await flushPromises();
+    expect(String(fetchMock.mock.calls[0]![0])).toBe("/api/v1/workspaces/1/conversations/7/messages/2/retry");
+    expect(w.get('[data-testid="next-attempt"]').text()).toBe("Trying again now…");
+    expect(w.get('[data-testid="failure-reason"]').text()).toBe("Could not connect to the provider.");
+    expect(w.find('[data-testid="message-retry"]').exists()).toBe(false);
+
+    const cancelled = { ...waiting(), delivery_status: "cancelled", next_attempt_at: null };
+    fetchMock.mockResolvedValueOnce(new Response(JSON.stringify(cancelled), { status: 200 }));
+    await w.get('[data-testid="message-cancel"]').trigger("click");
+    await flushPromises();
+    expect(String(fetchMock.mock.calls[1]![0])).toBe("/api/v1/workspaces/1/conversations/7/messages/2/cancel");
+    expect(w.get('[data-testid="message-status"]').attributes("data-status")).toBe("cancelled");
+    expect(w.get('[data-testid="delivery-state"]').text()).toBe("Cancelled — this reply was not sent.");
+    expect(w.find('[data-testid="message-retry"]').exists()).toBe(false);
+  });
+
+  it("translates the reason and keeps the provider's words as they are", () => {
+    for (const [locale, words] of [["tr", "Sağlayıcıya bağlanılamadı."], ["fa", "اتصال به ارائه‌دهنده برقرار نشد."]] as const) {
+      i18n.global.locale.value = locale;
+      const w = mountWith([waiting()]);
+      expect(w.get('[data-testid="failure-reason"]').text()).toBe(words);
+      expect(w.get('[data-testid="failure-detail"]').text()).toBe("could not reach the webhook receiver: [Errno 111] Connection refused");
+      expect(w.get('[data-testid="failure-detail"]').attributes("dir")).toBe("auto");
+      w.unmount();
+    }
+    i18n.global.locale.value = "en";
+    // A code from a newer server than this dashboard still reads as a failure.
+    const w = mountWith([waiting({ failure_reason: "from_the_future" as Message["failure_reason"], failure_detail: null })]);
+    expect(w.get('[data-testid="failure-reason"]').text()).toBe("Delivery failed.");
+    expect(w.find('[data-testid="failure-detail"]').exists()).toBe(false);
   });
 
   it("says who is typing", async () => {

@@ -19,7 +19,7 @@ function msg(id: number, extra: Partial<Message> = {}): Message {
     content_type: "text",
     source_id: null,
     delivery_status: "queued",
-    failure_reason: null,
+    failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
     data: {},
     created_at: "2026-03-02T10:00:00Z",
     ...extra,
@@ -63,11 +63,29 @@ describe("mergeMessage", () => {
     list = mergeMessage(list, msg(1, { delivery_status: "sent", source_id: "abc" }));
     expect(list[0]!.delivery_status).toBe("delivered");
     expect(list[0]!.source_id).toBe("abc");
-    list = mergeMessage(list, msg(1, { delivery_status: "failed", failure_reason: "late" }));
+    list = mergeMessage(list, msg(1, { delivery_status: "failed", failure_reason: "timeout" }));
     expect(list[0]!.delivery_status).toBe("delivered");
     expect(list[0]!.failure_reason).toBeNull();
     list = mergeMessage(list, msg(1, { delivery_status: "read" }));
     expect(list[0]!.delivery_status).toBe("read");
+  });
+
+  it("takes each attempt of a reply waiting to be retried, never an older one, and a cancel", () => {
+    const waiting = (attempts: number, next: string | null) =>
+      msg(1, { kind: "outgoing", delivery_status: "queued", delivery_attempts: attempts, next_attempt_at: next, failure_reason: "timeout", failure_detail: `try ${attempts}` });
+    let list = mergeMessage([], msg(1, { kind: "outgoing", delivery_status: "queued" }));
+    list = mergeMessage(list, waiting(2, "2026-03-02T10:10:00Z"));
+    expect(list[0]).toMatchObject({ delivery_attempts: 2, next_attempt_at: "2026-03-02T10:10:00Z", failure_detail: "try 2" });
+    list = mergeMessage(list, waiting(1, "2026-03-02T10:01:00Z")); // a late copy of the first failure
+    expect(list[0]).toMatchObject({ delivery_attempts: 2, next_attempt_at: "2026-03-02T10:10:00Z", failure_detail: "try 2" });
+    list = mergeMessage(list, waiting(2, null)); // an agent's "retry now"
+    expect(list[0]!.next_attempt_at).toBeNull();
+    list = mergeMessage(list, msg(1, { kind: "outgoing", delivery_status: "cancelled", delivery_attempts: 2 }));
+    expect(list[0]!.delivery_status).toBe("cancelled");
+    list = mergeMessage(list, waiting(3, "2026-03-02T10:40:00Z"));
+    expect(list[0]!.delivery_status).toBe("cancelled");
+    expect(statusMayAdvance("failed", "cancelled")).toBe(true);
+    expect(statusMayAdvance("sent", "cancelled")).toBe(false);
   });
 
   it("replaces the optimistic message of the same text and keeps optimistic ones last", () => {
@@ -177,7 +195,7 @@ describe("useThread", () => {
   });
 
   it("retry lets a failed message go back to queued", async () => {
-    fetchMock.mockResolvedValueOnce(answer({ messages: [msg(1, { delivery_status: "failed", failure_reason: "boom" })], next_before: null }));
+    fetchMock.mockResolvedValueOnce(answer({ messages: [msg(1, { delivery_status: "failed", failure_reason: "internal_error" })], next_before: null }));
     const store = useThread();
     await store.open(7);
     stream.dispatch(event("message.updated", { message: msg(1, { delivery_status: "queued" }) }, 40));

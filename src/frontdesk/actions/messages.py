@@ -16,8 +16,9 @@ from frontdesk.actions.conversations import (
     do_open_conversation,
     do_update_conversation,
 )
-from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, JobStatus, MessageKind, SenderType
-from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
+from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
+from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
+from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
@@ -235,18 +236,29 @@ async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:
     row = (await tx.conn.execute(sa.select(m).where(*where))).mappings().first()
     if row is None:
         return False
-    await do_set_delivery(tx, row, status.status, reason=status.reason)
+    # A failure the provider reports after taking the message: its words are the detail.
+    await do_set_delivery(tx, row, status.status, reason=FailureReason.UNDELIVERABLE, detail=status.reason)
     return True
 
 
 async def do_set_delivery(
-    tx: Tx, message: Row, status: DeliveryStatus, *, reason: str | None = None, source_id: str | None = None
+    tx: Tx,
+    message: Row,
+    status: DeliveryStatus,
+    *,
+    reason: FailureReason | None = None,
+    detail: str | None = None,
+    source_id: str | None = None,
 ) -> bool:
     if not delivery_may_advance(DeliveryStatus(message["delivery_status"]), status):
         return False
-    changes: dict[str, Any] = {"delivery_status": status.value}
+    changes: dict[str, Any] = {"delivery_status": status.value, **attempt_ended(message)}
     if status == DeliveryStatus.FAILED:
-        changes["failure_reason"] = (reason or "failed")[:2000]
+        changes["failure_reason"] = (reason or FailureReason.UNKNOWN).value
+        changes["failure_detail"] = detail[:2000] if detail else None
+        changes["next_attempt_at"] = None
+    elif status == DeliveryStatus.SENT:  # the failures before it are over
+        changes.update(next_attempt_at=None, failure_reason=None, failure_detail=None)
     if source_id and not message["source_id"]:
         changes["source_id"] = source_id
     await tx.conn.execute(t.messages.update().where(t.messages.c.id == message["id"]).values(**changes))
@@ -264,19 +276,6 @@ def _check_text(text: str, files: Sequence[StoredFile] = ()) -> str:
     return text
 
 
-async def _require_enabled_inbox(tx: Tx, inbox_id: int) -> None:
-    enabled = (
-        await tx.conn.execute(sa.select(t.inboxes.c.is_enabled).where(t.inboxes.c.id == inbox_id))
-    ).scalar_one()
-    if not enabled:
-        raise Conflict(
-            "this conversation's inbox is disabled: replies cannot be sent until an administrator "
-            "enables it again",
-            field="inbox_id",
-            code="inbox_disabled",
-        )
-
-
 async def check_send_reply(
     tx: Tx,
     actor: Actor,
@@ -290,7 +289,7 @@ async def check_send_reply(
     `data` is kept with the message for its channel (an email's subject)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
-    await _require_enabled_inbox(tx, conv["inbox_id"])
+    await require_enabled_inbox(tx, conv["inbox_id"])
     now = utcnow()
     values: dict[str, Any] = dict(
         workspace_id=conv["workspace_id"],
@@ -327,47 +326,6 @@ async def check_send_reply(
     await do_add_participants(tx, conv["id"], [actor.user_id])
     await do_update_conversation(tx, conv, changes)
     return message
-
-
-async def check_retry_delivery(tx: Tx, actor: Actor, conversation_id: int, message_id: int) -> dict[str, Any]:
-    """Queue a failed reply again. The new job carries the same message id, which is what the
-    channel sees as the delivery's idempotency key, and replaces any job left for it."""
-    conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
-    m, j = t.messages, t.jobs
-    message = (
-        (await tx.conn.execute(sa.select(m).where(m.c.id == message_id, m.c.conversation_id == conv["id"])))
-        .mappings()
-        .first()
-    )
-    if message is None:
-        raise NotFound("message not found in this conversation", field="message_id")
-    if message["kind"] != MessageKind.OUTGOING or message["delivery_status"] != DeliveryStatus.FAILED:
-        now = (
-            f"its delivery status is {message['delivery_status']}"
-            if message["kind"] == MessageKind.OUTGOING
-            else f"this is an {message['kind']} message"
-            if message["kind"] in (MessageKind.INCOMING, MessageKind.ACTIVITY)
-            else f"this is a {message['kind']}"
-        )
-        raise Conflict(
-            f"only a reply whose delivery failed can be retried; {now}",
-            field="message_id",
-            code="not_failed",
-        )
-    await _require_enabled_inbox(tx, conv["inbox_id"])
-    its_jobs = sa.and_(j.c.kind == "send_reply", j.c.payload["message_id"].as_integer() == message_id)
-    running = (
-        await tx.conn.execute(sa.select(j.c.id).where(its_jobs, j.c.status == JobStatus.RUNNING).limit(1))
-    ).first()
-    if running is not None:
-        raise Conflict("a delivery attempt of this reply is running; wait for it", code="delivery_running")
-    await tx.conn.execute(j.delete().where(its_jobs))
-    await enqueue(tx, "send_reply", {"message_id": message_id})
-    changes = {"delivery_status": DeliveryStatus.QUEUED.value, "failure_reason": None}
-    await tx.conn.execute(m.update().where(m.c.id == message_id).values(**changes))
-    view = message_view({**message, **changes})
-    await tx.emit(MessageUpdated(message["workspace_id"], message["inbox_id"], view))
-    return view
 
 
 async def check_add_note(

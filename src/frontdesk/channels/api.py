@@ -26,7 +26,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
 )
-from frontdesk.domain.enums import DeliveryStatus
+from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
 from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundFile, InboundMessage, InboundStatus
 from frontdesk.security import hmac_sha256_hex, signature_matches
@@ -148,7 +148,11 @@ class ApiAdapter(ChannelAdapter):
     async def send(self, outbound: Outbound) -> ProviderReceipt:
         url = self.settings.get("webhook_url")
         if not url:
-            raise ChannelError("the inbox has no webhook_url to deliver replies to", retryable=False)
+            raise ChannelError(
+                FailureReason.MISCONFIGURED,
+                "the inbox has no webhook_url to deliver replies to",
+                retryable=False,
+            )
         body = orjson.dumps(self._body(outbound))
         headers = {
             "Content-Type": "application/json",
@@ -158,9 +162,15 @@ class ApiAdapter(ChannelAdapter):
         try:
             response = await self.http.post(url, content=body, headers=headers)
         except httpx.TimeoutException:
-            raise ChannelError("timed out waiting for the webhook receiver", retryable=True) from None
+            raise ChannelError(
+                FailureReason.TIMEOUT, "timed out waiting for the webhook receiver", retryable=True
+            ) from None
         except httpx.HTTPError as exc:
-            raise ChannelError(f"could not reach the webhook receiver: {exc}", retryable=True) from None
+            raise ChannelError(
+                FailureReason.CONNECTION_FAILED,
+                f"could not reach the webhook receiver: {exc}",
+                retryable=True,
+            ) from None
         return self._receipt(response)
 
     @staticmethod
@@ -191,6 +201,21 @@ class ApiAdapter(ChannelAdapter):
             except ValueError:
                 pass
             return ProviderReceipt(source_id=source_id)
-        reason = f"webhook receiver answered HTTP {code}: {response.text[:300]}"
+        detail = f"webhook receiver answered HTTP {code}: {response.text[:300]}"
         # 408 and 429 and 5xx are the receiver's temporary trouble; other 4xx will not change.
-        raise ChannelError(reason, retryable=code in (408, 425, 429) or code >= 500)
+        raise ChannelError(_http_failure(code), detail, retryable=code in (408, 425, 429) or code >= 500)
+
+
+def _http_failure(code: int) -> FailureReason:
+    named = {
+        401: FailureReason.AUTH_FAILED,
+        403: FailureReason.AUTH_FAILED,
+        408: FailureReason.TIMEOUT,
+        413: FailureReason.TOO_LARGE,
+        429: FailureReason.RATE_LIMITED,
+    }
+    if code in named:
+        return named[code]
+    return (
+        FailureReason.PROVIDER_UNAVAILABLE if code >= 500 or code == 425 else FailureReason.PROVIDER_REJECTED
+    )

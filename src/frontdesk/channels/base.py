@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel
 
+from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.inbound import InboundEvent
 from frontdesk.mail.outbound import MailConfig
 
@@ -96,11 +97,13 @@ class WebhookRejected(Exception):
 
 
 class ChannelError(Exception):
-    """A send failed; `retryable` says whether trying again can help."""
+    """A send failed: `code` says what kind of failure (the agent sees it translated), `detail`
+    says it in the provider's own words, `retryable` whether trying again can help."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, code: FailureReason, detail: str, *, retryable: bool) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
         self.retryable = retryable
 
 

@@ -30,6 +30,7 @@ from frontdesk.channels.base import (
 )
 from frontdesk.domain.email_template import template_from_stored
 from frontdesk.domain.email_threading import reply_address
+from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.inbound import InboundEvent
 from frontdesk.domain.mail_addresses import hosted_address, hosted_domain, valid_local_part
 from frontdesk.domain.mail_dns import own_domain
@@ -292,7 +293,11 @@ class EmailAdapter(ChannelAdapter):
             reply_domain = None
             message_id_domain = sender.address.rsplit("@", 1)[-1]
         elif hosted is None:
-            raise ChannelError("no mail domain is configured (FRONTDESK_MAIL_DOMAIN)", retryable=False)
+            raise ChannelError(
+                FailureReason.MISCONFIGURED,
+                "no mail domain is configured (FRONTDESK_MAIL_DOMAIN)",
+                retryable=False,
+            )
         else:
             reply_domain, message_id_domain = hosted, mail_domain
         last: Mapping[str, Any] = outbound.thread.get("email") or {}
@@ -337,11 +342,13 @@ class EmailAdapter(ChannelAdapter):
             message, message_id = build_reply(self.compose(outbound, files))
             message = self._dkim_signed(message)
         except ValueError as exc:
-            raise ChannelError(f"cannot build the email: {exc}", retryable=False) from None
+            raise ChannelError(
+                FailureReason.INVALID_MESSAGE, f"cannot build the email: {exc}", retryable=False
+            ) from None
         try:
             await send_mail(server, message)
         except MailError as exc:
-            raise ChannelError(exc.reason, retryable=exc.retryable) from None
+            raise ChannelError(exc.code, exc.reason, retryable=exc.retryable) from None
         # Stored as the message's source_id: the customer's answer names it in In-Reply-To.
         return ProviderReceipt(source_id=message_id)
 
@@ -351,12 +358,17 @@ class EmailAdapter(ChannelAdapter):
         relay = self.installation.mail
         if self.settings.get("address_mode") != "own_server":
             if relay is None or not relay.enabled:
-                raise ChannelError("no SMTP relay configured (FRONTDESK_SMTP_HOST)", retryable=False)
+                raise ChannelError(
+                    FailureReason.NO_RELAY_CONFIGURED,
+                    "no SMTP relay configured (FRONTDESK_SMTP_HOST)",
+                    retryable=False,
+                )
             return relay
         username = str(self.settings.get("smtp_username") or "")
         password = str(self.secrets.get("smtp_password") or "")
         if username and not password:
             raise ChannelError(
+                FailureReason.MISCONFIGURED,
                 "the inbox has an SMTP user name but no SMTP password (secret smtp_password)",
                 retryable=False,
             )
@@ -383,14 +395,18 @@ class EmailAdapter(ChannelAdapter):
         try:
             return sign_message(message, own_domain(str(own)), selector, str(key))
         except DkimError as exc:
-            raise ChannelError(str(exc), retryable=False) from None
+            raise ChannelError(FailureReason.SIGNING_FAILED, str(exc), retryable=False) from None
 
     def _read_files(self, attachments: Sequence[Mapping[str, Any]]) -> list[ReplyFile]:
         root = self.installation.files_root
         if not attachments:
             return []
         if root is None:
-            raise ChannelError("this worker does not know the attachments folder", retryable=False)
+            raise ChannelError(
+                FailureReason.MISCONFIGURED,
+                "this worker does not know the attachments folder",
+                retryable=False,
+            )
         base = root.resolve()
         found: list[ReplyFile] = []
         for a in attachments:
@@ -398,7 +414,11 @@ class EmailAdapter(ChannelAdapter):
             relative = urlsplit(str(a["url"])).path.split("/files/", 1)[-1]
             path = (base / relative).resolve()
             if not path.is_relative_to(base) or not path.is_file():
-                raise ChannelError(f"the attachment {a['file_name']} is missing", retryable=False)
+                raise ChannelError(
+                    FailureReason.ATTACHMENT_MISSING,
+                    f"the attachment {a['file_name']} is missing",
+                    retryable=False,
+                )
             found.append(ReplyFile(str(a["file_name"]), str(a["content_type"]), Path(path).read_bytes()))
         return found
 

@@ -45,6 +45,32 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # an agent stopped it before it was sent: it never will be
+
+
+class FailureReason(StrEnum):
+    """Why a delivery attempt failed, as a code the dashboard translates; the provider's own
+    words travel beside it as the message's failure_detail."""
+
+    NO_RELAY_CONFIGURED = "no_relay_configured"  # no SMTP relay for this installation
+    MISCONFIGURED = "misconfigured"  # a setting the inbox or installation needs is missing
+    INBOX_DISABLED = "inbox_disabled"
+    INVALID_MESSAGE = "invalid_message"  # the message itself cannot be built for the channel
+    ATTACHMENT_MISSING = "attachment_missing"
+    SIGNING_FAILED = "signing_failed"  # DKIM
+    CONNECTION_FAILED = "connection_failed"
+    TIMEOUT = "timeout"
+    CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+    AUTH_FAILED = "auth_failed"
+    RECIPIENT_REFUSED = "recipient_refused"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"  # a temporary refusal (HTTP 5xx, SMTP 4xx)
+    PROVIDER_REJECTED = "provider_rejected"  # a lasting refusal not named above
+    WINDOW_CLOSED = "window_closed"  # the channel's reply window (ChannelRules) is over
+    UNDELIVERABLE = "undeliverable"  # the provider reported the failure after accepting it
+    INTERNAL_ERROR = "internal_error"  # a fault in Frontdesk itself
+    UNKNOWN = "unknown"  # failures recorded before reasons had codes
 
 
 class JobStatus(StrEnum):

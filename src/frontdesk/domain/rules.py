@@ -24,8 +24,10 @@ def delivery_may_advance(current: DeliveryStatus, new: DeliveryStatus) -> bool:
     A "failed" report is accepted for a message not yet delivered: providers report
     asynchronous failures after they first said "sent".
     """
-    if current == DeliveryStatus.FAILED:
+    if current in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED):
         return False
+    if new == DeliveryStatus.CANCELLED:
+        return current == DeliveryStatus.QUEUED
     if new == DeliveryStatus.FAILED:
         return current in (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
     return _DELIVERY_RANK[new] > _DELIVERY_RANK[current]
@@ -37,6 +39,13 @@ def retry_delay(attempt: int, base: float, cap: float, rng: random.Random | None
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
     r = (rng or random).random()
     return float(ceiling / 2 + r * ceiling / 2)
+
+
+def retry_span(max_attempts: int, base: float, cap: float) -> tuple[float, float]:
+    """The shortest and longest time from a job's first attempt to its last, in seconds, under
+    retry_delay's jitter: what the back-off settings promise before a reply is given up."""
+    ceilings = [min(cap, base * (2 ** (n - 1))) for n in range(1, max(1, max_attempts))]
+    return sum(ceilings) / 2, float(sum(ceilings))
 
 
 def can_manage_workspace(role: Role) -> bool:

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.conversations import do_wake_snoozed
+from frontdesk.actions.delivery import do_begin_attempt, do_schedule_retry
 from frontdesk.actions.email_templates import HEADER_IMAGE_PREFIX
 from frontdesk.actions.messages import do_set_delivery
 from frontdesk.channels.base import ChannelError, Installation, Opening, Outbound
 from frontdesk.channels.registry import adapter_class
-from frontdesk.domain.enums import DeliveryStatus, MessageKind
+from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind
 from frontdesk.domain.people import PASSWORD_RESET_HOURS
 from frontdesk.i18n import translate
 from frontdesk.mail.outbound import MailConfig, MailError, build_message, send_mail
@@ -37,12 +38,47 @@ class JobContext:
     installation: Installation = field(default_factory=Installation)  # what email needs to send
 
 
+@dataclass(frozen=True)
+class JobFailure:
+    """Why an attempt failed: a code the dashboard translates, and the words of whoever refused."""
+
+    code: FailureReason
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
 class PermanentJobError(Exception):
     """Retrying cannot help: the job fails at once with this reason."""
 
+    def __init__(self, code: FailureReason, detail: str) -> None:
+        super().__init__(detail)
+        self.failure = JobFailure(code, detail)
+
+
+def failure_of(exc: Exception) -> JobFailure:
+    """What a handler's exception says of the failure; anything not typed is our own fault."""
+    if isinstance(exc, PermanentJobError):
+        return exc.failure
+    if isinstance(exc, ChannelError):
+        return JobFailure(exc.code, exc.detail)
+    if isinstance(exc, MailError):
+        return JobFailure(exc.code, exc.reason)
+    return JobFailure(FailureReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
-OnDead = Callable[[Tx, dict[str, Any], str], Awaitable[None]]
+# Called in the transaction that fails the job for good, or that schedules its next attempt.
+OnDead = Callable[[Tx, dict[str, Any], JobFailure], Awaitable[None]]
+OnRetry = Callable[[Tx, dict[str, Any], JobFailure, datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    handler: Handler
+    on_dead: OnDead | None = None
+    on_retry: OnRetry | None = None
 
 
 def _template(row: Any, public_url: str) -> dict[str, Any] | None:
@@ -113,12 +149,14 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
     if row is None:
         return  # the message was deleted: nothing to deliver
     # Shared guards: a note or an incoming message is never sent out; a message already
-    # past "queued" (a repeated job after a lost completion) is not sent twice.
+    # past "queued" (a repeated job after a lost completion, or a cancelled reply) is not sent.
     if row["kind"] != MessageKind.OUTGOING or row["delivery_status"] != DeliveryStatus.QUEUED:
         return
     if not row["is_enabled"]:
         # Disabled after the reply was queued: it fails visibly and can be retried once enabled.
-        raise PermanentJobError("the inbox was disabled before this reply could be sent")
+        raise PermanentJobError(
+            FailureReason.INBOX_DISABLED, "the inbox was disabled before this reply could be sent"
+        )
     adapter = adapter_class(row["channel_type"])(
         row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http, ctx.installation
     )
@@ -140,12 +178,16 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         email_template=_template(row, ctx.public_url),
         opening=opening,
     )
+    # The last moment an agent's cancel can win: past this write the attempt is on its way.
+    async with ctx.db.write() as tx:
+        if not await do_begin_attempt(tx, row["id"]):
+            return
     try:
         receipt = await adapter.send(outbound)
     except ChannelError as exc:
         if exc.retryable:
             raise
-        raise PermanentJobError(exc.reason) from None
+        raise PermanentJobError(exc.code, exc.detail) from None
     async with ctx.db.write() as tx:
         current = (await tx.conn.execute(sa.select(m).where(m.c.id == row["id"]))).mappings().one()
         await do_set_delivery(tx, current, DeliveryStatus.SENT, source_id=receipt.source_id)
@@ -192,11 +234,15 @@ async def _opening(conn: AsyncConnection, conversation_id: int, message_id: int)
     return Opening(subject=subject, message_id=first.source_id, is_this=first.id == message_id)
 
 
-async def fail_reply(tx: Tx, payload: dict[str, Any], reason: str) -> None:
+async def fail_reply(tx: Tx, payload: dict[str, Any], failure: JobFailure) -> None:
     m = t.messages
     current = (await tx.conn.execute(sa.select(m).where(m.c.id == payload["message_id"]))).mappings().first()
     if current is not None:
-        await do_set_delivery(tx, current, DeliveryStatus.FAILED, reason=reason)
+        await do_set_delivery(tx, current, DeliveryStatus.FAILED, reason=failure.code, detail=failure.detail)
+
+
+async def retry_reply(tx: Tx, payload: dict[str, Any], failure: JobFailure, run_at: datetime) -> None:
+    await do_schedule_retry(tx, payload["message_id"], failure.code, failure.detail, run_at)
 
 
 async def wake_snoozed(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -208,13 +254,16 @@ async def wake_snoozed(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 async def _mail(ctx: JobContext, to: str, subject: str, text: str) -> None:
     if ctx.mail is None or not ctx.mail.enabled:
-        raise PermanentJobError("this worker has no SMTP server configured (FRONTDESK_SMTP_HOST)")
+        raise PermanentJobError(
+            FailureReason.NO_RELAY_CONFIGURED,
+            "this worker has no SMTP server configured (FRONTDESK_SMTP_HOST)",
+        )
     try:
         await send_mail(ctx.mail, build_message(ctx.mail, to, subject, text))
     except MailError as exc:
         if exc.retryable:
             raise
-        raise PermanentJobError(exc.reason) from None
+        raise PermanentJobError(exc.code, exc.reason) from None
 
 
 async def send_password_reset(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -277,9 +326,9 @@ async def send_invitation(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
 
 
-HANDLERS: dict[str, tuple[Handler, OnDead | None]] = {
-    "send_reply": (send_reply, fail_reply),
-    "wake_snoozed": (wake_snoozed, None),
-    "send_password_reset": (send_password_reset, None),
-    "send_invitation": (send_invitation, None),
+HANDLERS: dict[str, JobKind] = {
+    "send_reply": JobKind(send_reply, on_dead=fail_reply, on_retry=retry_reply),
+    "wake_snoozed": JobKind(wake_snoozed),
+    "send_password_reset": JobKind(send_password_reset),
+    "send_invitation": JobKind(send_invitation),
 }

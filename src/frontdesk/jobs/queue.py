@@ -140,25 +140,27 @@ class JobQueue:
                 t.jobs.delete().where(t.jobs.c.id == job.id, t.jobs.c.locked_by == self.worker_id)
             )
 
-    async def retry_later(self, job: Job, error: str) -> datetime:
-        now = utcnow()
-        run_at = now + timedelta(
+    def next_run_at(self, job: Job) -> datetime:
+        return utcnow() + timedelta(
             seconds=retry_delay(job.attempts, self.backoff_base, self.backoff_max, self._rng)
         )
-        async with self.db.write() as tx:
-            await tx.conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.id == job.id, t.jobs.c.locked_by == self.worker_id)
-                .values(
-                    status=JobStatus.QUEUED,
-                    run_at=run_at,
-                    locked_until=None,
-                    locked_by=None,
-                    last_error=error[:2000],
-                    updated_at=now,
-                )
+
+    async def retry_later(self, tx: Tx, job: Job, error: str, run_at: datetime) -> bool:
+        """Back to the queue until `run_at`. False when this worker no longer holds the job (it
+        lost its lease, or an agent cancelled the reply): then its next attempt is not ours to plan."""
+        result = await tx.conn.execute(
+            t.jobs.update()
+            .where(t.jobs.c.id == job.id, t.jobs.c.locked_by == self.worker_id)
+            .values(
+                status=JobStatus.QUEUED,
+                run_at=run_at,
+                locked_until=None,
+                locked_by=None,
+                last_error=error[:2000],
+                updated_at=utcnow(),
             )
-        return run_at
+        )
+        return bool(result.rowcount)
 
     async def mark_failed(self, tx: Tx, job: Job, error: str) -> bool:
         """Failed jobs stay in the table, visible, with their last error. False when another

@@ -11,8 +11,8 @@ import time
 
 from prometheus_client import Counter, Histogram
 
-from frontdesk.channels.base import ChannelError
-from frontdesk.jobs.handlers import HANDLERS, JobContext, PermanentJobError
+from frontdesk.domain.enums import FailureReason
+from frontdesk.jobs.handlers import HANDLERS, JobContext, JobFailure, JobKind, PermanentJobError, failure_of
 from frontdesk.jobs.maintenance import prune_events
 from frontdesk.jobs.queue import Job, JobQueue
 from frontdesk.store.types import utcnow
@@ -113,31 +113,20 @@ class Worker:
                 log.warning("could not renew a job lease", extra={"job_id": job.id}, exc_info=True)
 
     async def _run_one(self, job: Job) -> None:
-        handler, on_dead = HANDLERS.get(job.kind, (None, None))
+        kind = HANDLERS.get(job.kind)
         started = time.perf_counter()
         try:
-            if handler is None:
-                raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-            await handler(self.ctx, job.payload)
+            if kind is None:
+                raise PermanentJobError(FailureReason.INTERNAL_ERROR, f"no handler for job kind {job.kind!r}")
+            await kind.handler(self.ctx, job.payload)
         except PermanentJobError as exc:
-            await self._dead(job, str(exc), on_dead)
+            await self._dead(job, exc.failure, str(exc.failure), kind)
         except Exception as exc:  # every failure is retried or recorded, never lost
-            reason = exc.reason if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
+            failure = failure_of(exc)
             if job.attempts >= (job.max_attempts or self.max_attempts):
-                await self._dead(job, f"gave up after {job.attempts} attempts: {reason}", on_dead)
+                await self._dead(job, failure, f"gave up after {job.attempts} attempts: {failure}", kind)
             else:
-                run_at = await self.queue.retry_later(job, reason)
-                JOBS_DONE.labels(job.kind, "retry").inc()
-                log.warning(
-                    "job will be retried",
-                    extra={
-                        "job_id": job.id,
-                        "kind": job.kind,
-                        "attempt": job.attempts,
-                        "retry_at": run_at.isoformat(),
-                        "error": reason,
-                    },
-                )
+                await self._retry(job, failure, kind)
         else:
             await self.queue.complete(job)
             JOBS_DONE.labels(job.kind, "done").inc()
@@ -150,11 +139,30 @@ class Worker:
                 },
             )
 
-    async def _dead(self, job: Job, reason: str, on_dead: object) -> None:
+    async def _retry(self, job: Job, failure: JobFailure, kind: JobKind | None) -> None:
+        run_at = self.queue.next_run_at(job)
         async with self.queue.db.write() as tx:
-            if not await self.queue.mark_failed(tx, job, reason):
+            if not await self.queue.retry_later(tx, job, str(failure), run_at):
                 return
-            if callable(on_dead):
-                await on_dead(tx, job.payload, reason)
+            if kind is not None and kind.on_retry is not None:
+                await kind.on_retry(tx, job.payload, failure, run_at)
+        JOBS_DONE.labels(job.kind, "retry").inc()
+        log.warning(
+            "job will be retried",
+            extra={
+                "job_id": job.id,
+                "kind": job.kind,
+                "attempt": job.attempts,
+                "retry_at": run_at.isoformat(),
+                "error": str(failure),
+            },
+        )
+
+    async def _dead(self, job: Job, failure: JobFailure, error: str, kind: JobKind | None) -> None:
+        async with self.queue.db.write() as tx:
+            if not await self.queue.mark_failed(tx, job, error):
+                return
+            if kind is not None and kind.on_dead is not None:
+                await kind.on_dead(tx, job.payload, failure)
         JOBS_DONE.labels(job.kind, "failed").inc()
-        log.error("job failed", extra={"job_id": job.id, "kind": job.kind, "error": reason})
+        log.error("job failed", extra={"job_id": job.id, "kind": job.kind, "error": error})

@@ -17,9 +17,10 @@ from typing import Literal
 
 import aiosmtplib
 
+from frontdesk.domain.enums import FailureReason
 from frontdesk.mail.connection import cause_of, mail_tls_context
 
-__all__ = ["MailConfig", "MailError", "Security", "build_message", "send_mail", "smtp_reason"]
+__all__ = ["MailConfig", "MailError", "Security", "build_message", "send_mail", "smtp_failure", "smtp_reason"]
 
 # ssl: TLS from the first byte (usually port 465); starttls: upgrade after EHLO, required (587);
 # none: plain text, for a server on a trusted network.
@@ -43,11 +44,13 @@ class MailConfig:
 
 
 class MailError(Exception):
-    """Sending failed. `retryable` says whether trying again later can help (a 4xx answer or a
-    network problem) or not (a 5xx answer: a refused recipient, a wrong password)."""
+    """Sending failed: `code` says what kind of failure, `reason` in the server's own words.
+    `retryable` says whether trying again later can help (a 4xx answer or a network problem) or
+    not (a 5xx answer: a refused recipient, a wrong password)."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
+    def __init__(self, code: FailureReason, reason: str, *, retryable: bool) -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
         self.retryable = retryable
 
@@ -72,6 +75,30 @@ def smtp_reason(exc: aiosmtplib.SMTPException) -> str:
     return f"SMTP: {exc}"
 
 
+_AUTH_CODES = (530, 534, 535, 538)
+
+
+def smtp_failure(exc: aiosmtplib.SMTPException) -> FailureReason:
+    """The kind of failure an SMTP server's answer (or aiosmtplib's error) means."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused | aiosmtplib.SMTPRecipientRefused):
+        return FailureReason.RECIPIENT_REFUSED
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return FailureReason.AUTH_FAILED
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError):
+        return FailureReason.TIMEOUT
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return FailureReason.CONNECTION_FAILED
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        # 552 and the enhanced status 5.3.4 are how servers say a message is over their size limit.
+        if exc.code == 552 or "5.3.4" in exc.message:
+            return FailureReason.TOO_LARGE
+        if exc.code in _AUTH_CODES:
+            return FailureReason.AUTH_FAILED
+        return FailureReason.PROVIDER_REJECTED if exc.code >= 500 else FailureReason.PROVIDER_UNAVAILABLE
+    # The bare class or SMTPNotSupported: the server lacks what the settings ask for.
+    return FailureReason.MISCONFIGURED
+
+
 def _permanent(exc: aiosmtplib.SMTPException) -> bool:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(r.code >= 500 for r in exc.recipients)
@@ -85,7 +112,11 @@ def _permanent(exc: aiosmtplib.SMTPException) -> bool:
 async def send_mail(config: MailConfig, message: EmailMessage) -> None:
     """Deliver one message to the SMTP server, or raise MailError."""
     if not config.enabled:
-        raise MailError("no SMTP server is configured (FRONTDESK_SMTP_HOST)", retryable=False)
+        raise MailError(
+            FailureReason.NO_RELAY_CONFIGURED,
+            "no SMTP server is configured (FRONTDESK_SMTP_HOST)",
+            retryable=False,
+        )
     try:
         # aiosmtplib's timeout bounds each step; the outer one bounds the whole conversation.
         async with asyncio.timeout(config.timeout * 3):
@@ -101,7 +132,9 @@ async def send_mail(config: MailConfig, message: EmailMessage) -> None:
                 timeout=config.timeout,
             )
     except TimeoutError:
-        raise MailError(f"the SMTP server {config.host} did not answer in time", retryable=True) from None
+        raise MailError(
+            FailureReason.TIMEOUT, f"the SMTP server {config.host} did not answer in time", retryable=True
+        ) from None
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise _mail_error(config, exc) from exc
 
@@ -111,6 +144,7 @@ def _mail_error(config: MailConfig, exc: aiosmtplib.SMTPException | OSError) -> 
     if bad_certificate is not None:
         # A wrong or expired certificate needs a person, not a retry.
         return MailError(
+            FailureReason.CERTIFICATE_UNTRUSTED,
             f"the certificate of the SMTP server {config.host} is not trusted: "
             f"{bad_certificate.verify_message or bad_certificate}",
             retryable=False,
@@ -118,6 +152,11 @@ def _mail_error(config: MailConfig, exc: aiosmtplib.SMTPException | OSError) -> 
     if isinstance(exc, aiosmtplib.SMTPConnectError | OSError) and not isinstance(
         exc, aiosmtplib.SMTPResponseException
     ):
-        return MailError(f"cannot reach the SMTP server {config.host}: {exc}", retryable=True)
+        code = (
+            FailureReason.TIMEOUT
+            if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError)
+            else FailureReason.CONNECTION_FAILED
+        )
+        return MailError(code, f"cannot reach the SMTP server {config.host}: {exc}", retryable=True)
     assert isinstance(exc, aiosmtplib.SMTPException)
-    return MailError(smtp_reason(exc), retryable=not _permanent(exc))
+    return MailError(smtp_failure(exc), smtp_reason(exc), retryable=not _permanent(exc))

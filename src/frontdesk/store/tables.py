@@ -281,7 +281,12 @@ messages = sa.Table(
     sa.Column("content_type", sa.String(40), nullable=False, server_default="text"),
     sa.Column("source_id", sa.String(255), nullable=True),
     sa.Column("delivery_status", sa.String(20), nullable=True),
-    sa.Column("failure_reason", sa.Text, nullable=True),
+    sa.Column("failure_reason", sa.Text, nullable=True),  # a FailureReason code
+    sa.Column("failure_detail", sa.Text, nullable=True),  # the provider's own words, untranslated
+    sa.Column("delivery_attempts", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=True),  # set while waiting to retry
+    # Set while an attempt is out to the provider: a cancel then comes too late.
+    sa.Column("attempt_started_at", UTCDateTime(), nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
     _created(),
     sa.UniqueConstraint("inbox_id", "source_id", name="uq_messages_inbox_source"),

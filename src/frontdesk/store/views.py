@@ -27,6 +27,10 @@ def message_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "source_id": row["source_id"],
         "delivery_status": row["delivery_status"],
         "failure_reason": row["failure_reason"],
+        # Rows built by the insert actions lack the delivery columns that only the worker sets.
+        "failure_detail": row.get("failure_detail"),
+        "delivery_attempts": row.get("delivery_attempts") or 0,
+        "next_attempt_at": _iso(row.get("next_attempt_at")),
         "data": row["data"],
         "created_at": _iso(row["created_at"]),
     }

@@ -528,6 +528,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Delivery
+         * @description Stop a reply that has not gone out (queued, waiting to be retried, or failed): it becomes
+         *     `cancelled` and is never sent. 409 `delivery_running` once an attempt is out to the provider,
+         *     `not_cancellable` for any other message.
+         */
+        post: operations["cancel_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/retry": {
         parameters: {
             query?: never;
@@ -539,8 +561,9 @@ export interface paths {
         put?: never;
         /**
          * Retry Delivery
-         * @description Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
-         *     Any other message, or a reply not failed, is refused with 409.
+         * @description Send a reply again now: one whose delivery failed (back to `queued`), or one waiting between
+         *     attempts (its next attempt made due at once); `message.updated` either way. Any other message
+         *     is refused with 409 (`not_failed`), as is a reply whose attempt is running (`delivery_running`).
          */
         post: operations["retry_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__retry_post"];
         delete?: never;
@@ -1827,6 +1850,11 @@ export interface components {
             /** Rating */
             rating: number;
         };
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "queued" | "sent" | "delivered" | "read" | "failed" | "cancelled";
         /** DnsRecordOut */
         DnsRecordOut: {
             /**
@@ -2108,6 +2136,13 @@ export interface components {
             /** Last Seq */
             last_seq: number;
         };
+        /**
+         * FailureReason
+         * @description Why a delivery attempt failed, as a code the dashboard translates; the provider's own
+         *     words travel beside it as the message's failure_detail.
+         * @enum {string}
+         */
+        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "undeliverable" | "internal_error" | "unknown";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2359,16 +2394,31 @@ export interface components {
             /** Created At */
             created_at: string;
             data: components["schemas"]["MessageData"];
-            /** Delivery Status */
-            delivery_status: string | null;
-            /** Failure Reason */
-            failure_reason: string | null;
+            /**
+             * Delivery Attempts
+             * @description Delivery attempts made so far.
+             */
+            delivery_attempts: number;
+            /** @description Outgoing messages only. */
+            delivery_status: components["schemas"]["DeliveryStatus"] | null;
+            /**
+             * Failure Detail
+             * @description The same failure in the provider's own words (an SMTP answer, an HTTP status); untranslated.
+             */
+            failure_detail: string | null;
+            /** @description Why the last delivery attempt failed, as a code: set with `failed`, and while a reply waits to be retried (`queued` with `next_attempt_at`). */
+            failure_reason: components["schemas"]["FailureReason"] | null;
             /** Id */
             id: number;
             /** Inbox Id */
             inbox_id: number;
             /** Kind */
             kind: string;
+            /**
+             * Next Attempt At
+             * @description When the next delivery attempt is due, while a reply waits between attempts.
+             */
+            next_attempt_at: string | null;
             /** Sender Id */
             sender_id: number | null;
             /** Sender Type */
@@ -4214,6 +4264,39 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                message_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

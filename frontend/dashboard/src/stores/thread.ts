@@ -8,7 +8,7 @@ import type { Message, StreamEvent } from "@/api/types";
 import { dayKey } from "@/composables/format";
 import { useSession } from "./session";
 
-export type DeliveryStatus = "queued" | "sent" | "delivered" | "read" | "failed";
+export type DeliveryStatus = "queued" | "sent" | "delivered" | "read" | "failed" | "cancelled";
 
 /** A message as the thread shows it: the server's, or an optimistic one (negative id) not yet answered. */
 export interface ThreadMessage extends Message {
@@ -29,15 +29,18 @@ export interface Thread {
   contactTyping: number;
 }
 
-const RANK: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+const RANK: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4, cancelled: 5 };
 
 /**
  * Whether a delivery status may replace another: queued → sent → delivered → read; failed only
- * from queued or sent, and final — unless the agent asked for a retry (failed → queued).
+ * from queued or sent, and final — unless the agent asked for a retry (failed → queued);
+ * cancelled only from queued or failed, and final.
  */
 export function statusMayAdvance(current: string | null, next: string | null, retrying = false): boolean {
   if (next === null || next === current) return false;
   if (current === null) return true;
+  if (current === "cancelled") return false;
+  if (next === "cancelled") return current === "queued" || current === "failed";
   if (current === "failed") return retrying && next === "queued";
   if (next === "failed") return current === "queued" || current === "sent";
   const a = RANK[current as DeliveryStatus];
@@ -56,9 +59,8 @@ export function mergeMessage(list: ThreadMessage[], incoming: Message, retrying 
   if (index >= 0) {
     const current = list[index]!;
     const next: ThreadMessage = { ...current, ...incoming };
-    if (current.kind === "outgoing" && !statusMayAdvance(current.delivery_status, incoming.delivery_status, retrying)) {
-      next.delivery_status = current.delivery_status;
-      next.failure_reason = current.failure_reason;
+    if (current.kind === "outgoing" && !deliveryMayReplace(current, incoming, retrying)) {
+      for (const key of DELIVERY_FIELDS) (next as unknown as Record<string, unknown>)[key] = current[key];
     }
     const out = list.slice();
     out[index] = next;
@@ -75,6 +77,26 @@ export function mergeMessage(list: ThreadMessage[], incoming: Message, retrying 
   while (at > 0 && confirmed[at - 1]!.id > incoming.id) at -= 1;
   confirmed.splice(at, 0, { ...incoming });
   return confirmed.concat(pendings);
+}
+
+/** What a message's delivery state is made of: replaced together or not at all. */
+const DELIVERY_FIELDS = ["delivery_status", "failure_reason", "failure_detail", "delivery_attempts", "next_attempt_at"] as const;
+
+/**
+ * Whether an incoming copy's delivery state may replace the one shown: a status that moves
+ * forward, or the same status with at least as many attempts (a reply waiting between attempts
+ * learns of each failed attempt, and of an agent's "retry now", in the same status).
+ */
+export function deliveryMayReplace(current: Message, incoming: Message, retrying = false): boolean {
+  if (incoming.delivery_status !== null && incoming.delivery_status === current.delivery_status) {
+    return (incoming.delivery_attempts ?? 0) >= (current.delivery_attempts ?? 0);
+  }
+  return statusMayAdvance(current.delivery_status, incoming.delivery_status, retrying);
+}
+
+/** A reply waiting between delivery attempts (the worker will try again at next_attempt_at). */
+export function isWaiting(m: Message): boolean {
+  return m.kind === "outgoing" && m.delivery_status === "queued" && !!m.next_attempt_at;
 }
 
 export type ThreadItem =
@@ -252,6 +274,9 @@ export const useThread = defineStore("thread", () => {
       source_id: null,
       delivery_status: isPrivate ? null : "queued",
       failure_reason: null,
+      failure_detail: null,
+      delivery_attempts: 0,
+      next_attempt_at: null,
       data: files.length
         ? { attachments: files.map((f) => ({ file_name: f.name, content_type: f.type, size: f.size, url: "" })) }
         : {},
@@ -290,12 +315,21 @@ export const useThread = defineStore("thread", () => {
     }
     const t = threads.get(conversationId);
     const m = t?.messages.find((x) => x.id === messageId);
-    if (t && m && m.delivery_status === "failed") {
-      const fromServer = answer && typeof answer === "object" && (answer as Message).id === messageId ? (answer as Message) : null;
-      t.messages = mergeMessage(t.messages, fromServer ?? { ...m, delivery_status: "queued", failure_reason: null }, true);
+    const fromServer = answer && typeof answer === "object" && (answer as Message).id === messageId ? (answer as Message) : null;
+    if (t && m && (m.delivery_status === "failed" || isWaiting(m))) {
+      const assumed: Message = m.delivery_status === "failed"
+        ? { ...m, delivery_status: "queued", failure_reason: null, failure_detail: null, next_attempt_at: null }
+        : { ...m, next_attempt_at: null };
+      t.messages = mergeMessage(t.messages, fromServer ?? assumed, true);
     }
     retrying.delete(messageId);
   }
 
-  return { threads, thread, peek, open, loadOlder, apply, onTyping, typingUsers, contactTyping, subscribe, sendMessage, retry };
+  /** Stops a reply that has not gone out: the server marks it cancelled and never sends it. */
+  async function cancel(conversationId: number, messageId: number): Promise<void> {
+    const answer = await send("POST", `${base(conversationId)}/messages/${messageId}/cancel`);
+    if (answer && typeof answer === "object" && (answer as Message).id === messageId) apply(answer as Message);
+  }
+
+  return { threads, thread, peek, open, loadOlder, apply, onTyping, typingUsers, contactTyping, subscribe, sendMessage, retry, cancel };
 });

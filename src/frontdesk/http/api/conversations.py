@@ -18,7 +18,8 @@ from frontdesk.actions.conversations import (
     check_set_status,
     participant_ids,
 )
-from frontdesk.actions.messages import check_add_note, check_retry_delivery, check_send_reply
+from frontdesk.actions.delivery import check_cancel_delivery, check_retry_delivery
+from frontdesk.actions.messages import check_add_note, check_send_reply
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.events import ephemeral
@@ -159,10 +160,25 @@ async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
 async def retry_delivery(
     conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
-    """Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
-    Any other message, or a reply not failed, is refused with 409."""
+    """Send a reply again now: one whose delivery failed (back to `queued`), or one waiting between
+    attempts (its next attempt made due at once); `message.updated` either way. Any other message
+    is refused with 409 (`not_failed`), as is a reply whose attempt is running (`delivery_running`)."""
     async with svc.db.write() as tx:
         return await check_retry_delivery(tx, actor, conversation_id, message_id)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/cancel",
+    response_model=schemas.Message,
+)
+async def cancel_delivery(
+    conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
+) -> dict[str, Any]:
+    """Stop a reply that has not gone out (queued, waiting to be retried, or failed): it becomes
+    `cancelled` and is never sent. 409 `delivery_running` once an attempt is out to the provider,
+    `not_cancellable` for any other message."""
+    async with svc.db.write() as tx:
+        return await check_cancel_delivery(tx, actor, conversation_id, message_id)
 
 
 @router.put(

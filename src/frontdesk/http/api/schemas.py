@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
+from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.preferences import Preferences
 
 
@@ -101,8 +102,19 @@ class Message(BaseModel):
     text: str
     content_type: str
     source_id: str | None
-    delivery_status: str | None
-    failure_reason: str | None
+    delivery_status: DeliveryStatus | None = Field(description="Outgoing messages only.")
+    failure_reason: FailureReason | None = Field(
+        description="Why the last delivery attempt failed, as a code: set with `failed`, and while a "
+        "reply waits to be retried (`queued` with `next_attempt_at`)."
+    )
+    failure_detail: str | None = Field(
+        description="The same failure in the provider's own words (an SMTP answer, an HTTP status); "
+        "untranslated."
+    )
+    delivery_attempts: int = Field(description="Delivery attempts made so far.")
+    next_attempt_at: str | None = Field(
+        description="When the next delivery attempt is due, while a reply waits between attempts."
+    )
     data: MessageData
     created_at: str
 
