@@ -24,6 +24,7 @@ from frontdesk.channels.base import (
     ProviderReceipt,
     WebhookRejected,
     WebhookRequest,
+    assign_on_reply_field,
 )
 from frontdesk.domain.inbound import InboundEvent
 
@@ -62,6 +63,7 @@ class WebSettings(BaseModel):
     language: Literal["auto", "en", "tr", "fa"] = Field(
         default="auto", description="Widget language; auto follows the visitor's browser."
     )
+    assign_on_reply: bool = assign_on_reply_field()
 
     @field_validator("prechat_fields")
     @classmethod

@@ -283,6 +283,8 @@ messages = sa.Table(
     sa.Column("delivery_status", sa.String(20), nullable=True),
     sa.Column("failure_reason", sa.Text, nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
+    # domain/annotations.py: [{"code": …, **params}], the system's notes about the message.
+    sa.Column("annotations", sa.JSON, nullable=False, server_default="[]"),
     _created(),
     sa.UniqueConstraint("inbox_id", "source_id", name="uq_messages_inbox_source"),
     sa.Index("ix_messages_conversation", "conversation_id", "id"),

@@ -28,6 +28,8 @@ def message_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "delivery_status": row["delivery_status"],
         "failure_reason": row["failure_reason"],
         "data": row["data"],
+        # Absent from rows built before insert (replies, notes, activity lines): none.
+        "annotations": row.get("annotations") or [],
         "created_at": _iso(row["created_at"]),
     }
 

@@ -2352,6 +2352,8 @@ export interface components {
         };
         /** Message */
         Message: {
+            /** Annotations */
+            annotations: components["schemas"]["MessageAnnotation"][];
             /** Content Type */
             content_type: string;
             /** Conversation Id */
@@ -2379,6 +2381,34 @@ export interface components {
             text: string;
         };
         /**
+         * MessageAnnotation
+         * @description What the system says about a message (domain/annotations.py), beside its text: `code` and
+         *     the parameters that code takes. attachment_too_large: filename, size, limit (bytes);
+         *     attachment_refused: filename, size, content_type, reason; email_unreadable: detail (technical,
+         *     in English), original (the file name the whole mail is attached as). Clients word each code
+         *     in their language and show unknown codes generically.
+         */
+        MessageAnnotation: {
+            /** Code */
+            code: string;
+            /** Content Type */
+            content_type?: string;
+            /** Detail */
+            detail?: string;
+            /** Filename */
+            filename?: string;
+            /** Limit */
+            limit?: number;
+            /** Original */
+            original?: string;
+            /** Reason */
+            reason?: string;
+            /** Size */
+            size?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * MessageData
          * @description Only the keys that apply are present; a channel may add its own.
          */
@@ -2391,6 +2421,8 @@ export interface components {
             attachments?: components["schemas"]["Attachment"][];
             /** By */
             by?: string;
+            /** By Reply */
+            by_reply?: boolean;
             /** Comment */
             comment?: string | null;
             /** Mentions */
