@@ -2979,8 +2979,22 @@ export interface components {
             colour: string;
             /** Greeting */
             greeting: string;
+            /**
+             * Greeting Translations
+             * @description The greeting by language code; the widget shows the visitor's, else `greeting`.
+             */
+            greeting_translations: {
+                [key: string]: string;
+            };
             /** Invitation Text */
             invitation_text: string;
+            /**
+             * Invitation Text Translations
+             * @description The invitation by language code; the widget shows the visitor's, else `invitation_text`.
+             */
+            invitation_text_translations: {
+                [key: string]: string;
+            };
             /** Language */
             language: string;
             /** Max Upload Bytes */
