@@ -221,6 +221,11 @@ async def test_an_oversize_attachment_is_left_out_with_an_annotation(
     assert conv["last_message_preview"] == "Two files attached."
     thread = (await http.get(f"{base}/{conv['id']}/messages", headers=admin.headers)).json()["messages"]
     assert thread[0]["annotations"] == [big]
+    # The realtime event carries them too (the same view as the API's).
+    async with server.services.db.read() as conn:
+        query = sa.select(t.events.c.payload).where(t.events.c.type == "message.created")
+        [created] = (await conn.execute(query)).scalars().all()
+    assert created["message"]["annotations"] == [big]
     found = await http.get(
         f"/api/v1/workspaces/{ws_id}/search", params={"q": "big.pdf"}, headers=admin.headers
     )
