@@ -152,7 +152,8 @@ async def test_mail_is_imported_threaded_and_left_untouched(
         headers={"In-Reply-To": sent["Message-ID"], "References": f"<q1@customer.test> {sent['Message-ID']}"},
     )
     dovecot.append(answer)
-    found = await wait_messages(server.services, 3)  # the customer's two and our reply
+    # The customer's two, our reply, and the line saying the admin took the conversation by it.
+    found = await wait_messages(server.services, 4)
     incoming = [m for m in found if m["kind"] == "incoming"]
     assert len(incoming) == 2
     assert {m["conversation_id"] for m in found} == {first["conversation_id"]}

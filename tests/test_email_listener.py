@@ -195,10 +195,10 @@ async def test_own_address_delivered_here_directly(server: Server, http: httpx.A
 
 
 @with_listener
-async def test_an_oversize_attachment_is_left_out_with_a_note(
+async def test_an_oversize_attachment_is_left_out_with_an_annotation(
     server: Server, http: httpx.AsyncClient
 ) -> None:
-    await setup(server, http)
+    admin, ws_id, _ = await setup(server, http)
     from email.message import EmailMessage
 
     msg = EmailMessage()
@@ -211,8 +211,25 @@ async def test_an_oversize_attachment_is_left_out_with_a_note(
     msg.add_attachment(b"%PDF-1.4" + b"0" * 60_000, maintype="application", subtype="pdf", filename="big.pdf")
     assert await deliver(LISTEN_PORT, [ADDRESS], wire(msg)) == {}
     [message] = await rows(server, t.messages)
-    assert "big.pdf" in message["text"] and "left out" in message["text"]
+    # The note is beside the customer's text, not in it: not in the preview, not searchable.
+    assert message["text"].strip() == "Two files attached."
+    big = {"code": "attachment_too_large", "filename": "big.pdf", "size": 60_008, "limit": 50_000}
+    assert message["annotations"] == [big]
     assert [a["file_name"] for a in await rows(server, t.attachments)] == ["small.pdf"]
+    base = f"/api/v1/workspaces/{ws_id}/conversations"
+    [conv] = (await http.get(base, headers=admin.headers)).json()["conversations"]
+    assert conv["last_message_preview"] == "Two files attached."
+    thread = (await http.get(f"{base}/{conv['id']}/messages", headers=admin.headers)).json()["messages"]
+    assert thread[0]["annotations"] == [big]
+    # The realtime event carries them too (the same view as the API's).
+    async with server.services.db.read() as conn:
+        query = sa.select(t.events.c.payload).where(t.events.c.type == "message.created")
+        [created] = (await conn.execute(query)).scalars().all()
+    assert created["message"]["annotations"] == [big]
+    found = await http.get(
+        f"/api/v1/workspaces/{ws_id}/search", params={"q": "big.pdf"}, headers=admin.headers
+    )
+    assert found.status_code == 200 and found.json()["messages"] == [], found.text
 
 
 @with_listener

@@ -86,6 +86,10 @@ async def test_settings_are_checked_and_the_identity_secret_generated(
         ({"offline_behaviour": "email"}, "offline_behaviour"),
         ({"language": "de"}, "language"),
         ({"webhook_url": "https://x.example"}, "webhook_url"),
+        ({"greeting_translations": {"not a language": "Hallo"}}, "greeting_translations"),
+        ({"greeting_translations": {"tr": "x" * 501}}, "greeting_translations"),
+        ({"invitation_text_translations": "Merhaba"}, "invitation_text_translations"),
+        ({"greeting_translations": {f"l{i:02d}": "x" for i in range(41)}}, "greeting_translations"),
     ):
         r = await http.post(
             f"/api/v1/workspaces/{ws_id}/inboxes",
@@ -330,7 +334,9 @@ async def test_config_tells_the_widget_its_settings(server: Server, http: httpx.
     assert r.json() == {
         "colour": "#ff8800",
         "greeting": "Hi! How can we help?",
+        "greeting_translations": {},
         "invitation_text": "",
+        "invitation_text_translations": {},
         "prechat_enabled": False,
         "prechat_fields": ["name", "email"],
         "offline_behaviour": "hide",
@@ -339,6 +345,36 @@ async def test_config_tells_the_widget_its_settings(server: Server, http: httpx.
         "max_upload_bytes": server.services.settings.widget_max_upload_bytes,
     }
     assert (await http.get("/widget/v1/nope/config")).status_code == 404
+
+
+async def test_greeting_and_invitation_per_language(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    texts = {"tr": "Merhaba! Nasıl yardımcı olabiliriz?", "fa": "سلام! چطور کمکتان کنیم؟", "pt-BR": "Olá!"}
+    inbox = await make_web_inbox(
+        http,
+        admin,
+        ws_id,
+        greeting="Hello!",
+        greeting_translations=texts,
+        invitation_text_translations={"tr": "Yardım ister misiniz?"},
+    )
+    config = (await http.get(f"{inbox.base}/config")).json()
+    assert (config["greeting"], config["greeting_translations"]) == ("Hello!", texts)
+    assert (config["invitation_text"], config["invitation_text_translations"]) == (
+        "",
+        {"tr": "Yardım ister misiniz?"},
+    )
+    # An inbox saved before per-language texts existed holds one string each: still served.
+    async with server.services.db.write() as tx:
+        await tx.conn.execute(
+            t.inboxes.update()
+            .where(t.inboxes.c.id == inbox.id)
+            .values(settings={"greeting": "Old hello", "invitation_text": "Old invite"})
+        )
+    server.services.inboxes.forget(inbox.id)
+    config = (await http.get(f"{inbox.base}/config")).json()
+    assert (config["greeting"], config["greeting_translations"]) == ("Old hello", {})
+    assert (config["invitation_text"], config["invitation_text_translations"]) == ("Old invite", {})
 
 
 async def test_visitor_uploads_a_file_once_per_client_id(server: Server, http: httpx.AsyncClient) -> None:

@@ -248,10 +248,18 @@ async def test_away_shows_live_on_the_admins_agents_page(world: World) -> None:
     await agent.get_by_test_id("presence-option-away").click()
     await expect(agent.get_by_test_id("presence-switch")).to_have_attribute("data-status", "away")
     await expect(dot).to_have_attribute("data-status", "away", timeout=2_000)
+    # Away means "no new chats": a new unassigned chat raises no pop-up for this agent.
+    await receive(world.http, world.inbox, "m-away", "c-away", "Anyone there while you are away?")
+    await expect(row(agent, "Anyone there while you are away?")).to_be_visible(timeout=2_000)
+    await agent.wait_for_timeout(300)  # the stream's events are applied; a toast would be up now
+    await expect(agent.get_by_test_id("toast")).to_have_count(0)
 
     await agent.get_by_test_id("presence-switch").click()
     await agent.get_by_test_id("presence-option-online").click()
     await expect(dot).to_have_attribute("data-status", "online", timeout=2_000)
+    await receive(world.http, world.inbox, "m-back", "c-back", "And now that you are back?")
+    toast = agent.get_by_test_id("toast").filter(has_text="And now that you are back?")
+    await expect(toast).to_be_visible(timeout=2_000)
 
 
 # --- resolve and snooze -----------------------------------------------------------------------

@@ -122,4 +122,50 @@ describe("SchemaForm", () => {
     expect(typeof values.retries).toBe("number");
     expect(toSettings(fields, { ...values, api_key: "k" }).settings.retries).toBe(7);
   });
+
+  it("edits a per-language text (web greeting_translations) as rows of code and text", async () => {
+    // What pydantic writes for channels/web.py greeting_translations.
+    const schema = {
+      properties: {
+        greeting: { default: "Hi!", maxLength: 500, title: "Greeting", type: "string" },
+        greeting_translations: {
+          default: {},
+          maxProperties: 40,
+          patternProperties: { "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$": { maxLength: 10, type: "string" } },
+          title: "Greeting Translations",
+          type: "object",
+          "x-per-language": true,
+        },
+      },
+      type: "object",
+    } as JsonSchema;
+    const fields = fieldsFromSchema(schema);
+    expect(fields[1]).toMatchObject({ kind: "languages", maxLength: 10, pattern: "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$" });
+    // Settings saved before the field existed have none: no rows, and {} is sent (clearing nothing).
+    let values = initialValues(fields, { greeting: "Hello" });
+    expect(values.greeting_translations).toEqual([]);
+    expect(toSettings(fields, values).settings).toEqual({ greeting: "Hello", greeting_translations: {} });
+    values = initialValues(fields, { greeting: "Hello", greeting_translations: { tr: "Merhaba" } });
+    const wrapper = mount(SchemaForm, {
+      props: { fields, secretFields: [], errors: {}, editing: true, values, secrets: {}, "onUpdate:values": (v: typeof values) => (values = v), "onUpdate:secrets": () => undefined },
+      global: { plugins: [i18n] },
+    });
+    expect(wrapper.findAll('[data-testid="language-row"]')).toHaveLength(1);
+    expect((wrapper.get('[data-testid="language-text"]').element as HTMLInputElement).value).toBe("Merhaba");
+    await wrapper.get('[data-testid="language-add"]').trigger("click");
+    await wrapper.setProps({ values });
+    await wrapper.findAll('[data-testid="language-code"]')[1]!.setValue("fa");
+    await wrapper.setProps({ values });
+    await wrapper.findAll('[data-testid="language-text"]')[1]!.setValue("سلام");
+    expect(toSettings(fields, values).settings.greeting_translations).toEqual({ tr: "Merhaba", fa: "سلام" });
+    const bad = (rows: { lang: string; text: string }[]) => toSettings(fields, { ...values, greeting_translations: rows }).errors.greeting_translations;
+    expect(bad([{ lang: "not a code", text: "x" }])).toBe("pattern");
+    expect(bad([{ lang: "", text: "x" }])).toBe("pattern");
+    expect(bad([{ lang: "tr", text: "x" }, { lang: "TR", text: "y" }])).toBe("duplicateLanguage");
+    expect(bad([{ lang: "tr", text: "x".repeat(11) }])).toBe("tooLong");
+    expect(bad([{ lang: "", text: "" }])).toBeUndefined();
+    await wrapper.setProps({ values });
+    await wrapper.findAll('[data-testid="language-remove"]')[0]!.trigger("click");
+    expect(toSettings(fields, values).settings.greeting_translations).toEqual({ fa: "سلام" });
+  });
 });

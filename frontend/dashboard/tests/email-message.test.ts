@@ -30,6 +30,7 @@ function mail(email: Record<string, unknown>, extra: Partial<Message> = {}): Mes
     source_id: "m1@example.com",
     delivery_status: null,
     failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
+    annotations: [],
     data: {
       email: {
         subject: "Order 42",

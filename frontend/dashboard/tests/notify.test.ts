@@ -196,6 +196,25 @@ describe("new chats and messages", () => {
     expect(store.toasts).toHaveLength(1);
     expect(sound).not.toHaveBeenCalled();
   });
+
+  it("says nothing of new unassigned chats to an agent who is away or offline, but still of their own", async () => {
+    for (const status of ["away", "offline"] as const) {
+      usePresence().myStatus = status;
+      remote.set(20, conv(20, { assignee_id: null }));
+      remote.set(21, conv(21, { assignee_id: ME }));
+      await store.handle(ev("conversation.created", { conversation: conv(20) }));
+      await store.handle(ev("message.created", { message: msg({ conversation_id: 20 }) }));
+      expect(store.toasts).toHaveLength(0);
+      expect(sound).not.toHaveBeenCalled();
+      await store.handle(ev("message.created", { message: msg({ conversation_id: 21, text: "mine" }) }));
+      expect(store.toasts.map((x) => [x.conversationId, x.kind])).toEqual([[21, "new_message"]]);
+      store.clear();
+      sound.mockClear();
+    }
+    usePresence().myStatus = "online";
+    await store.handle(ev("conversation.created", { conversation: conv(22) }));
+    expect(store.toasts.map((x) => x.kind)).toEqual(["new_conversation"]);
+  });
 });
 
 describe("mentions and assignments", () => {

@@ -24,6 +24,7 @@ function msg(id: number, extra: Partial<Message> = {}): Message {
     source_id: null,
     delivery_status: null,
     failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
+    annotations: [],
     data: {},
     created_at: "2026-03-02T10:00:00",
     ...extra,
@@ -207,5 +208,33 @@ describe("MessageThread", () => {
     const w = mountWith([msg(1, { kind: "activity", sender_type: "contact", content_type: "csat", text: "Rated", data: { rating: 9 } })]);
     expect(w.find('[data-testid="csat-line"]').exists()).toBe(false);
     expect(w.get('[data-testid="activity-line"]').text()).toContain("Rated");
+  });
+
+  it("words the system's annotations in the agent's language, beside the customer's text", async () => {
+    const annotations = [
+      { code: "attachment_too_large", filename: "x.png", size: 14_000_000, limit: 10_485_760 },
+      { code: "attachment_refused", filename: "run.exe", size: 2048, content_type: "application/x-msdownload", reason: "type_not_allowed" },
+      { code: "email_unreadable", detail: "a MIME part could not be read", original: "message.eml" },
+      { code: "something_new", whatever: 1 },
+    ];
+    const w = mountWith([msg(1, { text: "Here are the photos", annotations })]);
+    expect(w.get('[data-testid="message"] .bidi:not(.author)').text()).toBe("Here are the photos");
+    const lines = w.findAll('[data-testid="message-annotation"]');
+    expect(lines.map((l) => l.attributes("data-code"))).toEqual(["attachment_too_large", "attachment_refused", "email_unreadable", "something_new"]);
+    expect(lines[0]!.text()).toBe("The attachment x.png (13.4 MB) was left out: it is larger than the 10 MB limit.");
+    expect(lines[1]!.text()).toContain("files of type application/x-msdownload are not accepted");
+    expect(lines[2]!.text()).toBe("This email could not be read completely (a MIME part could not be read). The original is attached as message.eml.");
+    expect(lines[3]!.text()).toContain("(something_new)");
+    i18n.global.locale.value = "fa";
+    await flushPromises();
+    expect(w.findAll('[data-testid="message-annotation"]')[0]!.text()).toContain("x.png");
+    expect(w.findAll('[data-testid="message-annotation"]')[0]!.text()).toContain("کنار گذاشته شد");
+  });
+
+  it("reads an assignment by reply as taking the conversation", () => {
+    const w = mountWith([
+      msg(1, { kind: "activity", sender_type: "agent", sender_id: 2, text: "Ana took it", data: { activity: "assigned", assignee_id: 2, by_reply: true } }),
+    ]);
+    expect(w.get('[data-testid="activity-line"]').text()).toContain("Ana Agent took the conversation by replying");
   });
 });

@@ -20,6 +20,7 @@ function msg(id: number, extra: Partial<Message> = {}): Message {
     source_id: null,
     delivery_status: "queued",
     failure_reason: null, failure_detail: null, delivery_attempts: 0, next_attempt_at: null,
+    annotations: [],
     data: {},
     created_at: "2026-03-02T10:00:00Z",
     ...extra,

@@ -4,6 +4,7 @@
 import { Api } from "./api";
 import { chooseLanguage, translator } from "./i18n";
 import { safeStorage } from "./storage";
+import { localizeConfig } from "./texts";
 import type { PageInfo, UserSettings } from "./types";
 import { Widget, type MessageListener } from "./widget";
 
@@ -88,12 +89,14 @@ async function boot(script: HTMLScriptElement | null, settings: Settings): Promi
     console.warn("Frontdesk: the chat widget could not load its settings", error);
     return null;
   }
-  const lang = chooseLanguage({
+  const sources = {
     attribute: script.dataset.language,
     settings: settings.language,
     config: config.language,
     browser: navigator.languages?.length ? navigator.languages : [navigator.language],
-  });
+  };
+  const lang = chooseLanguage(sources);
+  config = localizeConfig(config, sources);
   const user: UserSettings | null =
     settings.user ?? (script.dataset.userId ? { id: script.dataset.userId, hash: script.dataset.userHash } : null);
   const widget = new Widget({

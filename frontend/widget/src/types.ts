@@ -5,7 +5,10 @@ export type Lang = "en" | "tr" | "fa";
 export interface WidgetConfig {
   colour: string;
   greeting: string;
+  /** The greeting by language code (any language, not only the widget's own three). */
+  greeting_translations?: Record<string, string>;
   invitation_text: string;
+  invitation_text_translations?: Record<string, string>;
   prechat_enabled: boolean;
   prechat_fields: PrechatField[];
   offline_behaviour: "form" | "hide";

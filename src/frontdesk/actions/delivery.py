@@ -22,17 +22,22 @@ from frontdesk.store.views import message_view
 Row = Mapping[Any, Any]
 
 
-async def require_enabled_inbox(tx: Tx, inbox_id: int) -> None:
-    enabled = (
-        await tx.conn.execute(sa.select(t.inboxes.c.is_enabled).where(t.inboxes.c.id == inbox_id))
-    ).scalar_one()
-    if not enabled:
+async def require_enabled_inbox(tx: Tx, inbox_id: int) -> Mapping[str, Any]:
+    """The inbox's settings, once it is known to be enabled."""
+    inbox = (
+        await tx.conn.execute(
+            sa.select(t.inboxes.c.is_enabled, t.inboxes.c.settings).where(t.inboxes.c.id == inbox_id)
+        )
+    ).one()
+    if not inbox.is_enabled:
         raise Conflict(
             "this conversation's inbox is disabled: replies cannot be sent until an administrator "
             "enables it again",
             field="inbox_id",
             code="inbox_disabled",
         )
+    settings: Mapping[str, Any] = inbox.settings
+    return settings
 
 
 def attempt_ended(message: Row) -> dict[str, Any]:

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from frontdesk.actions.attachments import StoredFile, attachment_view
 from frontdesk.actions.messages import Received, Row, do_receive_message
+from frontdesk.domain.annotations import Annotation, email_unreadable
 from frontdesk.domain.email_threading import check_reply_token, reply_tokens
 from frontdesk.domain.inbound import InboundContact, InboundMessage
-from frontdesk.mail.parse import Address, MailFile, ParsedEmail
+from frontdesk.mail.parse import RAW_FILE_NAME, Address, MailFile, ParsedEmail
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 
@@ -89,6 +90,10 @@ def email_data(mail: ParsedEmail, files: Sequence[StoredFile]) -> dict[str, Any]
     }
 
 
+def _read_problems(mail: ParsedEmail) -> tuple[Annotation, ...]:
+    return (email_unreadable(mail.problem, RAW_FILE_NAME),) if mail.problem else ()
+
+
 def _contact(mail: ParsedEmail) -> InboundContact:
     if mail.sender is None:
         # No usable From: one contact per unreadable mail would flood the contact list.
@@ -98,10 +103,16 @@ def _contact(mail: ParsedEmail) -> InboundContact:
 
 
 async def do_receive_email(
-    tx: Tx, inbox: Row, mail: ParsedEmail, files: Sequence[StoredFile], reply_secret: str
+    tx: Tx,
+    inbox: Row,
+    mail: ParsedEmail,
+    files: Sequence[StoredFile],
+    reply_secret: str,
+    left_out: Sequence[Annotation] = (),
 ) -> Received:
     """Store one mail in `inbox` (duplicates by Message-ID are stored once). `files` are the
-    mail's files the caller stored (store_file), in any order, some possibly left out.
+    mail's files the caller stored (store_file), in any order, some possibly left out (each with
+    its annotation in `left_out`).
     Auto-replies, bounces and list mail are stored like any other, marked in data.email.kind:
     nothing automatic may answer them."""
     conversation_id = await _by_token(tx, inbox, mail, reply_secret)
@@ -113,6 +124,7 @@ async def do_receive_email(
         text=mail.text,
         content_type="email",
         data={"email": email_data(mail, files)},
+        annotations=(*left_out, *_read_problems(mail)),
     )
     return await do_receive_message(
         tx,

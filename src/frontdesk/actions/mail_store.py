@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.email_intake import do_receive_email
 from frontdesk.actions.messages import Row
+from frontdesk.domain.annotations import Annotation, attachment_left_out
 from frontdesk.domain.errors import DomainError
 from frontdesk.mail.parse import MailFile, ParsedEmail
 from frontdesk.settings import Settings
@@ -33,6 +34,8 @@ _ENABLED = sa.select(t.inboxes.c.id).where(
 )
 ATTEMPTS = 3  # concurrent first mails of one sender may race on the unique keys
 SameTx = Callable[[Tx, int], Awaitable[None]]  # given the number of messages stored
+# The mail with only the files kept, the stored copies, and an annotation per file left out.
+Prepared = tuple[ParsedEmail, list[StoredFile], tuple[Annotation, ...]]
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,15 @@ async def do_store_mail(
     after the messages (its failure rolls them back). `only_enabled` leaves out, in that same
     transaction, targets whose inbox is no longer there or enabled (the listener routed at RCPT)."""
     root = settings.attachments_dir
-    prepared: list[tuple[ParsedEmail, list[StoredFile]]] = []
+    prepared: list[Prepared] = []
     try:
         for _ in targets:  # each inbox's message owns its copies of the files
             # Writing files goes to a thread; a mail without files has nothing to wait for.
-            prepared.append(await asyncio.to_thread(_files, settings, mail) if mail.files else (mail, []))
+            prepared.append(await asyncio.to_thread(_files, settings, mail) if mail.files else (mail, [], ()))
     except BaseException:
-        discard_files(root, [f for _, files in prepared for f in files])
+        discard_files(root, [f for _, files, _ in prepared for f in files])
         raise
-    everything = [f for _, files in prepared for f in files]
+    everything = [f for _, files, _ in prepared for f in files]
     try:
         for attempt in range(ATTEMPTS):
             try:
@@ -82,7 +85,7 @@ async def do_store_mail(
     except BaseException:
         discard_files(root, everything)
         raise
-    for kept_nothing, (_, files) in zip(not_stored, prepared, strict=True):
+    for kept_nothing, (_, files, _) in zip(not_stored, prepared, strict=True):
         if kept_nothing:  # a duplicate or a refused inbox: its copies of the files go
             discard_files(root, files)
     skipped = sum(not_stored)
@@ -92,7 +95,7 @@ async def do_store_mail(
 async def _store_in(
     tx: Tx,
     targets: Sequence[MailTarget],
-    prepared: list[tuple[ParsedEmail, list[StoredFile]]],
+    prepared: list[Prepared],
     only_enabled: bool,
     in_same_tx: SameTx | None,
 ) -> tuple[list[bool], int]:
@@ -104,24 +107,24 @@ async def _store_in(
         enabled = set((await tx.conn.execute(_ENABLED, {"ids": ids})).scalars())
     not_stored: list[bool] = []
     refused = 0
-    for target, (inbox_mail, files) in zip(targets, prepared, strict=True):
+    for target, (inbox_mail, files, left_out) in zip(targets, prepared, strict=True):
         if enabled is not None and target.inbox["id"] not in enabled:
             refused += 1
             not_stored.append(True)  # its files go, like a duplicate's
             continue
-        result = await do_receive_email(tx, target.inbox, inbox_mail, files, target.reply_secret)
+        result = await do_receive_email(tx, target.inbox, inbox_mail, files, target.reply_secret, left_out)
         not_stored.append(result.duplicate)
     if in_same_tx is not None:
         await in_same_tx(tx, not_stored.count(False))
     return not_stored, refused
 
 
-def _files(settings: Settings, mail: ParsedEmail) -> tuple[ParsedEmail, list[StoredFile]]:
+def _files(settings: Settings, mail: ParsedEmail) -> Prepared:
     """Write the mail's files; a file over the size limit or of a refused type is left out,
-    and the message text says so (the mail is still taken: losing it all would be worse)."""
+    and an annotation says so (the mail is still taken: losing it all would be worse)."""
     kept: list[MailFile] = []
     stored: list[StoredFile] = []
-    notes: list[str] = []
+    notes: list[Annotation] = []
     try:
         for file in mail.files:
             try:
@@ -136,11 +139,13 @@ def _files(settings: Settings, mail: ParsedEmail) -> tuple[ParsedEmail, list[Sto
                 )
                 kept.append(file)
             except DomainError as exc:
-                notes.append(f"[Attachment {file.file_name!r} ({file.size:,} bytes) left out: {exc}]")
+                limit = settings.max_attachment_bytes
+                notes.append(
+                    attachment_left_out(file.file_name, file.size, exc.code, limit, file.content_type)
+                )
     except BaseException:
         discard_files(settings.attachments_dir, stored)
         raise
     if not notes:
-        return mail, stored
-    text = "\n\n".join(p for p in (mail.text.rstrip(), *notes) if p)
-    return dataclasses.replace(mail, files=tuple(kept), text=text), stored
+        return mail, stored, ()
+    return dataclasses.replace(mail, files=tuple(kept)), stored, tuple(notes)

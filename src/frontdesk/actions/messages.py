@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from frontdesk.access import Actor, access_conversation_by_id
 from frontdesk.actions.attachments import StoredFile, attachment_view, do_attach
 from frontdesk.actions.conversations import (
+    do_activity,
     do_add_participants,
     do_open_conversation,
     do_update_conversation,
@@ -20,7 +21,7 @@ from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
-from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
+from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds, takes_on_reply
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
@@ -202,6 +203,7 @@ async def do_receive_message(
         delivery_status=None,
         failure_reason=None,
         data={**msg.data, **_files_data(files)},
+        annotations=[a.as_json() for a in msg.annotations],
         created_at=now,
     )
     message_id = (await tx.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
@@ -289,7 +291,7 @@ async def check_send_reply(
     `data` is kept with the message for its channel (an email's subject)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
-    await require_enabled_inbox(tx, conv["inbox_id"])
+    inbox_settings = await require_enabled_inbox(tx, conv["inbox_id"])
     now = utcnow()
     values: dict[str, Any] = dict(
         workspace_id=conv["workspace_id"],
@@ -323,9 +325,34 @@ async def check_send_reply(
     if conv["first_reply_at"] is None:
         changes["first_reply_at"] = now
         changes["first_reply_seconds"] = first_reply_seconds(conv["created_at"], now)
+    # The conversation row is locked (for_update, or SQLite's single writer), so of two agents
+    # replying at once the second sees the first's assignment and takes nothing.
+    if takes_on_reply(inbox_settings, conv["assignee_id"]):
+        changes["assignee_id"] = actor.user_id
+        await _take_by_reply(tx, conv, actor.user_id)
     await do_add_participants(tx, conv["id"], [actor.user_id])
     await do_update_conversation(tx, conv, changes)
     return message
+
+
+async def _take_by_reply(tx: Tx, conv: Row, user_id: int) -> None:
+    """The activity line of an assignment by reply: an "assigned" line (the dashboard already
+    follows those) marked `by_reply` so it reads as taking, not as being handed."""
+    u = t.users
+    name = (await tx.conn.execute(sa.select(u.c.name).where(u.c.id == user_id))).scalar_one()
+    text = f"{name} took the conversation by replying"
+    await do_activity(
+        tx,
+        conv,
+        user_id,
+        text,
+        activity="assigned",
+        by=name,
+        assignee_id=user_id,
+        team_id=conv["team_id"],
+        comment=None,
+        by_reply=True,
+    )
 
 
 async def check_add_note(

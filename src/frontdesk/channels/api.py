@@ -25,6 +25,7 @@ from frontdesk.channels.base import (
     ProviderReceipt,
     WebhookRejected,
     WebhookRequest,
+    assign_on_reply_field,
 )
 from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
@@ -44,6 +45,7 @@ class ApiSettings(_Strict):
     lock_to_single_conversation: bool = Field(
         default=True, description="Reopen the contact's last conversation instead of starting a new one."
     )
+    assign_on_reply: bool = assign_on_reply_field()
 
 
 class ApiContactIn(_Strict):

@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.inbound import InboundEvent
 from frontdesk.mail.outbound import MailConfig
+
+
+def assign_on_reply_field() -> Any:
+    """The inbox setting every channel offers (domain/rules.py takes_on_reply reads it)."""
+    return Field(
+        default=True,
+        description="An agent who replies to an unassigned conversation is assigned to it, so no "
+        "second agent answers the same customer.",
+    )
 
 
 @dataclass(frozen=True)

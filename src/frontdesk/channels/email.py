@@ -27,6 +27,7 @@ from frontdesk.channels.base import (
     ProviderReceipt,
     WebhookRejected,
     WebhookRequest,
+    assign_on_reply_field,
 )
 from frontdesk.domain.email_template import template_from_stored
 from frontdesk.domain.email_threading import reply_address
@@ -151,6 +152,7 @@ class EmailSettings(BaseModel):
         description="own_server mode: SMTP user name; empty: the server takes mail without login.",
         json_schema_extra=_ONLY_OWN_SERVER,
     )
+    assign_on_reply: bool = assign_on_reply_field()
 
     @field_validator("imap_host", "smtp_host", "imap_username", "smtp_username")
     @classmethod

@@ -14,9 +14,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 
 from frontdesk.channels.base import (
     ChannelAdapter,
@@ -24,6 +24,7 @@ from frontdesk.channels.base import (
     ProviderReceipt,
     WebhookRejected,
     WebhookRequest,
+    assign_on_reply_field,
 )
 from frontdesk.domain.inbound import InboundEvent
 
@@ -31,8 +32,28 @@ TOKEN_PREFIX = "vt1"
 PrechatField = Literal["name", "email", "phone"]
 
 
+MAX_TEXT = 500
+MAX_LANGUAGES = 40
+# A language tag as browsers send it (tr, fa, pt-BR, zh-Hant-TW): what the widget matches on.
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
+LanguageTexts = dict[LanguageTag, Annotated[str, StringConstraints(max_length=MAX_TEXT)]]
+
+
 def _default_prechat_fields() -> list[PrechatField]:
     return ["name", "email"]
+
+
+def _per_language(what: str) -> Any:
+    """A text in other languages beside the single text every inbox has (settings saved before
+    these existed hold only that one): see docs/decisions/0031-per-language-widget-texts.md."""
+    return Field(
+        default_factory=dict,
+        max_length=MAX_LANGUAGES,
+        description=f"The {what} in other languages, by language code (tr, fa, pt-BR …). The widget "
+        f"shows the one of the visitor's language; a visitor whose language is not listed sees the "
+        f"{what} above.",
+        json_schema_extra={"default": {}, "x-per-language": True},
+    )
 
 
 class WebSettings(BaseModel):
@@ -43,11 +64,13 @@ class WebSettings(BaseModel):
         default="#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour, #rrggbb."
     )
     greeting: str = Field(
-        default="Hi! How can we help?", max_length=500, description="First line the visitor sees."
+        default="Hi! How can we help?", max_length=MAX_TEXT, description="First line the visitor sees."
     )
+    greeting_translations: LanguageTexts = _per_language("greeting")
     invitation_text: str = Field(
-        default="", max_length=500, description="Proactive invitation; empty: no invitation."
+        default="", max_length=MAX_TEXT, description="Proactive invitation; empty: no invitation."
     )
+    invitation_text_translations: LanguageTexts = _per_language("invitation")
     prechat_enabled: bool = Field(default=False, description="Ask for details before the first message.")
     prechat_fields: list[PrechatField] = Field(
         default_factory=_default_prechat_fields,
@@ -62,6 +85,7 @@ class WebSettings(BaseModel):
     language: Literal["auto", "en", "tr", "fa"] = Field(
         default="auto", description="Widget language; auto follows the visitor's browser."
     )
+    assign_on_reply: bool = assign_on_reply_field()
 
     @field_validator("prechat_fields")
     @classmethod

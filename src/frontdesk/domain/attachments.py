@@ -42,15 +42,23 @@ def check_attachment(file_name: str, content_type: str, head: bytes, size: int, 
     """Validate an upload; returns the cleaned file name."""
     name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
     if len(name) > MAX_FILE_NAME:
-        raise InvalidInput(f"the file name is longer than {MAX_FILE_NAME} characters", field="file")
+        raise InvalidInput(
+            f"the file name is longer than {MAX_FILE_NAME} characters",
+            field="file",
+            code="file_name_too_long",
+        )
     base_type = content_type.split(";", 1)[0].strip().lower()
     if base_type not in ALLOWED_TYPES:
-        raise InvalidInput(f"files of type {base_type or 'unknown'} cannot be attached", field="file")
+        raise InvalidInput(
+            f"files of type {base_type or 'unknown'} cannot be attached",
+            field="file",
+            code="type_not_allowed",
+        )
     if size == 0:
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput("the file is empty", field="file", code="empty_file")
     if size > limit:
         raise TooLarge(f"the file is larger than {limit} bytes", field="file")
     signatures = MAGIC.get(base_type)
     if signatures and not head.startswith(signatures):
-        raise InvalidInput(f"the file's content is not {base_type}", field="file")
+        raise InvalidInput(f"the file's content is not {base_type}", field="file", code="content_mismatch")
     return name

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from frontdesk.domain.annotations import Annotation
 from frontdesk.domain.enums import DeliveryStatus
 
 
@@ -33,6 +34,8 @@ class InboundMessage:
     content_type: str = "text"
     data: dict[str, Any] = field(default_factory=dict)
     files: tuple[InboundFile, ...] = ()
+    # What the system says about the message (a file left out …), kept beside its text.
+    annotations: tuple[Annotation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from frontdesk.domain.enums import DeliveryStatus, Role
 
@@ -64,3 +66,11 @@ def extract_mentions(text: str) -> list[str]:
 
 def first_reply_seconds(opened_at: datetime, replied_at: datetime) -> int:
     return max(0, int((replied_at - opened_at).total_seconds()))
+
+
+def takes_on_reply(inbox_settings: Mapping[str, Any], assignee_id: int | None) -> bool:
+    """Whether an agent's reply assigns the conversation to them: only an unassigned one, and only
+    where the inbox keeps `assign_on_reply` (on unless an administrator turned it off, so inboxes
+    saved before the setting existed behave the same). Two agents must not both answer a visitor
+    unknowingly; the first reply claims the conversation."""
+    return assignee_id is None and inbox_settings.get("assign_on_reply", True) is not False

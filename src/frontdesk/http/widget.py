@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,7 +56,13 @@ T = TypeVar("T")
 class WidgetConfig(BaseModel):
     colour: str
     greeting: str
+    greeting_translations: dict[str, str] = Field(
+        description="The greeting by language code; the widget shows the visitor's, else `greeting`."
+    )
     invitation_text: str
+    invitation_text_translations: dict[str, str] = Field(
+        description="The invitation by language code; the widget shows the visitor's, else `invitation_text`."
+    )
     prechat_enabled: bool
     prechat_fields: list[str]
     offline_behaviour: str
@@ -167,7 +173,9 @@ async def config(inbox_uid: str, svc: Svc) -> dict[str, Any]:
     return {
         "colour": settings.colour,
         "greeting": settings.greeting,
+        "greeting_translations": settings.greeting_translations,
         "invitation_text": settings.invitation_text,
+        "invitation_text_translations": settings.invitation_text_translations,
         "prechat_enabled": settings.prechat_enabled,
         "prechat_fields": list(settings.prechat_fields),
         "offline_behaviour": settings.offline_behaviour,

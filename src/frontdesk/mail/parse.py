@@ -192,18 +192,12 @@ def _problem_result(original: _Original, reason: str, envelope: Sequence[str]) -
         date=None,
         in_reply_to=(),
         references=(),
-        text=_problem_note(reason),
+        text="",
         quoted="",
         html=None,
         files=(original.file,),
         kind="normal",
         problem=reason,
-    )
-
-
-def _problem_note(reason: str) -> str:
-    return (
-        f"[This email could not be read completely ({reason}). The original is attached as {RAW_FILE_NAME}.]"
     )
 
 
@@ -223,8 +217,8 @@ class _Body:
 def _read_body(
     msg: Message, original: _Original, failure: str | None, headerless: bool, spooled: Mapping[str, Path]
 ) -> _Body:
-    """Text (folded), safe HTML and files; with a problem, a note in the text and the original
-    mail attached."""
+    """Text (folded), safe HTML and files; with a problem, the original mail attached (the
+    message's annotation, made at intake from `problem`, says so)."""
     parts = collect_parts(msg, spooled) if failure is None else Parts(problems=[failure])
     plain, html = _choose_text(parts)
     folded = fold(plain[: MAX_TEXT_CHARS * 2])
@@ -235,7 +229,6 @@ def _read_body(
     text = _clip(folded.new)
     files = tuple(parts.files)
     if problem:
-        text = f"{text}\n\n{_problem_note(problem)}" if text.strip() else _problem_note(problem)
         files = (*files, original.file)
     safe_html = sanitize_html(html) if html is not None and html.count("<") <= MAX_HTML_TAGS else None
     return _Body(text, _clip(folded.quoted), safe_html, files, problem)

@@ -288,6 +288,8 @@ messages = sa.Table(
     # Set while an attempt is out to the provider: a cancel then comes too late.
     sa.Column("attempt_started_at", UTCDateTime(), nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
+    # domain/annotations.py: [{"code": …, **params}], the system's notes about the message.
+    sa.Column("annotations", sa.JSON, nullable=False, server_default="[]"),
     _created(),
     sa.UniqueConstraint("inbox_id", "source_id", name="uq_messages_inbox_source"),
     sa.Index("ix_messages_conversation", "conversation_id", "id"),

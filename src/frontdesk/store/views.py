@@ -32,6 +32,8 @@ def message_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "delivery_attempts": row.get("delivery_attempts") or 0,
         "next_attempt_at": _iso(row.get("next_attempt_at")),
         "data": row["data"],
+        # Absent from rows built before insert (replies, notes, activity lines): none.
+        "annotations": row.get("annotations") or [],
         "created_at": _iso(row["created_at"]),
     }
 

@@ -2387,6 +2387,8 @@ export interface components {
         };
         /** Message */
         Message: {
+            /** Annotations */
+            annotations: components["schemas"]["MessageAnnotation"][];
             /** Content Type */
             content_type: string;
             /** Conversation Id */
@@ -2429,6 +2431,34 @@ export interface components {
             text: string;
         };
         /**
+         * MessageAnnotation
+         * @description What the system says about a message (domain/annotations.py), beside its text: `code` and
+         *     the parameters that code takes. attachment_too_large: filename, size, limit (bytes);
+         *     attachment_refused: filename, size, content_type, reason; email_unreadable: detail (technical,
+         *     in English), original (the file name the whole mail is attached as). Clients word each code
+         *     in their language and show unknown codes generically.
+         */
+        MessageAnnotation: {
+            /** Code */
+            code: string;
+            /** Content Type */
+            content_type?: string;
+            /** Detail */
+            detail?: string;
+            /** Filename */
+            filename?: string;
+            /** Limit */
+            limit?: number;
+            /** Original */
+            original?: string;
+            /** Reason */
+            reason?: string;
+            /** Size */
+            size?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * MessageData
          * @description Only the keys that apply are present; a channel may add its own.
          */
@@ -2441,6 +2471,8 @@ export interface components {
             attachments?: components["schemas"]["Attachment"][];
             /** By */
             by?: string;
+            /** By Reply */
+            by_reply?: boolean;
             /** Comment */
             comment?: string | null;
             /** Mentions */
@@ -2997,8 +3029,22 @@ export interface components {
             colour: string;
             /** Greeting */
             greeting: string;
+            /**
+             * Greeting Translations
+             * @description The greeting by language code; the widget shows the visitor's, else `greeting`.
+             */
+            greeting_translations: {
+                [key: string]: string;
+            };
             /** Invitation Text */
             invitation_text: string;
+            /**
+             * Invitation Text Translations
+             * @description The invitation by language code; the widget shows the visitor's, else `invitation_text`.
+             */
+            invitation_text_translations: {
+                [key: string]: string;
+            };
             /** Language */
             language: string;
             /** Max Upload Bytes */

@@ -127,6 +127,10 @@ export interface JsonSchema {
   const?: unknown;
   /** Frontdesk's own keyword: show the field only while these settings have one of these values. */
   "x-shown-when"?: Record<string, string[]>;
+  /** Frontdesk's own keyword: an object of texts by language code (web: greeting_translations). */
+  "x-per-language"?: boolean;
+  /** Pydantic's shape of a dict with constrained keys: {key pattern: value schema}. */
+  patternProperties?: Record<string, JsonSchema>;
 }
 
 /** An inbox as the administration screens see it (is_enabled arrives with the admin endpoints). */

@@ -66,6 +66,12 @@ export const useNotifications = defineStore("notifications", () => {
     return useSession().me?.id ?? null;
   }
 
+  /** Away and offline mean "no new chats": unassigned conversations are for the agents online.
+   * Conversations already mine are still announced (the agent keeps their current ones). */
+  function takesNewChats(): boolean {
+    return usePresence().myStatus === "online";
+  }
+
   function wants(kind: ToastKind): boolean {
     if (kind === "offered") return true;
     return useSession().preferences.notify_on.includes(kind);
@@ -199,7 +205,7 @@ export const useNotifications = defineStore("notifications", () => {
           stopOffer(id);
           return;
         }
-        if (usePresence().myStatus !== "online") return;
+        if (!takesNewChats()) return;
         notify(offerToast(data), { force: true });
       }, REOFFER_MS),
     );
@@ -220,6 +226,7 @@ export const useNotifications = defineStore("notifications", () => {
       if (!wants("new_message")) return;
       const conv = await conversation(cid);
       if (!conv || (conv.assignee_id !== null && conv.assignee_id !== mine)) return;
+      if (conv.assignee_id === null && !takesNewChats()) return;
       notify({
         kind: "new_message",
         conversationId: cid,
@@ -273,6 +280,7 @@ export const useNotifications = defineStore("notifications", () => {
     }
     if (created) {
       if (conv.assignee_id !== null && conv.assignee_id !== mine) return;
+      if (conv.assignee_id === null && !takesNewChats()) return;
       notify({
         kind: "new_conversation",
         conversationId: conv.id,
@@ -300,7 +308,7 @@ export const useNotifications = defineStore("notifications", () => {
   function onOffered(data: OfferedData): void {
     const mine = me();
     if (mine === null || Number(data.offered_by) === mine) return;
-    if (usePresence().myStatus !== "online") return;
+    if (!takesNewChats()) return;
     const conv = known.get(data.conversation_id);
     if (conv && conv.assignee_id !== null) return;
     startOffer({ ...data, conversation_id: Number(data.conversation_id) });

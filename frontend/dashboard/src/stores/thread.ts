@@ -280,6 +280,7 @@ export const useThread = defineStore("thread", () => {
       data: files.length
         ? { attachments: files.map((f) => ({ file_name: f.name, content_type: f.type, size: f.size, url: "" })) }
         : {},
+      annotations: [],
       created_at: new Date().toISOString(),
       pending: true,
     };

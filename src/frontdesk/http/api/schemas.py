@@ -6,7 +6,7 @@ two so they cannot drift.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Required
 
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
@@ -88,8 +88,27 @@ class MessageData(TypedDict, total=False):
     assignee_id: int | None
     team_id: int | None
     comment: str | None
+    by_reply: bool  # "assigned" when the agent took the conversation by replying to it
     priority: str
     user_id: int
+
+
+@with_config(ConfigDict(extra="allow"))
+class MessageAnnotation(TypedDict, total=False):
+    """What the system says about a message (domain/annotations.py), beside its text: `code` and
+    the parameters that code takes. attachment_too_large: filename, size, limit (bytes);
+    attachment_refused: filename, size, content_type, reason; email_unreadable: detail (technical,
+    in English), original (the file name the whole mail is attached as). Clients word each code
+    in their language and show unknown codes generically."""
+
+    code: Required[str]
+    filename: str
+    size: int
+    limit: int
+    content_type: str
+    reason: str
+    detail: str
+    original: str
 
 
 class Message(BaseModel):
@@ -116,6 +135,7 @@ class Message(BaseModel):
         description="When the next delivery attempt is due, while a reply waits between attempts."
     )
     data: MessageData
+    annotations: list[MessageAnnotation]
     created_at: str
 
 

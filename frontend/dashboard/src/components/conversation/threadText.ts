@@ -14,6 +14,7 @@ interface ActivityData {
   by?: string;
   comment?: string | null;
   snoozed_until?: string | null;
+  by_reply?: boolean;
 }
 
 export interface Names {
@@ -39,6 +40,7 @@ export function activityText(message: Pick<Message, "data" | "sender_id" | "text
     case "snooze_ended":
       return t("conversation.activity.snoozeEnded");
     case "assigned": {
+      if (d.by_reply) return t("conversation.activity.takenByReply", { by });
       const parts = [names.member(d.assignee_id), names.team(d.team_id)].filter(Boolean);
       const target = parts.length ? parts.join(" / ") : t("conversation.activity.nobody");
       return d.comment

@@ -2,9 +2,15 @@
 // and the form's values back into a settings object — so a new channel type needs no new screen.
 import type { JsonSchema } from "@/api/types";
 
-export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "json" | "colour" | "multi";
-/** "multi" (a list of choices, shown as checkboxes) holds the chosen options as strings. */
-export type FormValue = string | boolean | string[];
+export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "json" | "colour" | "multi" | "languages";
+/** One row of a "languages" field: a text in one language. */
+export interface LanguageText {
+  lang: string;
+  text: string;
+}
+/** "multi" (a list of choices, shown as checkboxes) holds the chosen options as strings;
+ * "languages" (texts by language code, x-per-language) holds its rows. */
+export type FormValue = string | boolean | string[] | LanguageText[];
 
 export interface FormField {
   name: string;
@@ -25,7 +31,7 @@ export interface FormField {
   shownWhen: Record<string, string[]> | null;
 }
 
-export type FieldError = "required" | "number" | "integer" | "range" | "json" | "option" | "tooLong" | "colour" | "pattern";
+export type FieldError = "required" | "number" | "integer" | "range" | "json" | "option" | "tooLong" | "colour" | "pattern" | "duplicateLanguage";
 
 /** A "#rrggbb" colour: pydantic writes this pattern for colour settings (web channel's `colour`). */
 const COLOUR_PATTERNS = new Set(["^#[0-9a-fA-F]{6}$", "^#[0-9A-Fa-f]{6}$"]);
@@ -71,6 +77,7 @@ function unwrapNullable(node: JsonSchema, root: JsonSchema): { schema: JsonSchem
 }
 
 function kindOf(schema: JsonSchema, root: JsonSchema): FieldKind {
+  if (schema["x-per-language"] && schema.type === "object") return "languages";
   if (Array.isArray(schema.enum) && schema.enum.length) return "enum";
   if (schema.const !== undefined) return "enum";
   if (schema.type === "array" && schema.items) {
@@ -99,6 +106,8 @@ export function fieldsFromSchema(root: JsonSchema | null | undefined): FormField
   return Object.entries(top.properties ?? {}).map(([name, raw]) => {
     const { schema, nullable } = unwrapNullable(raw, root);
     const kind = kindOf(schema, root);
+    // A "languages" field checks its codes and texts by its one key pattern and value schema.
+    const [keyPattern, texts] = kind === "languages" ? (Object.entries(schema.patternProperties ?? {})[0] ?? [null, null]) : [null, null];
     return {
       name,
       kind,
@@ -111,8 +120,8 @@ export function fieldsFromSchema(root: JsonSchema | null | undefined): FormField
       format: schema.format ?? null,
       minimum: schema.minimum ?? null,
       maximum: schema.maximum ?? null,
-      maxLength: schema.maxLength ?? null,
-      pattern: schema.pattern ?? null,
+      maxLength: (texts ? texts.maxLength : schema.maxLength) ?? null,
+      pattern: (kind === "languages" ? keyPattern : schema.pattern) ?? null,
       shownWhen: raw["x-shown-when"] ?? schema["x-shown-when"] ?? null,
     };
   });
@@ -125,6 +134,7 @@ export function initialValues(fields: FormField[], current: Record<string, unkno
     const v = f.name in current ? current[f.name] : f.default;
     if (f.kind === "boolean") values[f.name] = v === undefined || v === null ? false : Boolean(v);
     else if (f.kind === "multi") values[f.name] = Array.isArray(v) ? v.map(String) : [];
+    else if (f.kind === "languages") values[f.name] = languageRows(v);
     else if (f.kind === "json") values[f.name] = v === undefined || v === null ? "" : JSON.stringify(v, null, 2);
     else values[f.name] = v === undefined || v === null ? "" : String(v);
   }
@@ -148,8 +158,14 @@ export function toSettings(
       settings[f.name] = raw === true;
       continue;
     }
+    if (f.kind === "languages") {
+      const checked = languageTexts(f, Array.isArray(raw) ? (raw as LanguageText[]) : []);
+      if (typeof checked === "string") errors[f.name] = checked;
+      else settings[f.name] = checked; // always sent: the server merges, and {} clears
+      continue;
+    }
     if (f.kind === "multi") {
-      const chosen = Array.isArray(raw) ? raw : [];
+      const chosen = Array.isArray(raw) ? (raw as string[]) : [];
       if (chosen.some((c) => !f.options.some((o) => String(o) === c))) errors[f.name] = "option";
       else if (chosen.length === 0 && f.default === undefined) {
         if (f.required) errors[f.name] = "required";
@@ -213,4 +229,25 @@ export function isShown(shownWhen: Record<string, string[]> | null | undefined, 
     const v = values[name];
     return typeof v === "string" && allowed.includes(v);
   });
+}
+
+/** The rows of a "languages" field from its stored object (an old single string has none). */
+function languageRows(value: unknown): LanguageText[] {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return [];
+  return Object.entries(value as Record<string, unknown>).map(([lang, text]) => ({ lang, text: typeof text === "string" ? text : "" }));
+}
+
+/** A "languages" field's object, or what is wrong with it. Blank rows are dropped. */
+function languageTexts(f: FormField, rows: LanguageText[]): Record<string, string> | FieldError {
+  const out: Record<string, string> = {};
+  for (const row of rows) {
+    const lang = row.lang.trim();
+    const text = row.text.trim();
+    if (!lang && !text) continue;
+    if (!lang || (f.pattern !== null && !patternMatches(f.pattern, lang))) return "pattern";
+    if (Object.keys(out).some((k) => k.toLowerCase() === lang.toLowerCase())) return "duplicateLanguage";
+    if (f.maxLength !== null && text.length > f.maxLength) return "tooLong";
+    out[lang] = text;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 words kept beside it, and the attempt count, the next attempt's time and the in-flight mark of
 a reply that is being retried.
 
-Revision ID: 0010_delivery_retries
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 import frontdesk.store.types
 
-revision = "0010_delivery_retries"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
