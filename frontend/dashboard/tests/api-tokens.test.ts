@@ -96,6 +96,6 @@ describe("API tokens", () => {
     expect(sendMock).toHaveBeenCalledWith("DELETE", "/api/v1/me/tokens/2");
     expect(w.findAll('[data-testid="token-row"]')).toHaveLength(0);
     expect(w.get('[data-testid="token-revoked"]').text()).toContain("no longer works");
-    expect(w.get('[data-testid="tokens-empty"]').exists()).toBe(true);
+    expect(w.find('[data-testid="tokens-empty"]').exists()).toBe(true);
   });
 });
