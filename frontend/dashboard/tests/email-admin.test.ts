@@ -297,7 +297,7 @@ describe("the email form shows only what applies to the chosen mode", () => {
 
   it("shows a hidden field when the server found it wrong, so the error can be read", () => {
     const w = mountMode("own_server", { "settings.local_part": "another inbox of this workspace already uses 'support'" });
-    expect(w.get('[data-testid="inbox-setting-local_part"]').exists()).toBe(true);
+    expect(w.find('[data-testid="inbox-setting-local_part"]').exists()).toBe(true);
     expect(w.text()).toContain("already uses");
   });
 });
