@@ -185,7 +185,7 @@ describe("the email template editor", () => {
     await w.get('[data-testid="template-website_url"]').setValue("javascript:x");
     await new Promise((r) => setTimeout(r, 350));
     await flushPromises();
-    expect(w.get('[data-testid="template-preview-error"]').text()).toBe("نشانی وب‌سایت باید نشانی وبی باشد که با http:// یا https:// آغاز می‌شود.");
+    expect(w.get('[data-testid="template-preview-error"]').text()).toBe("نشانی وب‌سایت باید نشانی وبی باشد که با \u2066http://\u2069 یا \u2066https://\u2069 آغاز می‌شود.");
     net.routes[`PUT ${BASE}`] = { status: 422, body: { error: { code: "invalid", message: "body_text may be at most 2000 characters", field: "body_text" } } };
     await w.get('[data-testid="template-body_text"]').setValue("x".repeat(2001));
     await w.get("form").trigger("submit");
