@@ -61,10 +61,13 @@ async def test_channel_types_describe_settings_and_write_only_secrets(
     email = next(c for c in r.json() if c["type"] == "email")
     email_props = email["settings_schema"]["properties"]
     assert email_props["imap_host"]["x-shown-when"] == {"address_mode": ["own_server"]}
-    assert "x-shown-when" not in email_props["local_part"]
+    # Own-server mode receives by IMAP and threads by headers: no hosted address, no reply addresses.
+    assert email_props["local_part"]["x-shown-when"] == {"address_mode": ["hosted", "own_address"]}
     shown = {s["name"]: s["shown_when"] for s in email["secret_fields"]}
     assert shown["imap_password"] == {"address_mode": ["own_server"]}
-    assert shown["reply_secret"] is None
+    assert shown["reply_secret"] == {"address_mode": ["hosted", "own_address"]}
+    generated = {s["name"] for s in email["secret_fields"] if s["generated"]}
+    assert generated == {"reply_secret", "dkim_private_key"}
     openapi = (await http.get("/api/openapi.json")).json()
     for name in ("ChannelType", "Team", "Label", "CannedResponse", "ConversationDetail", "Attachment"):
         assert name in openapi["components"]["schemas"], name

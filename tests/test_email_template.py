@@ -214,6 +214,20 @@ async def test_persian_preview_reads_right_to_left(server: Server, http: httpx.A
     assert ">Kullanım Koşulları</a>" in turkish["html"] and 'dir="ltr"' in turkish["html"]
 
 
+def test_each_paragraph_keeps_its_own_direction_in_a_persian_mail() -> None:
+    # An English sentence in a Persian mail is laid out left to right, so its full stop stays at
+    # its end; a Persian one in an English mail the other way. Written as dir="ltr"/"rtl" (what
+    # Outlook understands), by the paragraph's first strong letter.
+    template = EmailTemplate(heading="Order #42 shipped.", body_text="Thanks for your order.\n\nبا سپاس.")
+    page = render(template, "سلام، سفارش شما ارسال شد.\n\n«Tracking» number: 123.", "fa", None).html
+    assert '<p dir="rtl" style="margin:0 0 16px 0;' in page and "سلام، سفارش شما ارسال شد.</p>" in page
+    assert '<p dir="ltr" style="margin:0 0 16px 0;' in page
+    assert page.count('<p dir="ltr"') == 2  # the reply's English line and the body text's
+    assert '<h1 dir="ltr"' in page
+    english = render(EmailTemplate(body_text="۱۲۳ تومان."), "Hello.", "en", None).html
+    assert '<p dir="rtl"' in english and '<p dir="ltr"' in english
+
+
 @pytest.mark.parametrize("server", [SETTINGS], indirect=True)
 async def test_a_reply_is_sent_exactly_as_previewed(
     server: Server, http: httpx.AsyncClient, relay: Relay

@@ -204,3 +204,31 @@ async def test_markup_in_messages_and_names_renders_as_text(world: World) -> Non
     await expect(bubble(page, "bold?")).to_contain_text("<b>bold?</b>")
     assert await page.evaluate("window.__xss") is None
     assert await page.get_by_test_id("thread").locator("b, img[src='x'], script").count() == 0
+
+
+async def test_an_api_token_is_made_shown_once_used_and_revoked(world: World) -> None:
+    """Settings → API tokens: the token works at once, is never shown again, and stops working
+    the moment it is revoked."""
+    page = await world.page_for(world.agent1)
+    await page.goto("/settings/tokens")
+    await page.get_by_test_id("token-name").fill("Order system")
+    await page.get_by_test_id("token-create").click()
+    token = (await page.get_by_test_id("token-value").inner_text()).strip()
+    assert token.startswith("fdt_"), token
+    me = await world.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["email"] == world.agent1.email
+    # The test's own API token (the factory's) is listed too.
+    ours = page.get_by_test_id("token-row").filter(has_text="Order system")
+    await expect(ours).to_have_count(1)
+    # Shown once: a reload lists the token by name only.
+    await page.reload()
+    await expect(ours).to_have_count(1)
+    await expect(page.get_by_test_id("token-value")).to_have_count(0)
+    assert token not in await page.content()
+
+    await ours.get_by_test_id("token-revoke").click()
+    await ours.get_by_test_id("token-revoke-confirm").click()
+    await expect(page.get_by_test_id("token-revoked")).to_be_visible()
+    await expect(ours).to_have_count(0)
+    gone = await world.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert gone.status_code == 401, gone.text

@@ -52,7 +52,10 @@ async def open_new_email_inbox(page: Page, name: str, mode: str) -> None:
     await page.get_by_test_id("admin-nav-inboxes").click()
     await page.get_by_test_id("inbox-add").click()
     editor = page.get_by_test_id("inbox-editor")
-    await editor.get_by_test_id("inbox-type").select_option("email")
+    # The channel picker works from the keyboard: the cards are radio buttons (api, email, web).
+    await editor.get_by_test_id("inbox-type-api").locator("input").focus()
+    await page.keyboard.press("ArrowRight")
+    await expect(editor.get_by_test_id("inbox-type-email").locator("input")).to_be_checked()
     await editor.get_by_test_id("inbox-name").fill(name)
     await expect(editor.get_by_test_id("inbox-setting-imap_host")).to_have_count(0)
     await editor.get_by_test_id("inbox-setting-address_mode").select_option(mode)
@@ -125,6 +128,7 @@ async def test_admin_adds_an_own_address_and_checks_its_dns(world: World) -> Non
     await expect(editor.get_by_test_id("inbox-secret-imap_password")).to_have_count(0)
     await editor.get_by_test_id("inbox-setting-own_address").fill("help@shop.test")
     await editor.get_by_test_id("inbox-save").click()
+    await expect(page.get_by_test_id("inbox-saved")).to_have_text("Saved “Help mail”.")
     created = page.get_by_test_id("inbox-created")
     await expect(created.get_by_test_id("email-forward-to")).to_have_text(f"support@acme.{MAIL_DOMAIN}")
 

@@ -186,7 +186,7 @@ async def test_admin_creates_an_api_inbox_then_disables_it(world: World, screens
     await page.get_by_test_id("admin-nav-inboxes").click()
     await page.get_by_test_id("inbox-add").click()
     editor = page.get_by_test_id("inbox-editor")
-    await editor.get_by_test_id("inbox-type").select_option("api")
+    await editor.get_by_test_id("inbox-type-api").click()
     await editor.get_by_test_id("inbox-name").fill("Mobile app")
     await editor.get_by_test_id("inbox-setting-webhook_url").fill(world.receiver.url)
     await editor.get_by_test_id("inbox-save").click()

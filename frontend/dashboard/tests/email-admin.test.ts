@@ -45,7 +45,15 @@ const EMAIL_SCHEMA = {
       title: "Address Mode",
       type: "string",
     },
-    local_part: { default: "support", description: "The name before the @ …", maxLength: 64, minLength: 1, title: "Local Part", type: "string" },
+    local_part: {
+      default: "support",
+      description: "The name before the @ …",
+      maxLength: 64,
+      minLength: 1,
+      title: "Local Part",
+      type: "string",
+      "x-shown-when": { address_mode: ["hosted", "own_address"] },
+    },
     from_name: { default: "", description: "Sender name of replies.", maxLength: 200, title: "From Name", type: "string" },
     own_address: {
       anyOf: [{ maxLength: 320, pattern: "^[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+$", type: "string" }, { type: "null" }],
@@ -165,7 +173,7 @@ describe("the email channel's settings form", () => {
     return mount(SchemaForm, {
       props: {
         fields,
-        secretFields: [{ name: "reply_secret", description: "Signs the reply address" }],
+        secretFields: [{ name: "reply_secret", description: "Signs the reply address", generated: true, shown_when: { address_mode: ["hosted", "own_address"] } }],
         errors: {},
         editing: false,
         values,
@@ -187,7 +195,7 @@ describe("the email channel's settings form", () => {
       "Your own mail server (IMAP and SMTP)",
     ]);
     expect(options.map((o) => (o.element as HTMLOptionElement).disabled)).toEqual([false, false, false]);
-    for (const label of ["How customers write to you", "Name of the hosted address", "Sender name", "Your own address", "Reply address secret"])
+    for (const label of ["How customers write to you", "Name of the hosted address", "Sender name", "Your own address", "Key for linking answers"])
       expect(w.text()).toContain(label);
     i18n.global.locale.value = "tr";
     expect(mountForm().find('[data-testid="inbox-setting-address_mode"] option').text()).toBe("Barındırılan adres (postayı Frontdesk alır)");
@@ -231,6 +239,82 @@ describe("the email channel's settings form", () => {
   });
 });
 
+describe("the email form shows only what applies to the chosen mode", () => {
+  const fields = fieldsFromSchema(EMAIL_SCHEMA);
+  // What GET /channel-types sends for email (channels/email.py): two keys Frontdesk makes, two passwords it cannot.
+  const secretFields = [
+    { name: "reply_secret", description: null, generated: true, shown_when: { address_mode: ["hosted", "own_address"] } },
+    { name: "dkim_private_key", description: null, generated: true, shown_when: { address_mode: ["own_address"] } },
+    { name: "imap_password", description: null, generated: false, shown_when: { address_mode: ["own_server"] } },
+    { name: "smtp_password", description: null, generated: false, shown_when: { address_mode: ["own_server"] } },
+  ];
+
+  /** The form's words, less the mode choice's own option names (which name every mode). */
+  function words(w: ReturnType<typeof mountMode>): string {
+    return w.text().replace(w.get('[data-testid="inbox-setting-address_mode"]').text(), "");
+  }
+
+  function mountMode(address_mode: string, errors: Record<string, string> = {}, editing = false) {
+    return mount(SchemaForm, {
+      props: { fields, secretFields, errors, editing, values: { ...initialValues(fields), address_mode }, secrets: {}, "onUpdate:values": () => undefined, "onUpdate:secrets": () => undefined },
+      global: { plugins: [i18n] },
+    });
+  }
+
+  it("never offers to generate a mailbox password: only the keys Frontdesk makes", () => {
+    const w = mountMode("own_server");
+    for (const name of ["imap_password", "smtp_password"]) {
+      const input = w.get(`[data-testid="inbox-secret-${name}"]`);
+      expect(input.attributes("placeholder") ?? "").not.toContain("generate");
+    }
+    expect(w.text()).not.toContain("Leave empty to generate one");
+    const hosted = mountMode("hosted");
+    const key = hosted.get('[data-testid="inbox-generated-secrets"] [data-testid="inbox-secret-reply_secret"]');
+    expect(key.attributes("placeholder")).toBe("Leave empty to generate one");
+    expect(mountMode("hosted", {}, true).get('[data-testid="inbox-secret-reply_secret"]').attributes("placeholder")).toBe("Leave empty to keep the current value");
+  });
+
+  it("own mail server: no hosted address, no forwarding, no reply-address key", () => {
+    const w = mountMode("own_server");
+    const has = (id: string) => w.find(`[data-testid="${id}"]`).exists();
+    expect([has("inbox-setting-local_part"), has("inbox-secret-reply_secret"), has("inbox-generated-secrets")]).toEqual([false, false, false]);
+    expect([has("inbox-setting-own_address"), has("inbox-secret-imap_password")]).toEqual([true, true]);
+    expect(words(w)).not.toMatch(/forward/i);
+    expect(words(w)).not.toContain("hosted address");
+    expect(words(w)).toContain("fetches new mail by IMAP");
+  });
+
+  it("explains the chosen mode only, in the agent's language", () => {
+    expect(mountMode("hosted").text()).toContain("Nothing to set up");
+    expect(mountMode("own_address").text()).toContain("forward its mail");
+    i18n.global.locale.value = "fa";
+    expect(words(mountMode("own_server"))).toContain("IMAP");
+    expect(words(mountMode("own_server"))).not.toContain("میزبانی‌شده");
+    i18n.global.locale.value = "tr";
+    expect(mountMode("own_server").text()).toContain("yeni postaları IMAP ile alır");
+    i18n.global.locale.value = "en";
+  });
+
+  it("shows a hidden field when the server found it wrong, so the error can be read", () => {
+    const w = mountMode("own_server", { "settings.local_part": "another inbox of this workspace already uses 'support'" });
+    expect(w.find('[data-testid="inbox-setting-local_part"]').exists()).toBe(true);
+    expect(w.text()).toContain("already uses");
+  });
+});
+
+describe("the addresses of an own-mail-server inbox", () => {
+  it("show the own address and how mail arrives, not the hosted address or forwarding", async () => {
+    net.body = { ...HOSTED, address_mode: "own_server", own_address: "help@shop.example" };
+    net.status = 200;
+    const w = mount(EmailAddresses, { props: { inboxId: 12 }, global: { plugins: [i18n] } });
+    await flushPromises();
+    expect(w.get('[data-testid="email-own-address"]').text()).toBe("help@shop.example");
+    expect(w.get('[data-testid="email-own-server-hint"]').text()).toContain("IMAP server");
+    for (const id of ["email-hosted-address", "email-forward-hint", "email-forward-to", "email-reply-domain", "email-no-listener"])
+      expect(w.find(`[data-testid="${id}"]`).exists(), id).toBe(false);
+  });
+});
+
 describe("the inboxes screen", () => {
   const inbox = { id: 12, name: "Support mail", channel_type: "email", uid: "e1", settings: { address_mode: "hosted", local_part: "support", from_name: "", own_address: null }, webhook_path: "/webhooks/email/e1", created_at: "2026-11-24T10:00:00Z", is_enabled: true };
 
@@ -252,5 +336,44 @@ describe("the inboxes screen", () => {
     const ownServer = editor.get('[data-testid="inbox-setting-address_mode"] option[value="own_server"]');
     expect((ownServer.element as HTMLOptionElement).disabled).toBe(false);
     expect(net.calls.some((u) => u.pathname === "/api/v1/workspaces/3/inboxes/12/email-addresses")).toBe(true);
+  });
+
+  it("adds an inbox through the channel picker (keyboard too) and confirms the save", async () => {
+    const created = { ...inbox, id: 13, name: "Orders", secrets: { reply_secret: "x", dkim_private_key: "k" } };
+    net.body = HOSTED;
+    net.routes = {
+      "GET /api/v1/workspaces/3/inboxes": [inbox],
+      "GET /api/v1/channel-types": [
+        { type: "api", settings_schema: { type: "object", properties: {} }, secret_fields: [] },
+        { type: "email", settings_schema: EMAIL_SCHEMA, secret_fields: [{ name: "reply_secret", description: null, generated: true }] },
+      ],
+      "POST /api/v1/workspaces/3/inboxes": created,
+    };
+    const w = mount(InboxesAdmin, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    await w.get('[data-testid="inbox-add"]').trigger("click");
+    const picker = w.get('[data-testid="inbox-type"]');
+    // One card per channel, each a radio button with its name and one line; none chosen for you.
+    const cards = picker.findAll("label");
+    expect(cards.map((c) => c.attributes("data-testid"))).toEqual(["inbox-type-api", "inbox-type-email"]);
+    expect(cards[1]!.text()).toContain("Receive and answer customer email.");
+    expect(picker.findAll('input[type="radio"]').every((r) => !(r.element as HTMLInputElement).checked)).toBe(true);
+    expect(w.find('[data-testid="inbox-name"]').exists()).toBe(false);
+    // Save without a channel asks for one.
+    await w.get('[data-testid="inbox-save"]').trigger("click");
+    expect(picker.text()).toContain("Choose a channel");
+    // The radio buttons are what the keyboard moves between; choosing one opens its form.
+    await picker.get('input[value="email"]').setValue(true);
+    expect(cards[1]!.classes()).toContain("chosen");
+    await w.get('[data-testid="inbox-name"]').setValue("Orders");
+    await w.get('[data-testid="inbox-save"]').trigger("click");
+    await flushPromises();
+    const posted = net.calls.find((u) => u.pathname === "/api/v1/workspaces/3/inboxes");
+    expect(posted).toBeTruthy();
+    expect(w.get('[data-testid="inbox-saved"]').text()).toBe("Saved “Orders”.");
+    expect(w.get('[data-testid="inbox-saved"]').attributes("role")).toBe("status");
+    // An email inbox's keys stay in Frontdesk: nothing to copy after creating it.
+    expect(w.find('[data-testid="inbox-created-secret-reply_secret"]').exists()).toBe(false);
+    w.unmount();
   });
 });

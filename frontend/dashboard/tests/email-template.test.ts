@@ -163,17 +163,42 @@ describe("the email template editor", () => {
     expect(w.find('[data-testid="template-dirty"]').exists()).toBe(false);
   });
 
-  it("shows a 422's error beside the field it names and keeps the typed values", async () => {
+  it("shows a 422's error beside the field it names, by its label, and keeps the typed values", async () => {
     const w = await mountEditor();
-    net.routes[`PUT ${BASE}`] = { status: 422, body: { error: { code: "invalid", message: "terms_url: must be an http(s) URL", field: "terms_url" } } };
+    // What domain/email_template.py answers: the raw key in English. The editor says it in words.
+    net.routes[`PUT ${BASE}`] = { status: 422, body: { error: { code: "invalid", message: "terms_url must be an http:// or https:// address", field: "terms_url" } } };
     await w.get('[data-testid="template-terms_url"]').setValue("javascript:alert(1)");
     await w.get("form").trigger("submit");
     await flushPromises();
-    expect(w.get('[data-testid="template-error-terms_url"]').text()).toBe("terms_url: must be an http(s) URL");
+    expect(w.get('[data-testid="template-error-terms_url"]').text()).toBe("Terms URL must be a web address starting with http:// or https://.");
+    expect(w.text()).not.toContain("terms_url");
     expect(w.get('[data-testid="template-terms_url"]').attributes("aria-invalid")).toBe("true");
     expect(w.find('[data-testid="template-error-heading"]').exists()).toBe(false);
     expect(value(w, "terms_url")).toBe("javascript:alert(1)");
     expect(w.find('[data-testid="template-dirty"]').exists()).toBe(true);
+  });
+
+  it("names a refused field in the agent's language, the preview's error too", async () => {
+    i18n.global.locale.value = "fa";
+    const w = await mountEditor();
+    net.routes[`POST ${BASE}/preview`] = { status: 422, body: { error: { code: "invalid", message: "website_url must be an http:// or https:// address", field: "website_url" } } };
+    await w.get('[data-testid="template-website_url"]').setValue("javascript:x");
+    await new Promise((r) => setTimeout(r, 350));
+    await flushPromises();
+    expect(w.get('[data-testid="template-preview-error"]').text()).toBe("نشانی وب‌سایت باید نشانی وبی باشد که با \u2066http://\u2069 یا \u2066https://\u2069 آغاز می‌شود.");
+    net.routes[`PUT ${BASE}`] = { status: 422, body: { error: { code: "invalid", message: "body_text may be at most 2000 characters", field: "body_text" } } };
+    await w.get('[data-testid="template-body_text"]').setValue("x".repeat(2001));
+    await w.get("form").trigger("submit");
+    await flushPromises();
+    expect(w.get('[data-testid="template-error-body_text"]').text()).toBe("متن زیر پاسخ حداکثر 2000 نویسه می‌تواند باشد.");
+    i18n.global.locale.value = "en";
+  });
+
+  it("says where the body text goes in the order the mail shows it: under the reply", async () => {
+    const w = await mountEditor();
+    const label = w.get('[data-testid="template-body_text"]').element.closest("label")!.textContent ?? "";
+    expect(label).toContain("Text under the reply");
+    expect(label).toContain("Shown under each reply, above the footnote.");
   });
 
   it("uploads the header image as multipart 'file' and shows it, keeping unsaved text", async () => {
@@ -200,7 +225,7 @@ describe("the email template editor", () => {
     Object.defineProperty(input.element, "files", { value: [new File(["x"], "big.png", { type: "image/png" })], configurable: true });
     await input.trigger("change");
     await flushPromises();
-    expect(w.get('[data-testid="template-error-header_image"]').text()).toBe("file: the image is larger than 1 MB");
+    expect(w.get('[data-testid="template-error-header_image"]').text()).toBe("The image is larger than 1 MB.");
     expect(w.find('[data-testid="template-header-thumb"]').exists()).toBe(false);
   });
 

@@ -37,4 +37,36 @@ describe("translations", () => {
       }
     });
   }
+
+  // A button names what it does: an action, never the state it leads to (the Persian Resolve
+  // button read «حل شد», "resolved"). Persian past tense ends in «شد»; a Turkish button that
+  // ends in -ldı/-ldi/-ndı/-ndi is a past-tense statement too.
+  const ACTION_KEYS = [
+    "conversation.resolve",
+    "conversation.reopen",
+    "conversation.snooze",
+    "conversation.assign",
+    "conversation.send",
+    "conversation.leave",
+    "conversation.invite",
+    "common.save",
+    "common.delete",
+    "common.cancel",
+    "common.close",
+    "visitors.startChat",
+    "visitors.block.action",
+    "visitors.block.undo",
+    "settings.tokens.create",
+    "settings.tokens.revoke",
+  ];
+  it("action buttons are actions, not states, in Persian and Turkish", () => {
+    const fa = flatten(messages.fa);
+    const tr = flatten(messages.tr);
+    for (const key of ACTION_KEYS) {
+      expect(english.has(key), key).toBe(true);
+      expect(fa.get(key) ?? "", `fa: ${key}`).not.toMatch(/\s?شد$/);
+      expect(tr.get(key) ?? "", `tr: ${key}`).not.toMatch(/(ld|nd|ş)[ıiuü]$/);
+    }
+    expect(fa.get("conversation.resolve")).not.toBe(fa.get("conversation.statusName.resolved"));
+  });
 });

@@ -1,7 +1,8 @@
 // The pure helpers behind the visitor facts: flags, places and languages in the agent's
 // language, sources, online state, the ticking time on site, and links only for http(s).
 import { beforeEach, describe, expect, it } from "vitest";
-import { clientText, flagEmoji, isOnline, languageName, pageLabel, placeText, safeHref, secondsOnSite, sourceText } from "@/components/visitors/visitorFacts";
+import { flagUrl } from "@/components/common/countryFlags";
+import { clientText, isOnline, languageName, pageLabel, placeText, safeHref, secondsOnSite, sourceText } from "@/components/visitors/visitorFacts";
 import { i18n } from "@/i18n";
 import { visit } from "./fixtures";
 
@@ -12,19 +13,20 @@ beforeEach(() => {
 });
 
 describe("visitor facts", () => {
-  it("turns a country code into its flag, and nothing else", () => {
-    expect(flagEmoji("TR")).toBe("🇹🇷");
-    expect(flagEmoji("ir")).toBe("🇮🇷");
-    for (const bad of [null, undefined, "", "T", "TUR", "1A", "<b"]) expect(flagEmoji(bad)).toBe("");
+  it("turns a country code into its flag image (never an emoji, which Windows shows as boxes), and nothing else", () => {
+    expect(flagUrl("TR")).toMatch(/tr\.svg/);
+    expect(flagUrl("ir")).toMatch(/ir\.svg/);
+    expect(flagUrl("TR")).not.toMatch(/^data:/);
+    for (const bad of [null, undefined, "", "T", "TUR", "1A", "<b", "QM"]) expect(flagUrl(bad)).toBeNull();
   });
 
   it("names places and languages in the agent's language", () => {
     i18n.global.locale.value = "tr";
-    expect(placeText(visit(1))).toMatch(/^🇹🇷 Istanbul, Türkiye$/);
+    expect(placeText(visit(1))).toMatch(/^Istanbul, Türkiye$/);
     expect(languageName("tr-TR")).toMatch(/^Türkçe/);
     i18n.global.locale.value = "en";
     expect(placeText({ country_code: null, country: null, city: null })).toBe("");
-    expect(placeText({ country_code: "QM", country: "Nowhere", city: null })).toBe("🇶🇲 Nowhere"); // no local name: the server's
+    expect(placeText({ country_code: "QM", country: "Nowhere", city: null })).toBe("Nowhere"); // no local name: the server's
     expect(languageName("not a tag!")).toBe("not a tag!");
   });
 

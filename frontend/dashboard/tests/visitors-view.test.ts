@@ -70,12 +70,30 @@ describe("VisitorsView", () => {
     expect(rows[0]!.get('[data-testid="visitor-name"]').text()).toBe("Ann");
     expect(rows[0]!.text()).toContain("Shop website");
     expect(rows[0]!.get('[data-testid="visitor-page"]').attributes("href")).toBe("https://shop.example.com/shoes?id=4");
-    expect(rows[0]!.get('[data-testid="visitor-place"]').text()).toMatch(/^🇹🇷 Istanbul/);
+    expect(rows[0]!.get('[data-testid="visitor-place"]').text()).toMatch(/^Istanbul/);
+    // A flag image, not an emoji (empty boxes on Windows), beside the country's name.
+    const flag = rows[0]!.get('[data-testid="visitor-place"] [data-testid="country-flag"]');
+    expect(flag.attributes("src")).toMatch(/tr\.svg/);
+    expect(rows[0]!.get('[data-testid="visitor-place"]').text()).not.toMatch(/\p{Regional_Indicator}/u);
     expect(rows[0]!.get('[data-testid="visitor-source"]').text()).toBe("Search · Google");
     expect(rows[0]!.text()).toContain("Chrome 131 · Windows 10 · Desktop");
     expect(rows[0]!.get('[data-testid="visitor-conversation"]').attributes("href")).toBe("/inbox/12");
     expect(rows[1]!.find('[data-testid="visitor-conversation"]').exists()).toBe(false);
     expect(w.get('[data-testid="visitors-count"]').text()).toBe("On your websites now: 2");
+  });
+
+  it("isolates the visitor's own text (a Persian page title, a name) from the row's direction", async () => {
+    live = [visit(1, { current_title: "سبد خرید (۳ کالا).", contact: { id: 5, name: "Sara Ahmadi", email: null, blocked: false } })];
+    const { w } = await mountView();
+    const row = w.get('[data-testid="visitor-row"]');
+    expect(row.get('[data-testid="visitor-page"]').attributes("dir")).toBe("auto");
+    expect(row.get('[data-testid="visitor-name"]').attributes("dir")).toBe("auto");
+    expect(row.get('[data-testid="visitor-place"] bdi').text()).toBe("Istanbul");
+    // In Persian the country is named in Persian, after a Persian comma, in the page's direction.
+    i18n.global.locale.value = "fa";
+    await flushPromises();
+    expect(row.get('[data-testid="visitor-place"]').text()).toBe("Istanbul، ترکیه");
+    i18n.global.locale.value = "en";
   });
 
   it("adds visitors from the stream and greys out one who left", async () => {

@@ -54,6 +54,8 @@ Security = Literal["ssl", "starttls", "none"]
 _ONLY_OWN_SERVER: dict[str, Any] = {"x-shown-when": {"address_mode": ["own_server"]}}
 _ONLY_OWN_ADDRESS: dict[str, Any] = {"x-shown-when": {"address_mode": ["own_address"]}}
 _OWN_ADDRESS_MODES: dict[str, Any] = {"x-shown-when": {"address_mode": ["own_address", "own_server"]}}
+# Own-server mode neither receives at the hosted address nor puts reply addresses on its mail.
+_HOSTED_MODES: dict[str, Any] = {"x-shown-when": {"address_mode": ["hosted", "own_address"]}}
 # Seconds per SMTP step when the worker has no relay settings to take the timeout from.
 _SMTP_TIMEOUT = 30.0
 _EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
@@ -74,7 +76,9 @@ class EmailSettings(BaseModel):
         default="support",
         min_length=1,
         max_length=64,
-        description="The name before the @ of the hosted address <name>@<workspace>.<mail domain>.",
+        description="The name before the @ of the hosted address <name>@<workspace>.<mail domain> "
+        "(hosted and own_address modes).",
+        json_schema_extra=_HOSTED_MODES,
     )
     from_name: str = Field(
         default="", max_length=200, description="Sender name of replies; empty: the inbox's name is not used."
@@ -228,6 +232,7 @@ class EmailAdapter(ChannelAdapter):
     settings_schema = EmailSettings
     secret_fields = ("reply_secret", "dkim_private_key", "imap_password", "smtp_password")
     secret_shown_when: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
+        "reply_secret": {"address_mode": ("hosted", "own_address")},
         "dkim_private_key": {"address_mode": ("own_address",)},
         "imap_password": {"address_mode": ("own_server",)},
         "smtp_password": {"address_mode": ("own_server",)},

@@ -9,6 +9,7 @@ Every user value is escaped; link targets are re-checked to be http(s).
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,11 +45,26 @@ def sample_reply(locale: str) -> str:
     return translate(locale, "email_template.sample_reply")
 
 
+def _direction_of(text: str, default: str) -> str:
+    """"rtl" or "ltr" by the first letter with a strong direction (as the Unicode bidi algorithm
+    picks a paragraph's), else `default`. Each user-written paragraph gets its own, written out as
+    dir="…" rather than dir="auto", which Outlook ignores: an English sentence in a Persian mail
+    then keeps its full stop at its end instead of being laid out right to left."""
+    for c in text:
+        kind = unicodedata.bidirectional(c)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return default
+
+
 def _paragraphs(text: str, style: str, rtl: bool) -> str:
     align = "right" if rtl else "left"
+    default = "rtl" if rtl else "ltr"
     blocks = [p.strip("\n") for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return "".join(
-        f'<p style="margin:0 0 16px 0;{style};text-align:{align}">'
+        f'<p dir="{_direction_of(p, default)}" style="margin:0 0 16px 0;{style};text-align:{align}">'
         f"{html.escape(p).replace(chr(10), '<br>')}</p>"
         for p in blocks
     )
@@ -107,7 +123,8 @@ def render(
     if template.heading:
         rows.append(
             f'<tr><td style="padding:32px 32px 8px 32px;text-align:{align}">'
-            f'<h1 style="margin:0;{_FONT};font-size:22px;line-height:1.3;color:#1f2328;'
+            f'<h1 dir="{_direction_of(template.heading, direction)}" style="margin:0;{_FONT};'
+            f"font-size:22px;line-height:1.3;color:#1f2328;"
             f'font-weight:bold;text-align:{align}">{html.escape(template.heading)}</h1></td></tr>'
         )
     content = _paragraphs(reply_text, body_style, rtl)

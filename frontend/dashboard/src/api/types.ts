@@ -98,6 +98,8 @@ export interface ChannelType {
 export interface SecretFieldInfo {
   name: string;
   description: string | null;
+  /** Frontdesk makes it (signing keys); the others (email passwords) only the administrator knows. */
+  generated?: boolean;
   shown_when?: Record<string, string[]> | null;
 }
 

@@ -1,5 +1,5 @@
 // Pure helpers that turn a website visit (docs/channels/web-widget-protocol.md) into what the
-// agent reads: flag, place and language names in the agent's language, the traffic source, the
+// agent reads: place and language names in the agent's language, the traffic source, the
 // time on site that keeps ticking while the visitor is still there.
 import type { Visit } from "@/api/types";
 import { intlLocale } from "@/i18n";
@@ -8,14 +8,6 @@ type T = (key: string, params?: Record<string, unknown>) => string;
 
 /** A visit that was not touched for this long is no longer "online", whatever its left_at says. */
 export const ONLINE_WINDOW_MS = 10 * 60_000;
-
-/** The flag emoji of a two-letter country code ("TR" → 🇹🇷); "" for anything else. */
-export function flagEmoji(code: string | null | undefined): string {
-  if (!code || !/^[A-Za-z]{2}$/.test(code)) return "";
-  const base = 0x1f1e6 - 65;
-  const upper = code.toUpperCase();
-  return String.fromCodePoint(base + upper.charCodeAt(0), base + upper.charCodeAt(1));
-}
 
 function displayName(type: "region" | "language", code: string): string | null {
   try {
@@ -32,10 +24,10 @@ export function countryName(visit: Pick<Visit, "country_code" | "country">): str
   return (visit.country_code && displayName("region", visit.country_code.toUpperCase())) || visit.country || "";
 }
 
-/** "🇹🇷 Istanbul, Türkiye" — whatever is known; "" when nothing is. */
+/** "Istanbul, Türkiye" — whatever is known; "" when nothing is. The flag is an image beside it
+ * (PlaceText.vue): flag emoji show as empty boxes without an emoji font. */
 export function placeText(visit: Pick<Visit, "country_code" | "country" | "city">): string {
-  const words = [visit.city, countryName(visit)].filter(Boolean).join(", ");
-  return [flagEmoji(visit.country_code), words].filter(Boolean).join(" ");
+  return [visit.city, countryName(visit)].filter(Boolean).join(", ");
 }
 
 /** The browser's language tag as a name in the agent's language ("tr-TR" → "Turkish (Türkiye)"). */
