@@ -285,9 +285,11 @@ async def check_send_reply(
     files: Sequence[StoredFile] = (),
     *,
     data: Mapping[str, Any] | None = None,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """The outgoing message and its delivery job commit together: a reply is never lost.
-    `data` is kept with the message for its channel (an email's subject)."""
+    `data` is kept with the message for its channel (an email's subject); `client_id` is the
+    author's idempotency key (actions/message_repeats.py)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
     await _require_enabled_inbox(tx, conv["inbox_id"])
@@ -305,6 +307,7 @@ async def check_send_reply(
         delivery_status=DeliveryStatus.QUEUED.value,
         failure_reason=None,
         data={**_files_data(files), **(data or {})},
+        client_id=client_id,
         created_at=now,
     )
     message_id = (
@@ -371,7 +374,13 @@ async def check_retry_delivery(tx: Tx, actor: Actor, conversation_id: int, messa
 
 
 async def check_add_note(
-    tx: Tx, actor: Actor, conversation_id: int, text: str, files: Sequence[StoredFile] = ()
+    tx: Tx,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    files: Sequence[StoredFile] = (),
+    *,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """A private note; @mentions (email or name without spaces) name members who are then
     added as participants."""
@@ -392,6 +401,7 @@ async def check_add_note(
         delivery_status=None,
         failure_reason=None,
         data={"mentions": mentioned, **_files_data(files)},
+        client_id=client_id,
         created_at=now,
     )
     message_id = (

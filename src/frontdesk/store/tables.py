@@ -283,9 +283,13 @@ messages = sa.Table(
     sa.Column("delivery_status", sa.String(20), nullable=True),
     sa.Column("failure_reason", sa.Text, nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
+    # The author's idempotency key (an agent's client_id / Idempotency-Key): a retried post finds
+    # the message its first attempt stored. Unique per conversation and author.
+    sa.Column("client_id", sa.String(100), nullable=True),
     _created(),
     sa.UniqueConstraint("inbox_id", "source_id", name="uq_messages_inbox_source"),
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
+    sa.Index("uq_messages_client", "conversation_id", "sender_type", "sender_id", "client_id", unique=True),
 )
 
 attachments = sa.Table(

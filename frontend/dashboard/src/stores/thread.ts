@@ -98,6 +98,13 @@ export function groupByDay(messages: ThreadMessage[]): ThreadItem[] {
 
 let tempId = 0;
 
+/** The key a reply is stored once by (the server answers a repeat with the first message). */
+export function newClientId(): string {
+  const random =
+    typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  return `d-${random}`;
+}
+
 export const TYPING_TTL_MS = 6000;
 
 export const useThread = defineStore("thread", () => {
@@ -268,7 +275,11 @@ export const useThread = defineStore("thread", () => {
         form.append("private", isPrivate ? "true" : "false");
         message = (await send("POST", `${base(conversationId)}/attachments`, form)) as Message;
       } else {
-        message = (await send("POST", `${base(conversationId)}/messages`, { text, private: isPrivate })) as Message;
+        message = (await send("POST", `${base(conversationId)}/messages`, {
+          text,
+          private: isPrivate,
+          client_id: newClientId(),
+        })) as Message;
       }
       const list = t.messages.filter((m) => m.id !== temp.id);
       t.messages = mergeMessage(list, message);
