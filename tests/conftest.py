@@ -4,6 +4,7 @@ a real uvicorn server on 127.0.0.1, real HTTP and websocket clients. No mocks of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -26,6 +27,7 @@ from frontdesk.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from tests.receiver import Receiver
+    from tests.redis_server import RedisServer
 
 BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -132,10 +134,9 @@ class Server:
         return "ws://" + self.url.removeprefix("http://") + path
 
 
-@pytest.fixture
-async def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
-    overrides = getattr(request, "param", {}) or {}
-    settings = make_settings(database_url, tmp_path / "data", **overrides)
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Server]:
+    """A real uvicorn server of the app on a free port (several may share one database)."""
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(
@@ -165,6 +166,13 @@ async def server(database_url: str, tmp_path: Path, request: pytest.FixtureReque
 
 
 @pytest.fixture
+async def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    overrides = getattr(request, "param", {}) or {}
+    async with serving(make_settings(database_url, tmp_path / "data", **overrides)) as running:
+        yield running
+
+
+@pytest.fixture
 async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         yield client
@@ -179,3 +187,16 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.start()
     yield r
     await r.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own (tests/redis_server.py), to kill or hang at will."""
+    from tests.redis_server import RedisServer
+
+    redis_server = RedisServer(tmp_path / "redis")
+    redis_server.start()
+    try:
+        yield redis_server
+    finally:
+        redis_server.kill()

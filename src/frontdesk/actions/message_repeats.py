@@ -69,7 +69,9 @@ async def post_repeatable(
         if client_id is None:
             raise
     async with db.write() as tx:
-        return await check_post_message(tx, actor, conversation_id, text, private=private, client_id=client_id)
+        return await check_post_message(
+            tx, actor, conversation_id, text, private=private, client_id=client_id
+        )
 
 
 async def _first_with_key(tx: Tx, conversation_id: int, user_id: int, client_id: str) -> Any:

@@ -202,7 +202,7 @@ async def list_messages(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
     status_code=201,
     response_model=schemas.Message,
-    responses={200: {"model": schemas.Message, "description": "A repeat of an earlier post with the same key"}},
+    responses={200: {"model": schemas.Message, "description": "A repeat of a post with the same key"}},
 )
 async def create_message(
     conversation_id: int,

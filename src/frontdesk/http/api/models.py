@@ -144,7 +144,7 @@ class MessageIn(Body):
         default=None,
         min_length=1,
         max_length=100,
-        description="The client's id for this message (or the Idempotency-Key header): a repeat is stored once.",
+        description="The client's id of this message (or the Idempotency-Key header): stored once.",
     )
 
 
