@@ -156,7 +156,9 @@ describe("useThread", () => {
     expect(t.messages[0]!.pending).toBe(true);
     expect(t.messages[0]!.delivery_status).toBe("queued");
     const [, init] = fetchMock.mock.calls[1]!;
-    expect(JSON.parse(String(init.body))).toEqual({ text: "hi there", private: false });
+    const body = JSON.parse(String(init.body)) as { client_id: string };
+    // A key per message: a repeat of this post is stored once (the server answers with the first).
+    expect(body).toEqual({ text: "hi there", private: false, client_id: expect.stringMatching(/^d-.{8,}/) });
     // The stream can be faster than the POST's answer: still one message.
     stream.dispatch(event("message.created", { message: msg(20, { text: "hi there" }) }, 30));
     stream.dispatch(event("message.updated", { message: msg(20, { text: "hi there", delivery_status: "sent" }) }, 31));
