@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from frontdesk.store import tables as t
 from tests.conftest import Server
 from tests.factories import Agent, make_admin, make_inbox, make_member, receive
+from tests.test_web_channel import make_web_inbox, say, session
 
 
 async def _conversation(server: Server, http: httpx.AsyncClient) -> tuple[Agent, str]:
@@ -131,3 +132,22 @@ async def test_the_database_refuses_a_second_message_with_the_same_key(
     with pytest.raises(IntegrityError):
         async with server.services.db.write() as tx:
             await tx.conn.execute(m.insert().values(**row))
+
+
+async def test_concurrent_visitor_sends_with_one_client_id_store_one_message(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """The widget's sends were already keyed by its client_id; at once, too, they store one."""
+    admin, ws = await make_admin(server, http)
+    inbox = await make_web_inbox(http, admin, ws)
+    token = (await session(http, inbox, name="Ann"))["visitor_token"]
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as other:
+        answers = await asyncio.gather(
+            *(
+                say(client, inbox, token, "Where is my order?", "c-same")
+                for client in (http, other, http, other)
+            )
+        )
+    assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers]
+    assert len({r.json()["message_id"] for r in answers}) == 1
+    assert await _stored(server, text="Where is my order?") == 1

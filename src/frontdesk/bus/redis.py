@@ -5,10 +5,11 @@ is the record; Redis only makes the live path fast. So the bus never holds a req
 
 - `publish` queues the events and returns; one task sends them in order, each send bounded by a
   timeout. A hung Redis (SIGSTOP, a frozen host) costs the writer nothing.
-- The link is watched (a PING every `health_seconds`, the listener's errors, a failed send). When
-  it is lost, `on_status(False)` tells the hub, which closes every socket with 4503 so that the
-  clients resume from the events table; events queued meanwhile are dropped (they are in that
-  table). `on_status(True)` follows when Redis answers again and the listener is subscribed.
+- The link is watched (a PING every `health_seconds`, two failing in a row; the listener's errors;
+  a failed send). When it is lost, `on_status(False)` tells the hub, which closes every socket
+  with 4503 so that the clients resume from the events table; events queued meanwhile are
+  dropped (they are in that table). `on_status(True)` follows when Redis answers again and the
+  listener is subscribed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from frontdesk.bus import Deliver, OnStatus
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 10_000  # batches waiting to be sent; beyond it the link counts as lost
+PING_MISSES = 2  # failed pings in a row that make the link lost
 BATCH_EVENTS = 500  # queued batches are sent together up to this many events
 ERRORS = (ConnectionError, OSError, TimeoutError, aioredis.RedisError)
 
@@ -93,14 +95,20 @@ class RedisBus:
         return pubsub
 
     async def _watch(self) -> None:
+        misses = 0
         while True:
             await asyncio.sleep(self._health_seconds)
             try:
                 async with asyncio.timeout(self._timeout):
                     await self._redis.ping()
             except ERRORS as exc:
-                self._lost(f"ping: {exc!r}")
+                # Two misses in a row: one slow answer on a busy process must not close every
+                # socket (a dead Redis is seen at once by the listener anyway).
+                misses += 1
+                if misses >= PING_MISSES:
+                    self._lost(f"ping: {exc!r}")
                 continue
+            misses = 0
             if self._subscribed and not self.up:
                 log.info("redis bus is back")
                 self._set_up(True)
