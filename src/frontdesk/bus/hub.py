@@ -21,6 +21,7 @@ from typing import Any
 from frontdesk.events import CREDENTIALS_REVOKED
 
 QUEUE_LIMIT = 2000
+REVOKED_KEPT = 1000  # revoked tokens and sessions remembered (see Hub._revoked)
 VISITOR_QUEUE_LIMIT = 100  # events waiting for one visitor socket before it is closed (4408)
 # Close codes a socket is told to close with (docs/events.md, "Close codes").
 CLOSE_REVOKED = 4401  # agent: the token or sign-in session the socket opened with was revoked
@@ -106,6 +107,9 @@ class Hub:
         # False while the bus to the other processes is lost (bus_changed): sockets opened then
         # are closed at once, as they could not be told everything.
         self.bus_up = True
+        # Credentials revoked lately: a socket authenticated just before its token or session was
+        # revoked, and subscribed just after the news came, is closed all the same.
+        self._revoked: deque[tuple[str, int]] = deque(maxlen=REVOKED_KEPT)
 
     def subscribe(
         self,
@@ -118,7 +122,9 @@ class Hub:
     ) -> Subscription:
         sub = Subscription(workspace_id, user_id, inbox_ids, session_id, token_id)
         self._by_workspace[workspace_id].add(sub)
-        if not self.bus_up:
+        if ("token", token_id) in self._revoked or ("session", session_id) in self._revoked:
+            sub.close(CLOSE_REVOKED)
+        elif not self.bus_up:
             sub.close(CLOSE_BUS_LOST)
         return sub
 
@@ -174,6 +180,7 @@ class Hub:
         """Sockets opened with a revoked token or session are closed, in every workspace; the same
         user's sockets with other credentials stay open."""
         tokens, sessions = set(data["token_ids"]), set(data["session_ids"])
+        self._revoked.extend([("token", i) for i in tokens] + [("session", i) for i in sessions])
         for subs in self._by_workspace.values():
             for sub in subs:
                 if sub.user_id == data["user_id"] and (
