@@ -169,6 +169,26 @@ describe("useThread", () => {
     expect(t.messages[0]!.pending).toBeUndefined();
   });
 
+  it("sends a post again with the same client_id when the connection dropped before the answer", async () => {
+    fetchMock.mockResolvedValueOnce(answer({ messages: [], next_before: null }));
+    const store = useThread();
+    await store.open(7);
+    vi.useFakeTimers();
+    try {
+      fetchMock.mockRejectedValueOnce(new TypeError("Failed to fetch"));
+      fetchMock.mockResolvedValueOnce(answer(msg(21, { text: "are you there?" }), 200));
+      const sending = store.sendMessage(7, "are you there?", false);
+      await vi.advanceTimersByTimeAsync(1000);
+      const sent = await sending;
+      expect(sent.id).toBe(21);
+      const [first, again] = fetchMock.mock.calls.slice(1).map(([, init]) => JSON.parse(String(init.body)));
+      expect(again).toEqual(first);
+      expect(store.peek(7)!.messages.map((m) => m.id)).toEqual([21]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("removes the optimistic message when the server refuses", async () => {
     fetchMock.mockResolvedValueOnce(answer({ messages: [], next_before: null }));
     const store = useThread();
