@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.store import tables as t
-from tests.conftest import Server
+from tests.conftest import BACKEND, Server
 from tests.factories import Agent, make_admin, make_inbox, make_member, receive
 from tests.test_web_channel import make_web_inbox, say, session
 
@@ -151,3 +151,31 @@ async def test_concurrent_visitor_sends_with_one_client_id_store_one_message(
     assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers]
     assert len({r.json()["message_id"] for r in answers}) == 1
     assert await _stored(server, text="Where is my order?") == 1
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite has one writer: no insert can interleave")
+async def test_a_post_waits_for_an_uncommitted_insert_of_its_key_and_answers_it(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """A message with the key written by another transaction, even one that took no lock of its
+    own, holds the post (its FOR UPDATE waits on the insert's foreign-key lock on the
+    conversation); once that commits, the post finds it and answers it instead of a second."""
+    admin, url = await _conversation(server, http)
+    template = await http.post(url, headers=admin.headers, json={"text": "Same", "client_id": "c-0"})
+    m = t.messages
+    async with server.services.db.read() as conn:
+        row = dict((await conn.execute(sa.select(m).where(m.c.id == template.json()["id"]))).mappings().one())
+    del row["id"]
+    async with server.services.db.write() as tx:
+        first_id = (
+            await tx.conn.execute(m.insert().values(**{**row, "client_id": "c-1"}).returning(m.c.id))
+        ).scalar_one()
+        post = asyncio.create_task(
+            http.post(url, headers=admin.headers, json={"text": "Same", "client_id": "c-1"})
+        )
+        await asyncio.sleep(1.0)  # the post waits for this transaction
+        assert not post.done()
+    answer = await post
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["id"] == first_id
+    assert await _stored(server, text="Same") == 2  # the template and the first: no third
