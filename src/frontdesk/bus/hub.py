@@ -2,7 +2,9 @@
 
 Each agent socket subscribes with its workspace and the inboxes its agent may see; an event of
 another inbox or workspace never reaches it. A socket that cannot keep up is dropped rather
-than letting memory grow; it resumes from its last sequence number.
+than letting memory grow; it resumes from its last sequence number. The hub also closes sockets
+whose member was deactivated (4403) or whose token or session was revoked (4401), and every
+socket when the bus loses its link to the other processes (4503: the clients resume).
 
 Website visitor sockets (http/widget_socket.py) subscribe with their contact and the ids of
 their conversations, and see only those conversations' events. There may be thousands of idle
