@@ -4,6 +4,7 @@ a real uvicorn server on 127.0.0.1, real HTTP and websocket clients. No mocks of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -26,6 +27,7 @@ from frontdesk.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from tests.receiver import Receiver
+    from tests.redis_server import RedisServer
 
 BACKEND = os.environ.get("FRONTDESK_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -132,11 +134,10 @@ class Server:
         return "ws://" + self.url.removeprefix("http://") + path
 
 
-@pytest.fixture
-async def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
-    overrides = dict(getattr(request, "param", {}) or {})
-    with_worker = overrides.pop("with_worker", True)  # False: a test drives a worker of its own
-    settings = make_settings(database_url, tmp_path / "data", **overrides)
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, *, with_worker: bool = True) -> AsyncIterator[Server]:
+    """A real uvicorn server of the app on a free port (several may share one database).
+    with_worker=False: a test drives a worker of its own."""
     app = create_app(settings, with_worker=with_worker)
     port = free_port()
     config = uvicorn.Config(
@@ -166,6 +167,15 @@ async def server(database_url: str, tmp_path: Path, request: pytest.FixtureReque
 
 
 @pytest.fixture
+async def server(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    overrides = dict(getattr(request, "param", {}) or {})
+    with_worker = overrides.pop("with_worker", True)
+    settings = make_settings(database_url, tmp_path / "data", **overrides)
+    async with serving(settings, with_worker=with_worker) as running:
+        yield running
+
+
+@pytest.fixture
 async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         yield client
@@ -180,3 +190,16 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.start()
     yield r
     await r.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own (tests/redis_server.py), to kill or hang at will."""
+    from tests.redis_server import RedisServer
+
+    redis_server = RedisServer(tmp_path / "redis")
+    redis_server.start()
+    try:
+        yield redis_server
+    finally:
+        redis_server.kill()

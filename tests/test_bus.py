@@ -53,3 +53,22 @@ async def test_hub_filters_by_workspace_and_inbox() -> None:
     assert agent.queue.qsize() == 2 and admin.queue.qsize() == 3 and stranger.queue.qsize() == 0
     hub.unsubscribe(agent)
     assert hub.connection_count == 2
+
+
+async def test_a_socket_subscribing_after_its_credentials_were_revoked_is_closed() -> None:
+    """Authenticated just before the revocation, subscribed just after its news: still closed."""
+    hub = Hub()
+    await hub.deliver(
+        {
+            "seq": None,
+            "type": "credentials.revoked",
+            "workspace_id": 0,
+            "inbox_id": None,
+            "data": {"user_id": 7, "token_ids": [3], "session_ids": [9]},
+        }
+    )
+    late_token = hub.subscribe(1, 7, None, token_id=3)
+    late_session = hub.subscribe(1, 7, None, session_id=9)
+    other = hub.subscribe(1, 7, None, token_id=4)
+    assert late_token.close_code == late_session.close_code == 4401
+    assert other.close_code is None and other.queue.empty()

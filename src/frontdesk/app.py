@@ -128,7 +128,7 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
             return
         await services.hub.deliver(event)
 
-    await services.bus.start(deliver)
+    await services.bus.start(deliver, services.hub.bus_changed)
     services.db.on_commit(services.bus.publish)
     # A configured geo-IP file that cannot be read is reported now (logged; serving goes on).
     await asyncio.to_thread(geoip_for(services.settings.geoip_db).check_configured)

@@ -174,7 +174,7 @@ describe("MessageComposer", () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
     const [url, init] = fetchMock.mock.calls[0]!;
     expect(String(url)).toBe("/api/v1/workspaces/1/conversations/7/messages");
-    expect(JSON.parse(String(init.body))).toEqual({ text: "Hi!", private: false });
+    expect(JSON.parse(String(init.body))).toEqual({ text: "Hi!", private: false, client_id: expect.any(String) });
     expect((input.element as HTMLTextAreaElement).value).toBe("");
     expect(useDrafts().get(7).text).toBe("");
     expect(useThread().peek(7)!.messages.map((m) => m.id)).toEqual([50]);
@@ -207,8 +207,19 @@ describe("MessageComposer", () => {
     fetchMock.mockRejectedValue(new TypeError("offline"));
     const w = mountComposer(7);
     await type(w, "important");
-    await w.get('[data-testid="composer-send"]').trigger("click");
+    vi.useFakeTimers();
+    try {
+      await w.get('[data-testid="composer-send"]').trigger("click");
+      // Posted three times with one client_id (the connection may have dropped after the server
+      // stored it), then given up.
+      await vi.advanceTimersByTimeAsync(4000);
+    } finally {
+      vi.useRealTimers();
+    }
     await flushPromises();
+    const posts = fetchMock.mock.calls.filter(([, init]) => init?.method === "POST");
+    expect(posts).toHaveLength(3);
+    expect(new Set(posts.map(([, init]) => JSON.parse(String(init.body)).client_id)).size).toBe(1);
     expect((w.get('[data-testid="composer-input"]').element as HTMLTextAreaElement).value).toBe("important");
     expect(w.emitted("error")).toHaveLength(1);
     w.unmount();

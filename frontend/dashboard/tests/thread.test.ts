@@ -175,7 +175,9 @@ describe("useThread", () => {
     expect(t.messages[0]!.pending).toBe(true);
     expect(t.messages[0]!.delivery_status).toBe("queued");
     const [, init] = fetchMock.mock.calls[1]!;
-    expect(JSON.parse(String(init.body))).toEqual({ text: "hi there", private: false });
+    const body = JSON.parse(String(init.body)) as { client_id: string };
+    // A key per message: a repeat of this post is stored once (the server answers with the first).
+    expect(body).toEqual({ text: "hi there", private: false, client_id: expect.stringMatching(/^d-.{8,}/) });
     // The stream can be faster than the POST's answer: still one message.
     stream.dispatch(event("message.created", { message: msg(20, { text: "hi there" }) }, 30));
     stream.dispatch(event("message.updated", { message: msg(20, { text: "hi there", delivery_status: "sent" }) }, 31));
@@ -184,6 +186,26 @@ describe("useThread", () => {
     expect(t.messages.map((m) => m.id)).toEqual([20]);
     expect(t.messages[0]!.delivery_status).toBe("sent");
     expect(t.messages[0]!.pending).toBeUndefined();
+  });
+
+  it("sends a post again with the same client_id when the connection dropped before the answer", async () => {
+    fetchMock.mockResolvedValueOnce(answer({ messages: [], next_before: null }));
+    const store = useThread();
+    await store.open(7);
+    vi.useFakeTimers();
+    try {
+      fetchMock.mockRejectedValueOnce(new TypeError("Failed to fetch"));
+      fetchMock.mockResolvedValueOnce(answer(msg(21, { text: "are you there?" }), 200));
+      const sending = store.sendMessage(7, "are you there?", false);
+      await vi.advanceTimersByTimeAsync(1000);
+      const sent = await sending;
+      expect(sent.id).toBe(21);
+      const [first, again] = fetchMock.mock.calls.slice(1).map(([, init]) => JSON.parse(String(init.body)));
+      expect(again).toEqual(first);
+      expect(store.peek(7)!.messages.map((m) => m.id)).toEqual([21]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("removes the optimistic message when the server refuses", async () => {

@@ -286,9 +286,11 @@ async def check_send_reply(
     files: Sequence[StoredFile] = (),
     *,
     data: Mapping[str, Any] | None = None,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """The outgoing message and its delivery job commit together: a reply is never lost.
-    `data` is kept with the message for its channel (an email's subject)."""
+    `data` is kept with the message for its channel (an email's subject); `client_id` is the
+    author's idempotency key (actions/message_repeats.py)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     _check_text(text, files)
     inbox_settings = await require_enabled_inbox(tx, conv["inbox_id"])
@@ -306,6 +308,7 @@ async def check_send_reply(
         delivery_status=DeliveryStatus.QUEUED.value,
         failure_reason=None,
         data={**_files_data(files), **(data or {})},
+        client_id=client_id,
         created_at=now,
     )
     message_id = (
@@ -356,7 +359,13 @@ async def _take_by_reply(tx: Tx, conv: Row, user_id: int) -> None:
 
 
 async def check_add_note(
-    tx: Tx, actor: Actor, conversation_id: int, text: str, files: Sequence[StoredFile] = ()
+    tx: Tx,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    files: Sequence[StoredFile] = (),
+    *,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """A private note; @mentions (email or name without spaces) name members who are then
     added as participants."""
@@ -377,6 +386,7 @@ async def check_add_note(
         delivery_status=None,
         failure_reason=None,
         data={"mentions": mentioned, **_files_data(files)},
+        client_id=client_id,
         created_at=now,
     )
     message_id = (

@@ -15,6 +15,7 @@ from frontdesk.actions.users import MIN_PASSWORD_LENGTH
 from frontdesk.domain.errors import DomainError, InvalidInput, NotFound
 from frontdesk.domain.people import PASSWORD_RESET_HOURS, Availability
 from frontdesk.domain.preferences import LOCALES, PreferencesPatch, merge_preferences
+from frontdesk.events import credentials_revoked
 from frontdesk.jobs.queue import enqueue
 from frontdesk.security import SecretBox, hash_password, new_token, token_digest, verify_password
 from frontdesk.store import tables as t
@@ -68,7 +69,9 @@ async def _revoke_sessions(tx: Tx, user_id: int, keep_session_id: int | None = N
     stmt = s.update().where(s.c.user_id == user_id, s.c.revoked_at.is_(None))
     if keep_session_id is not None:
         stmt = stmt.where(s.c.id != keep_session_id)
-    await tx.conn.execute(stmt.values(revoked_at=utcnow()))
+    revoked = (await tx.conn.execute(stmt.values(revoked_at=utcnow()).returning(s.c.id))).scalars().all()
+    if revoked:
+        tx.announce(credentials_revoked(user_id, session_ids=list(revoked)))
 
 
 async def do_change_password(

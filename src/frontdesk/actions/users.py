@@ -14,6 +14,7 @@ from frontdesk.actions.audit import do_audit
 from frontdesk.actions.mail_slugs import do_assign_mail_slug
 from frontdesk.domain.enums import Role
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from frontdesk.events import credentials_revoked
 from frontdesk.security import hash_password, new_token, token_digest, verify_password
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
@@ -205,10 +206,11 @@ async def do_login(tx: Tx, email: str, password: str, session_days: int) -> NewS
     return NewSession(token=token, csrf_token=csrf, user_id=row.id)
 
 
-async def do_logout(tx: Tx, session_id: int) -> None:
+async def do_logout(tx: Tx, user_id: int, session_id: int) -> None:
     await tx.conn.execute(
         t.sessions.update().where(t.sessions.c.id == session_id).values(revoked_at=utcnow())
     )
+    tx.announce(credentials_revoked(user_id, session_ids=[session_id]))
 
 
 async def do_create_api_token(tx: Tx, user_id: int, name: str) -> dict[str, Any]:
@@ -238,3 +240,4 @@ async def do_revoke_api_token(tx: Tx, user_id: int, token_id: int) -> None:
     )
     if result.rowcount == 0:
         raise NotFound("token not found", field="token_id")
+    tx.announce(credentials_revoked(user_id, token_ids=[token_id]))

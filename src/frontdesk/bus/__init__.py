@@ -6,14 +6,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+OnStatus = Callable[[bool], None]  # told when the bus loses (False) or regains (True) its link
 
 
 class Bus(Protocol):
-    """Every published event reaches `deliver` in every process, the publisher's included."""
+    """Every published event reaches `deliver` in every process, the publisher's included, in
+    the order published — while `up`. When the link to the other processes is lost, `on_status`
+    is told (the hub then closes the sockets, which resume from the events table)."""
 
-    async def start(self, deliver: Deliver) -> None: ...
+    @property
+    def up(self) -> bool: ...
 
-    async def publish(self, events: list[dict[str, Any]]) -> None: ...
+    async def start(self, deliver: Deliver, on_status: OnStatus | None = None) -> None: ...
+
+    async def publish(self, events: list[dict[str, Any]]) -> None:
+        """Never waits on the network: a write's request is not held by the fan-out."""
 
     async def close(self) -> None: ...
 

@@ -2,7 +2,9 @@
 
 Each agent socket subscribes with its workspace and the inboxes its agent may see; an event of
 another inbox or workspace never reaches it. A socket that cannot keep up is dropped rather
-than letting memory grow; it resumes from its last sequence number.
+than letting memory grow; it resumes from its last sequence number. The hub also closes sockets
+whose member was deactivated (4403) or whose token or session was revoked (4401), and every
+socket when the bus loses its link to the other processes (4503: the clients resume).
 
 Website visitor sockets (http/widget_socket.py) subscribe with their contact and the ids of
 their conversations, and see only those conversations' events. There may be thousands of idle
@@ -18,12 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from frontdesk.events import CREDENTIALS_REVOKED
+
 QUEUE_LIMIT = 2000
+REVOKED_KEPT = 1000  # revoked tokens and sessions remembered (see Hub._revoked)
 VISITOR_QUEUE_LIMIT = 100  # events waiting for one visitor socket before it is closed (4408)
-# Close codes a visitor socket is told to close with.
-CLOSE_BLOCKED = 4403
+# Close codes a socket is told to close with (docs/events.md, "Close codes").
+CLOSE_REVOKED = 4401  # agent: the token or sign-in session the socket opened with was revoked
+CLOSE_BLOCKED = 4403  # visitor: blocked; agent: deactivated in the workspace
 CLOSE_GONE = 4410  # the inbox was disabled
 CLOSE_TOO_SLOW = 4408
+# The bus to the other processes was lost: events may have been missed. Not final: the clients
+# reconnect (with ?since= / last_message_id) and catch up from the events table.
+CLOSE_BUS_LOST = 4503
 VISITOR_EVENTS = frozenset(
     {"message.created", "message.updated", "typing", "conversation.created", "conversation.updated"}
 )
@@ -34,15 +43,26 @@ class Subscription:
     workspace_id: int
     user_id: int
     inbox_ids: frozenset[int] | None  # None: every inbox of the workspace
+    session_id: int | None = None  # the credentials the socket opened with: one of the two
+    token_id: int | None = None
     queue: asyncio.Queue[dict[str, Any] | None] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
     )
-    overflowed: bool = False
-    revoked: bool = False  # the member was deactivated: the socket closes with 4403
+    overflowed: bool = False  # nothing more is queued; the socket closes (close_code or 4408)
+    close_code: int | None = None  # set by the hub: the socket closes with it
 
     def sees(self, event: dict[str, Any]) -> bool:
         inbox_id = event.get("inbox_id")
         return inbox_id is None or self.inbox_ids is None or inbox_id in self.inbox_ids
+
+    def close(self, code: int) -> None:
+        """Nothing queued after this reaches the socket; it wakes and closes with `code`."""
+        if self.close_code is not None:
+            return
+        self.close_code, self.overflowed = code, True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 @dataclass(eq=False, slots=True)
@@ -86,11 +106,43 @@ class Hub:
         self.on_visitor_presence: Callable[[int], None] | None = None
         # The latest presence status heard over the bus per (workspace, user), from every process.
         self.heard_presence: dict[tuple[int, int], str] = {}
+        # False while the bus to the other processes is lost (bus_changed): sockets opened then
+        # are closed at once, as they could not be told everything.
+        self.bus_up = True
+        # Credentials revoked lately: a socket authenticated just before its token or session was
+        # revoked, and subscribed just after the news came, is closed all the same.
+        self._revoked: deque[tuple[str, int]] = deque(maxlen=REVOKED_KEPT)
 
-    def subscribe(self, workspace_id: int, user_id: int, inbox_ids: frozenset[int] | None) -> Subscription:
-        sub = Subscription(workspace_id, user_id, inbox_ids)
+    def subscribe(
+        self,
+        workspace_id: int,
+        user_id: int,
+        inbox_ids: frozenset[int] | None,
+        *,
+        session_id: int | None = None,
+        token_id: int | None = None,
+    ) -> Subscription:
+        sub = Subscription(workspace_id, user_id, inbox_ids, session_id, token_id)
         self._by_workspace[workspace_id].add(sub)
+        if ("token", token_id) in self._revoked or ("session", session_id) in self._revoked:
+            sub.close(CLOSE_REVOKED)
+        elif not self.bus_up:
+            sub.close(CLOSE_BUS_LOST)
         return sub
+
+    def bus_changed(self, up: bool) -> None:
+        """Called by the bus when it lost or regained its link to the other processes. When lost,
+        every open socket is closed with 4503: the clients reconnect and resume from the events
+        table, which has everything the bus could not carry."""
+        self.bus_up = up
+        if up:
+            return
+        for subs in self._by_workspace.values():
+            for sub in subs:
+                sub.close(CLOSE_BUS_LOST)
+        for visitors in self._visitors_by_contact.values():
+            for visitor in visitors:
+                visitor.close(CLOSE_BUS_LOST)
 
     def unsubscribe(self, sub: Subscription) -> None:
         subs = self._by_workspace.get(sub.workspace_id)
@@ -123,11 +175,21 @@ class Hub:
         if event["data"].get("is_active", True):
             return
         for sub in self._by_workspace.get(event["workspace_id"], ()):
-            if sub.user_id == event["data"]["user_id"] and not sub.revoked:
-                sub.revoked = sub.overflowed = True
-                while not sub.queue.empty():
-                    sub.queue.get_nowait()
-                sub.queue.put_nowait(None)
+            if sub.user_id == event["data"]["user_id"]:
+                sub.close(CLOSE_BLOCKED)
+
+    def _revoke_credentials(self, data: dict[str, Any]) -> None:
+        """Sockets opened with a revoked token or session are closed, in every workspace; the same
+        user's sockets with other credentials stay open."""
+        tokens, sessions = set(data["token_ids"]), set(data["session_ids"])
+        self._revoked.extend([("token", i) for i in tokens] + [("session", i) for i in sessions])
+        for subs in self._by_workspace.values():
+            for sub in subs:
+                if sub.user_id == data["user_id"] and (
+                    (sub.token_id is not None and sub.token_id in tokens)
+                    or (sub.session_id is not None and sub.session_id in sessions)
+                ):
+                    sub.close(CLOSE_REVOKED)
 
     @property
     def connection_count(self) -> int:
@@ -149,6 +211,8 @@ class Hub:
         for conversation_id in conversation_ids:
             self.follow_visitor(sub, conversation_id)
         self._visitor_count += 1
+        if not self.bus_up:
+            sub.close(CLOSE_BUS_LOST)
         return sub
 
     def unsubscribe_visitor(self, sub: VisitorSubscription) -> None:
@@ -214,6 +278,9 @@ class Hub:
     # --------------------------------------------------------------------------------------
 
     async def deliver(self, event: dict[str, Any]) -> None:
+        if event["type"] == CREDENTIALS_REVOKED:
+            self._revoke_credentials(event["data"])
+            return
         if event["type"] == "inbox.members_updated":
             self._regrant(event)
         elif event["type"] == "member.updated":

@@ -3,6 +3,7 @@ after commit; ephemeral ones (typing, presence) go straight to the bus."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -117,6 +118,7 @@ EPHEMERAL_TYPES = (
     "typing",
     "presence.updated",
     "member.updated",
+    "credentials.revoked",
     "conversation.offered",
     # Website visitors (actions/visits.py, actions/blocks.py).
     "visitor.updated",
@@ -143,3 +145,15 @@ LOGGED_TYPES = tuple(
 def ephemeral(type_: str, workspace_id: int, inbox_id: int | None, data: dict[str, Any]) -> dict[str, Any]:
     """An event that is not kept in the change log: it has no sequence number."""
     return {"seq": None, "type": type_, "workspace_id": workspace_id, "inbox_id": inbox_id, "data": data}
+
+
+CREDENTIALS_REVOKED = "credentials.revoked"
+
+
+def credentials_revoked(
+    user_id: int, *, token_ids: Sequence[int] = (), session_ids: Sequence[int] = ()
+) -> dict[str, Any]:
+    """A user's API tokens or sign-in sessions were revoked: the agent sockets opened with them
+    close (4401), on every process. Not for one workspace: workspace_id 0, never sent to a client."""
+    data = {"user_id": user_id, "token_ids": list(token_ids), "session_ids": list(session_ids)}
+    return ephemeral(CREDENTIALS_REVOKED, 0, None, data)

@@ -36,10 +36,11 @@ class Auth:
     user_id: int
     session_id: int | None  # None when authenticated by an API token
     csrf_token: str | None
+    token_id: int | None = None  # the API token's id, when authenticated by one
 
 
 _TOKEN = (
-    sa.select(t.api_tokens.c.user_id)
+    sa.select(t.api_tokens.c.user_id, t.api_tokens.c.id)
     .join(t.users, t.users.c.id == t.api_tokens.c.user_id)
     .where(
         t.api_tokens.c.token_hash == sa.bindparam("digest"),
@@ -66,7 +67,7 @@ async def authenticate_on(db: AsyncConnection, conn: HTTPConnection) -> Auth:
         row = (await db.execute(_TOKEN, {"digest": token_digest(header[7:].strip())})).first()
         if row is None:
             raise Unauthenticated("the API token is unknown or revoked")
-        return Auth(user_id=row[0], session_id=None, csrf_token=None)
+        return Auth(user_id=row[0], session_id=None, csrf_token=None, token_id=row[1])
     cookie = conn.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthenticated("sign in or send an API token (Authorization: Bearer …)")

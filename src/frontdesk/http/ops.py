@@ -1,5 +1,6 @@
-"""Operations: /healthz (the process is up), /readyz (it can reach its database), /metrics (for
-Prometheus: behind FRONTDESK_METRICS_TOKEN, or open in dev mode only; docs/decisions/0019)."""
+"""Operations: /healthz (the process is up), /readyz (it can reach its database and, when one is
+configured, Redis), /metrics (for Prometheus: behind FRONTDESK_METRICS_TOKEN, or open in dev mode
+only; docs/decisions/0019)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,16 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(svc: Svc, response: Response) -> dict[str, str]:
+    """503 while the database cannot be reached, or while the bus to the other processes (Redis)
+    is lost: sockets opened here then would miss events, so a load balancer should look elsewhere."""
     try:
         await ping(svc.db)
     except Exception as exc:
         response.status_code = 503
         return {"status": "unavailable", "reason": type(exc).__name__}
+    if not svc.bus.up:
+        response.status_code = 503
+        return {"status": "unavailable", "reason": "redis"}
     return {"status": "ok"}
 
 

@@ -5,6 +5,8 @@ Protocol (JSON text frames):
   server → {"type": "ready", "last_seq": N}        after the catch-up replay
   client → {"type": "typing", "conversation_id": N, "typing": true}
   client → {"type": "ping"}  ← {"type": "pong"}
+Close codes (docs/events.md): 4401 the credentials were revoked, 4403 deactivated, 4408 too
+slow, 4503 the bus was lost; after 4408 and 4503 the client reconnects with ?since=.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Gauge
 
 from frontdesk.access import Actor, access_actor_by_workspace, access_conversation_by_id
+from frontdesk.bus.hub import CLOSE_BLOCKED, CLOSE_BUS_LOST, CLOSE_REVOKED, CLOSE_TOO_SLOW
 from frontdesk.domain.errors import DomainError
 from frontdesk.events import ephemeral
 from frontdesk.http.deps import authenticate, get_services
@@ -28,6 +31,12 @@ from frontdesk.store import queries
 log = logging.getLogger(__name__)
 router = APIRouter()
 CONNECTIONS = Gauge("frontdesk_websocket_connections", "Open agent websockets")
+CLOSE_REASONS = {
+    CLOSE_REVOKED: "credentials revoked; sign in again",
+    CLOSE_BLOCKED: "membership deactivated",
+    CLOSE_TOO_SLOW: "too slow; reconnect with since",
+    CLOSE_BUS_LOST: "realtime bus lost; reconnect with since",
+}
 
 
 def _origin_ok(ws: WebSocket) -> bool:
@@ -53,7 +62,9 @@ async def stream(ws: WebSocket, workspace_id: int, since: int | None = None) -> 
         await ws.close(code=4401, reason=exc.message[:120])
         return
     await ws.accept()
-    sub = services.hub.subscribe(workspace_id, actor.user_id, actor.inbox_ids)
+    sub = services.hub.subscribe(
+        workspace_id, actor.user_id, actor.inbox_ids, session_id=auth.session_id, token_id=auth.token_id
+    )
     CONNECTIONS.inc()
     if services.hub.connections_of(workspace_id, actor.user_id) == 1:
         await publish_presence(services, actor, availability)
@@ -107,10 +118,8 @@ async def _run(ws: WebSocket, services: Services, actor: Actor, sub: Any, since:
                 return
             event = getter.result()
             if event is None:
-                if sub.revoked:
-                    await ws.close(code=4403, reason="membership deactivated")
-                else:  # overflowed: the client resumes with ?since=
-                    await ws.close(code=4408, reason="too slow; reconnect with since")
+                code = sub.close_code or CLOSE_TOO_SLOW
+                await ws.close(code=code, reason=CLOSE_REASONS[code])
                 return
             if event.get("seq") in replayed:
                 continue

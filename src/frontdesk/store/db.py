@@ -47,6 +47,12 @@ class Tx:
     jobs_enqueued: bool = False
 
     _pending: list[dict[str, Any]] = field(default_factory=list)
+    # Ephemeral events (events.ephemeral) of this change: not logged, published after the commit
+    # behind the logged ones, and never for a write that failed.
+    announced: list[dict[str, Any]] = field(default_factory=list)
+
+    def announce(self, event: dict[str, Any]) -> None:
+        self.announced.append(event)
 
     async def emit(self, event: Event) -> None:
         """Record an event in the change log; it is written with the transaction's other events
@@ -172,15 +178,16 @@ class Database:
         await self._committed(tx)
 
     async def _committed(self, tx: Tx) -> None:
-        if tx.events:
+        published = tx.events + tx.announced
+        if published:
             for callback in self._after_commit:
                 try:
-                    await callback(tx.events)
+                    await callback(published)
                 except Exception:
                     log.warning(
                         "events committed but not published",
                         exc_info=True,
-                        extra={"first_seq": tx.events[0]["seq"], "count": len(tx.events)},
+                        extra={"first_seq": published[0]["seq"], "count": len(published)},
                     )
         if tx.jobs_enqueued:
             for wake in self._on_jobs:

@@ -290,9 +290,13 @@ messages = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
     # domain/annotations.py: [{"code": …, **params}], the system's notes about the message.
     sa.Column("annotations", sa.JSON, nullable=False, server_default="[]"),
+    # The author's idempotency key (an agent's client_id / Idempotency-Key): a retried post finds
+    # the message its first attempt stored. Unique per conversation and author.
+    sa.Column("client_id", sa.String(100), nullable=True),
     _created(),
     sa.UniqueConstraint("inbox_id", "source_id", name="uq_messages_inbox_source"),
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
+    sa.Index("uq_messages_client", "conversation_id", "sender_type", "sender_id", "client_id", unique=True),
 )
 
 attachments = sa.Table(

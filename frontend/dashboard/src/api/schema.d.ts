@@ -520,6 +520,8 @@ export interface paths {
         /**
          * Create Message
          * @description A reply to the customer (queued for delivery), or with private=true a note for the team.
+         *     With a key (`client_id`, or the Idempotency-Key header) the message is stored once: a repeat
+         *     answers 200 with the message the first post stored (409 when the key came with other text).
          */
         post: operations["create_message_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_post"];
         delete?: never;
@@ -1329,7 +1331,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readyz */
+        /**
+         * Readyz
+         * @description 503 while the database cannot be reached, or while the bus to the other processes (Redis)
+         *     is lost: sockets opened here then would miss events, so a load balancer should look elsewhere.
+         */
         get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
@@ -2492,6 +2498,11 @@ export interface components {
         };
         /** MessageIn */
         MessageIn: {
+            /**
+             * Client Id
+             * @description The client's id of this message (or the Idempotency-Key header): stored once.
+             */
+            client_id?: string | null;
             /**
              * Private
              * @default false
@@ -4295,7 +4306,10 @@ export interface operations {
     create_message_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's id of this message, as `client_id` in the body may also give it */
+                "idempotency-key"?: string | null;
+            };
             path: {
                 conversation_id: number;
                 workspace_id: number;
@@ -4308,6 +4322,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A repeat of a post with the same key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {

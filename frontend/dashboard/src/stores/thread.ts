@@ -3,7 +3,7 @@
 // typing). Sending shows an optimistic message at once and swaps it for the server's.
 import { defineStore } from "pinia";
 import { reactive, ref, watch } from "vue";
-import { send } from "@/api/client";
+import { ApiError, send } from "@/api/client";
 import type { Message, StreamEvent } from "@/api/types";
 import { dayKey } from "@/composables/format";
 import { useSession } from "./session";
@@ -119,6 +119,30 @@ export function groupByDay(messages: ThreadMessage[]): ThreadItem[] {
 }
 
 let tempId = 0;
+
+/** Waits before sending a post again whose answer was lost (the connection dropped). */
+export const REPOST_DELAYS_MS = [1000, 3000];
+
+/** Posts a message; when the connection drops before the answer, sends it again with the same
+ * client_id: the server stores it once and answers the repeat with the first message. */
+async function postOnce(url: string, body: { text: string; private: boolean; client_id: string }): Promise<Message> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await send("POST", url, body)) as Message;
+    } catch (e) {
+      const lost = e instanceof ApiError && e.status === 0;
+      if (!lost || attempt >= REPOST_DELAYS_MS.length) throw e;
+      await new Promise((resolve) => setTimeout(resolve, REPOST_DELAYS_MS[attempt]));
+    }
+  }
+}
+
+/** The key a reply is stored once by (the server answers a repeat with the first message). */
+export function newClientId(): string {
+  const random =
+    typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  return `d-${random}`;
+}
 
 export const TYPING_TTL_MS = 6000;
 
@@ -294,7 +318,7 @@ export const useThread = defineStore("thread", () => {
         form.append("private", isPrivate ? "true" : "false");
         message = (await send("POST", `${base(conversationId)}/attachments`, form)) as Message;
       } else {
-        message = (await send("POST", `${base(conversationId)}/messages`, { text, private: isPrivate })) as Message;
+        message = await postOnce(`${base(conversationId)}/messages`, { text, private: isPrivate, client_id: newClientId() });
       }
       const list = t.messages.filter((m) => m.id !== temp.id);
       t.messages = mergeMessage(list, message);

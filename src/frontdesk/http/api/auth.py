@@ -36,7 +36,7 @@ async def logout(auth: CurrentAuth, response: Response, svc: Svc) -> None:
     if auth.session_id is None:
         raise InvalidInput("API tokens are revoked with DELETE /api/v1/me/tokens/{id}", field="authorization")
     async with svc.db.write() as tx:
-        await do_logout(tx, auth.session_id)
+        await do_logout(tx, auth.user_id, auth.session_id)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
 

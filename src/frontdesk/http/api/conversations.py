@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from frontdesk.access import access_conversation_by_id
 from frontdesk.actions.conversations import (
@@ -19,7 +19,7 @@ from frontdesk.actions.conversations import (
     participant_ids,
 )
 from frontdesk.actions.delivery import check_cancel_delivery, check_retry_delivery
-from frontdesk.actions.messages import check_add_note, check_send_reply
+from frontdesk.actions.message_repeats import post_repeatable
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.events import ephemeral
@@ -217,12 +217,36 @@ async def list_messages(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
     status_code=201,
     response_model=schemas.Message,
+    responses={200: {"model": schemas.Message, "description": "A repeat of a post with the same key"}},
 )
 async def create_message(
-    conversation_id: int, body: MessageIn, actor: WorkspaceActor, svc: Svc
+    conversation_id: int,
+    body: MessageIn,
+    actor: WorkspaceActor,
+    svc: Svc,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=100,
+            description="The client's id of this message, as `client_id` in the body may also give it",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """A reply to the customer (queued for delivery), or with private=true a note for the team."""
-    async with svc.db.write() as tx:
-        if body.private:
-            return await check_add_note(tx, actor, conversation_id, body.text)
-        return await check_send_reply(tx, actor, conversation_id, body.text)
+    """A reply to the customer (queued for delivery), or with private=true a note for the team.
+    With a key (`client_id`, or the Idempotency-Key header) the message is stored once: a repeat
+    answers 200 with the message the first post stored (409 when the key came with other text)."""
+    if idempotency_key is not None and body.client_id is not None and idempotency_key != body.client_id:
+        raise InvalidInput("the Idempotency-Key header and client_id differ; send one key", field="client_id")
+    posted = await post_repeatable(
+        svc.db,
+        actor,
+        conversation_id,
+        body.text,
+        private=body.private,
+        client_id=body.client_id or idempotency_key,
+    )
+    if posted.repeated:
+        response.status_code = 200
+    return posted.message

@@ -140,6 +140,12 @@ class LabelsIn(Body):
 class MessageIn(Body):
     text: str = Field(max_length=65_536)
     private: bool = False
+    client_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The client's id of this message (or the Idempotency-Key header): stored once.",
+    )
 
 
 class LabelIn(Body):
