@@ -146,11 +146,14 @@ def _content(part: Message, body: Parts) -> bytes:
     return b""
 
 
+def _has_name(part: Message) -> bool:
+    return bool(header_param(part, "filename", "content-disposition") or header_param(part, "name"))
+
+
 def _is_body_text(part: Message, content_type: str) -> bool:
     """A text or HTML body of the mail rather than a file."""
     disposition = (part.get_content_disposition() or "").lower()
-    has_name = bool(header_param(part, "filename", "content-disposition") or header_param(part, "name"))
-    return content_type in ("text/plain", "text/html") and disposition != "attachment" and not has_name
+    return content_type in ("text/plain", "text/html") and disposition != "attachment" and not _has_name(part)
 
 
 def _leaf_type(part: Message) -> str:
@@ -195,6 +198,8 @@ def _leaf(part: Message, related: bool, body: Parts, spooled: Mapping[str, Path]
     else:
         content = _content(part, body) if content_type not in _CONTAINERS else _attached_message(part)
     content_id = message_ids([raw_header(part, "content-id")])
+    if path is None and not content and not content_id and not _has_name(part):
+        return  # an empty part nothing names or points to: no file anyone could miss
     name = _file_name(part, content_type, len(body.files) + 1)
     if content_type in _REPORT_PARTS:
         # A bounce's report and the headers of the returned mail: readable text for the agent
