@@ -33,6 +33,12 @@ class InboundMessage:
     content_type: str = "text"
     data: dict[str, Any] = field(default_factory=dict)
     files: tuple[InboundFile, ...] = ()
+    # Sent by a machine on its own (an auto-reply, a bounce): it neither reopens its
+    # conversation nor counts as unread (domain/arrival.py).
+    automatic: bool = False
+    # From a delivery system rather than a person (a bounce): where it joins a conversation it
+    # is stored as the system's, and no contact or identity is made for its sender.
+    system_sender: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ winmail.dat, attached mails, bounce reports) and what was wrong with it. Bounded
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email import errors as email_errors
+from email import message_from_bytes
 from email import policy as email_policy
 from email.message import Message
 from pathlib import Path
@@ -191,6 +193,7 @@ def _leaf(part: Message, related: bool, body: Parts, spooled: Mapping[str, Path]
         (body.plain if content_type == "text/plain" else body.html).append(text)
         return
     if content_type.startswith("multipart/"):
+        _recover(part, body, spooled)
         return
     path = _spooled(part, spooled) if spooled else None
     if path is not None:
@@ -241,6 +244,42 @@ def _attached_message(part: Message) -> bytes:
         return b"\n".join(blocks)
     raw = part.get_payload(decode=True)
     return raw if isinstance(raw, bytes) else b""
+
+
+# A boundary line: "--", up to 70 characters without spaces (RFC 2046), nothing after.
+_BOUNDARY_LINE = re.compile(rb"^--([^\s\"]{1,70})[ \t]*\r?$", re.MULTILINE)
+
+
+def _recover(part: Message, body: Parts, spooled: Mapping[str, Path], again: bool = True) -> None:
+    """A multipart whose parts the parser found none of (no boundary declared, or another one
+    used than declared; the structure problem is already noted): its parts are read under the
+    boundary its body does use, else its whole body is taken as plain text, so the text the
+    sender wrote is still shown."""
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes) or not raw.strip():
+        return
+    found = _BOUNDARY_LINE.search(raw)
+    if found is not None and again:
+        head = b'Content-Type: multipart/mixed; boundary="' + found.group(1) + b'"\r\n\r\n'
+        inner = message_from_bytes(head + raw, policy=email_policy.compat32)
+        if inner.is_multipart():
+            for child in inner.get_payload():
+                if isinstance(child, Message):
+                    _leaf_or_recover(child, body, spooled)
+            return
+    if found is None:
+        body.plain.append(decode_bytes(raw, header_param(part, "charset") or None).replace("\r\n", "\n"))
+
+
+def _leaf_or_recover(part: Message, body: Parts, spooled: Mapping[str, Path]) -> None:
+    """One part of a recovered multipart: its leaves read as usual, nothing recovered twice."""
+    for inner, _depth, related in _walk(part):
+        if inner.is_multipart() and inner.get_content_type() not in _CONTAINERS:
+            continue
+        if inner.get_content_type().startswith("multipart/"):
+            _recover(inner, body, spooled, again=False)
+        else:
+            _leaf(inner, related, body, spooled)
 
 
 def collect_parts(msg: Message, spooled: Mapping[str, Path] | None = None) -> Parts:
