@@ -25,6 +25,7 @@ from frontdesk.mail.html_text import html_to_text
 from frontdesk.mail.message_ids import MAX_HEADER_CHARS, MAX_IDS, message_ids
 from frontdesk.mail.mime_parts import MailFile, Parts, collect_parts, header_param
 from frontdesk.mail.quotes import Folded, fold
+from frontdesk.mail.raw_text import first_plain_text
 from frontdesk.mail.sanitize import sanitize_html
 from frontdesk.mail.spool_parts import extract_large_bodies
 
@@ -245,11 +246,19 @@ def _report_text(plain: str, files: Sequence[MailFile]) -> tuple[Folded, tuple[R
 
 
 def _read_body(
-    msg: Message, original: _Original, failure: str | None, headerless: bool, spooled: Mapping[str, Path]
+    msg: Message,
+    raw: bytes,
+    original: _Original,
+    failure: str | None,
+    headerless: bool,
+    spooled: Mapping[str, Path],
 ) -> _Body:
     """Text (folded), safe HTML and files; with a problem, a note in the text and the original
     mail attached."""
     parts = collect_parts(msg, spooled) if failure is None else Parts(problems=[failure])
+    if (failure is not None or parts.problems) and not parts.plain and not parts.html:
+        # Parsing failed or gave up before any text: the first text part read from the bytes.
+        parts.plain.append(first_plain_text(raw))
     plain, html = _choose_text(parts)
     statuses: tuple[RecipientStatus, ...] = ()
     if failure is None and _is_delivery_report(msg):
@@ -297,7 +306,7 @@ def _parse(
     sender = senders[0] if senders else None
     subject = " ".join(decoded("subject").split())
     headerless = not any(header[name].strip() for name in ("from", "date", "subject", "message-id"))
-    body = _read_body(msg, original, failure, headerless, spooled or {})
+    body = _read_body(msg, raw, original, failure, headerless, spooled or {})
     ids = message_ids([header["message-id"]])
     delivered = [*many("delivered-to"), *many("x-original-to"), *(f"<{a}>" for a in envelope.recipients)]
     kind: MailKind = classify(
