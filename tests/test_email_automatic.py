@@ -5,12 +5,15 @@ explanation and its failed recipients, and one that threads nowhere is stored re
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from frontdesk.domain.arrival import arrival_of, joins_resolved
+from frontdesk.mail.dsn import RecipientStatus, read_report, summary
 from frontdesk.store import tables as t
 from tests.conftest import Server
 from tests.email_support import (
@@ -203,3 +206,41 @@ async def test_automatic_mail_that_threads_nowhere_is_stored_resolved(
     ]
     kinds = [m["data"]["email"]["kind"] for m in await rows(server, t.messages)]
     assert kinds == ["auto_reply", "bounce"]
+
+
+def test_the_arrival_rule() -> None:
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    earlier = datetime(2026, 12, 6, tzinfo=UTC)
+    person = arrival_of(automatic=False, new_conversation=False, now=now)
+    assert person.changes(2, earlier) == {
+        "status": "open",
+        "snoozed_until": None,
+        "unread_count": 3,
+        "waiting_since": earlier,
+    }
+    assert (
+        arrival_of(automatic=False, new_conversation=True, now=now).changes(0, None)["waiting_since"] == now
+    )
+    assert arrival_of(automatic=True, new_conversation=False, now=now).changes(2, earlier) == {}
+    assert arrival_of(automatic=True, new_conversation=True, now=now).changes(0, None) == {
+        "status": "resolved"
+    }
+    assert joins_resolved(automatic=True, reopen_resolved=False)
+    assert not joins_resolved(automatic=False, reopen_resolved=False)
+
+
+def test_a_delivery_report_with_several_recipients() -> None:
+    report = (
+        b"Reporting-MTA: dns; mx.test\r\n\r\n"
+        b"Final-Recipient: RFC822; a@x.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"Original-Recipient: rfc822;b@x.test\nAction: Delayed\nStatus: 4.4.1\n"
+        b"Diagnostic-Code: X-Postfix; connect to mx.x.test timed out\n"
+    )
+    assert read_report(report) == (
+        RecipientStatus("a@x.test", "failed", "5.1.1", ""),
+        RecipientStatus("b@x.test", "delayed", "4.4.1", "connect to mx.x.test timed out"),
+    )
+    assert summary(read_report(report)) == (
+        "a@x.test: 5.1.1 failed\nb@x.test: 4.4.1 delayed — connect to mx.x.test timed out"
+    )
+    assert read_report(b"not a report at all") == ()
