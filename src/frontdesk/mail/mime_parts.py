@@ -259,6 +259,8 @@ def _recover(part: Message, body: Parts, spooled: Mapping[str, Path], again: boo
     if not isinstance(raw, bytes) or not raw.strip():
         return
     found = _BOUNDARY_LINE.search(raw)
+    if found is not None and raw.count(b"\n--" + found.group(1)) > MAX_PARTS:
+        return  # more parts than are ever read: not parsed again for them
     if found is not None and again:
         head = b'Content-Type: multipart/mixed; boundary="' + found.group(1) + b'"\r\n\r\n'
         inner = message_from_bytes(head + raw, policy=email_policy.compat32)
