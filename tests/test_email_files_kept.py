@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from frontdesk.store import tables as t
 from tests.conftest import Server
 from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port
-from tests.factories import make_admin
+from tests.factories import make_admin, make_inbox, post_inbound
 
 LISTEN_PORT = new_port()
 SETTINGS = {
@@ -161,3 +161,35 @@ async def test_a_file_over_the_size_limit_is_still_left_out_with_a_note(
     [message] = await rows(server, t.messages)
     assert "screen.bmp" in message["text"] and "left out" in message["text"]
     assert "screen.bmp" not in {a["file_name"] for a in await rows(server, t.attachments)}
+
+
+async def test_files_of_other_channels_are_served_the_same_way(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """The download route decides by the stored type alone, whatever channel the file came by."""
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    files = [
+        ("notes.txt", "text/plain", b"<script>x</script>"),
+        ("a.pdf", "application/pdf", b"%PDF-1.4"),
+        ("p.png", "image/png", png),
+    ]
+    payload = {
+        "type": "message",
+        "source_id": "m-1",
+        "text": "",
+        "contact": {"source_id": "c-1"},
+        "attachments": [
+            {"file_name": n, "content_type": ct, "data": base64.b64encode(data).decode()}
+            for n, ct, data in files
+        ],
+    }
+    r = await post_inbound(http, inbox, payload)
+    assert r.status_code == 200, r.text
+    served = {a["file_name"]: a["path"] for a in await rows(server, t.attachments)}
+    for name, disposition in (("notes.txt", "attachment"), ("a.pdf", "attachment"), ("p.png", "inline")):
+        download = await http.get(f"/files/{served[name]}")
+        assert download.headers["content-disposition"].startswith(f"{disposition};"), name
+        assert download.headers["x-content-type-options"] == "nosniff"
+        assert download.headers["content-security-policy"] == "sandbox; default-src 'none'"
