@@ -5,6 +5,7 @@ explanation and its failed recipients, and one that threads nowhere is stored re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +60,13 @@ async def answered_and_resolved(
     r = await http.post(f"{url}/messages", headers=admin.headers, json={"text": "It ships today."})
     assert r.status_code == 201, r.text
     [sent] = await relay.wait(1)
+    # The reply's Message-ID is stored when the worker records it as sent, just after the relay
+    # took it: until then nothing could thread onto it.
+    async with asyncio.timeout(10):
+        while (await http.get(f"{url}/messages", headers=admin.headers)).json()["messages"][-1][
+            "delivery_status"
+        ] != "sent":
+            await asyncio.sleep(0.02)
     r = await http.patch(url, headers=admin.headers, json={"status": "resolved"})
     assert r.status_code == 200 and r.json()["unread_count"] == 0, r.text
     return admin, url, str(sent["Message-ID"])
