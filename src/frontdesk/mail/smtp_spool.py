@@ -292,9 +292,11 @@ class _Lines:
             self.received += len(data)
             return
         if not self.size_limit or self.received + len(data) <= self.size_limit:
-            # The usual mail has CRLF only: one split finds its longest line.
-            crlf_only = data.count(b"\r\n") == data.count(b"\n") == data.count(b"\r")
-            split = data.split(b"\r\n") if crlf_only else _LINE_END.split(data)
+            # The usual mail has CRLF only: one split finds its longest line (and counts its CRLFs).
+            split = data.split(b"\r\n")
+            crlf_only = len(split) - 1 == data.count(b"\n") == data.count(b"\r")
+            if not crlf_only:
+                split = _LINE_END.split(data)
             if len(data) <= self.line_limit or max(map(len, split)) + 2 <= self.line_limit:
                 self.received += len(data)
                 if not crlf_only:
