@@ -69,8 +69,9 @@ _ALIASES = {
 _TNEF_NAMES = ("winmail.dat", "win.dat")
 # Parts the standard parser reads as lists of messages that are one file to us.
 _CONTAINERS = ("message/rfc822", "message/delivery-status")
+DELIVERY_REPORT_FILE = "delivery-status.txt"  # a bounce's machine-readable report, as a file
 _REPORT_PARTS = {
-    "message/delivery-status": "delivery-status.txt",
+    "message/delivery-status": DELIVERY_REPORT_FILE,
     "text/rfc822-headers": "returned-headers.txt",
 }
 _EXTENSIONS = {

@@ -23,7 +23,7 @@ from frontdesk.mail.charsets import decode_header_value, raw_header
 from frontdesk.mail.dsn import RecipientStatus, read_report, summary
 from frontdesk.mail.html_text import html_to_text
 from frontdesk.mail.message_ids import MAX_HEADER_CHARS, MAX_IDS, message_ids
-from frontdesk.mail.mime_parts import MailFile, Parts, collect_parts, header_param
+from frontdesk.mail.mime_parts import DELIVERY_REPORT_FILE, MailFile, Parts, collect_parts, header_param
 from frontdesk.mail.quotes import Folded, fold
 from frontdesk.mail.raw_text import first_plain_text
 from frontdesk.mail.sanitize import sanitize_html
@@ -223,9 +223,6 @@ class _Body:
     files: tuple[MailFile, ...]
     problem: str | None
     delivery: tuple[RecipientStatus, ...] = ()
-
-
-DELIVERY_REPORT_FILE = "delivery-status.txt"
 
 
 def _is_delivery_report(msg: Message) -> bool:
