@@ -37,16 +37,21 @@ async def _inbox(server: Server, http: httpx.AsyncClient) -> dict[str, Any]:
 
 
 def _store(server: Server, mail: ParsedEmail) -> list[StoredFile]:
-    """What the SMTP listener does: store each file that passes the attachment rules."""
+    """What the SMTP listener does: store each file within the size limit, whatever its type."""
     stored = []
     for f in mail.files:
         try:
             stored.append(
                 store_file(
-                    server.services.settings.attachments_dir, f.file_name, f.content_type, f.content, LIMIT
+                    server.services.settings.attachments_dir,
+                    f.file_name,
+                    f.content_type,
+                    f.content,
+                    LIMIT,
+                    received=True,
                 )
             )
-        except Exception:  # refused types or empty files are skipped, as the listener does
+        except Exception:  # files over the size limit are skipped, as the listener does
             continue
     return stored
 

@@ -167,6 +167,19 @@ describe("an email message", () => {
     expect(badge.text()).toBe(label);
   });
 
+  it("marks a partly read mail, in every language, and only that one", () => {
+    expect(mountMail(mail({})).find('[data-testid="email-partly-read"]').exists()).toBe(false);
+    const w = mountMail(mail({ partly_read: true, problem: "the MIME structure is broken" }));
+    const mark = w.get('[data-testid="email-partly-read"]');
+    expect(mark.text()).toBe("Partly read");
+    expect(mark.attributes("title")).toContain("message.eml");
+    for (const [locale, label] of [["tr", "Kısmen okundu"], ["fa", "بخشی خوانده شد"]]) {
+      i18n.global.locale.value = locale as "tr" | "fa";
+      expect(mountMail(mail({ partly_read: true })).get('[data-testid="email-partly-read"]').text()).toBe(label);
+    }
+    i18n.global.locale.value = "en";
+  });
+
   it("is translated (Persian)", () => {
     i18n.global.locale.value = "fa";
     const w = mountMail(mail({ kind: "bounce" }));
@@ -187,8 +200,8 @@ describe("an email message", () => {
 
 describe("emailOf and the frame document", () => {
   it("reads odd data as empty instead of failing", () => {
-    const e = emailOf({ content_type: "email", data: { email: { subject: 3, from: "x", to: [null, { address: "a@b.c" }], kind: "weird", html: "  " } } });
-    expect(e).toEqual({ subject: "", from: null, to: [{ name: "", address: "a@b.c" }], cc: [], html: null, quoted: "", kind: "normal" });
+    const e = emailOf({ content_type: "email", data: { email: { subject: 3, from: "x", to: [null, { address: "a@b.c" }], kind: "weird", html: "  ", partly_read: "yes" } } });
+    expect(e).toEqual({ subject: "", from: null, to: [{ name: "", address: "a@b.c" }], cc: [], html: null, quoted: "", kind: "normal", partlyRead: false });
     expect(emailOf({ content_type: "email", data: {} })).toBeNull();
     expect(emailOf({ content_type: "text", data: { email: {} } })).toBeNull();
   });

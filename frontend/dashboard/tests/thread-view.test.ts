@@ -63,6 +63,14 @@ describe("MessageThread", () => {
     expect(bubble.text()).toContain("<b>Eve</b>");
   });
 
+  it("names a delivery system, not the customer, as the author of a bounce", () => {
+    const w = mountWith([msg(1), msg(2, { sender_type: "system", sender_id: null, text: "Delivery failed" })]);
+    const authors = w.findAll('[data-testid="message"] .author').map((a) => a.text());
+    expect(authors).toEqual(["<b>Eve</b>", "Mail delivery system"]);
+    i18n.global.locale.value = "tr";
+    expect(mountWith([msg(3, { sender_type: "system", sender_id: null })]).get(".author").text()).toBe("Posta teslim sistemi");
+  });
+
   it("groups by day and shows activity lines and notes apart", () => {
     const w = mountWith([
       msg(1, { created_at: "2026-03-01T10:00:00" }),

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from frontdesk.domain.attachments import check_attachment
+from frontdesk.domain.attachments import check_attachment, check_received_file
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
@@ -36,11 +36,18 @@ def write_file(root: Path, relative: str, content: bytes) -> None:
 
 
 def store_file(
-    root: Path, file_name: str, content_type: str, content: bytes | Path, limit: int
+    root: Path,
+    file_name: str,
+    content_type: str,
+    content: bytes | Path,
+    limit: int,
+    *,
+    received: bool = False,
 ) -> StoredFile:
     """Check a file against the type and size rules and write it under an unguessable name.
     `content` is the bytes, or a file holding them (copied in chunks: a large mail's files are
-    never read whole). Written before its message's transaction: a caller whose transaction
+    never read whole). `received`: a file a customer sent, kept whatever its type (see
+    check_received_file). Written before its message's transaction: a caller whose transaction
     fails discards it."""
     if isinstance(content, Path):
         size = content.stat().st_size
@@ -48,7 +55,10 @@ def store_file(
             head = f.read(16)
     else:
         size, head = len(content), content[:16]
-    name = check_attachment(file_name, content_type, head, size, limit)
+    if received:
+        name, content_type = check_received_file(file_name, content_type, head, size, limit)
+    else:
+        name = check_attachment(file_name, content_type, head, size, limit)
     relative = storage_path(utcnow())
     if isinstance(content, Path):
         target = root / relative

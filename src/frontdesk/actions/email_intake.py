@@ -3,6 +3,7 @@ In-Reply-To/References, else into a new conversation (a new subject is a new con
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from frontdesk.actions.attachments import StoredFile, attachment_view
 from frontdesk.actions.messages import Received, Row, do_receive_message
 from frontdesk.domain.annotations import Annotation, email_unreadable
-from frontdesk.domain.email_threading import check_reply_token, reply_tokens
+from frontdesk.domain.email_threading import check_reply_token, from_mail_system, is_automatic, reply_tokens
 from frontdesk.domain.inbound import InboundContact, InboundMessage
 from frontdesk.mail.parse import RAW_FILE_NAME, Address, MailFile, ParsedEmail
 from frontdesk.store import tables as t
@@ -87,6 +88,9 @@ def email_data(mail: ParsedEmail, files: Sequence[StoredFile]) -> dict[str, Any]
         "quoted": mail.quoted,
         "kind": mail.kind,
         "problem": mail.problem,
+        # Some of the mail could not be read (its text may be incomplete): the dashboard marks it.
+        "partly_read": mail.problem is not None,
+        "delivery": [dataclasses.asdict(s) for s in mail.delivery],
     }
 
 
@@ -114,7 +118,9 @@ async def do_receive_email(
     mail's files the caller stored (store_file), in any order, some possibly left out (each with
     its annotation in `left_out`).
     Auto-replies, bounces and list mail are stored like any other, marked in data.email.kind:
-    nothing automatic may answer them."""
+    nothing automatic may answer them. Auto-replies and bounces reopen nothing and are not
+    unread (one that threads nowhere starts a resolved conversation); a bounce that threads
+    onto a conversation makes no contact for the mail system that sent it."""
     conversation_id = await _by_token(tx, inbox, mail, reply_secret)
     if conversation_id is None:
         conversation_id = await _by_references(tx, inbox, mail)
@@ -125,6 +131,8 @@ async def do_receive_email(
         content_type="email",
         data={"email": email_data(mail, files)},
         annotations=(*left_out, *_read_problems(mail)),
+        automatic=is_automatic(mail.kind),
+        system_sender=from_mail_system(mail.kind),
     )
     return await do_receive_message(
         tx,

@@ -120,8 +120,8 @@ async def _store_in(
 
 
 def _files(settings: Settings, mail: ParsedEmail) -> Prepared:
-    """Write the mail's files; a file over the size limit or of a refused type is left out,
-    and an annotation says so (the mail is still taken: losing it all would be worse)."""
+    """Write the mail's files, whatever their type; a file over the size limit is left out, and
+    an annotation says so (the mail is still taken: losing it all would be worse)."""
     kept: list[MailFile] = []
     stored: list[StoredFile] = []
     notes: list[Annotation] = []
@@ -135,6 +135,7 @@ def _files(settings: Settings, mail: ParsedEmail) -> Prepared:
                         file.content_type,
                         file.content if file.path is None else file.path,
                         settings.max_attachment_bytes,
+                        received=True,
                     )
                 )
                 kept.append(file)

@@ -18,6 +18,7 @@ from frontdesk.actions.conversations import (
     do_update_conversation,
 )
 from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
+from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
@@ -139,7 +140,8 @@ async def do_receive_message(
     `files` are the message's attachments, already checked and written by the caller.
     By default the message joins the sender's latest conversation (chat channels). Email picks:
     `conversation_id` threads it into that conversation of this inbox (a new one if it is not
-    this inbox's), `new_conversation` always starts one."""
+    this inbox's), `new_conversation` always starts one. An automatic message neither reopens
+    nor marks unread (domain/arrival.py); a system sender's joins without becoming a contact."""
     params = {
         "inbox_id": inbox["id"],
         "message_source_id": msg.source_id,
@@ -151,52 +153,79 @@ async def do_receive_message(
         return Received(found["seen_id_"], found["seen_conversation_id_"], duplicate=True)
     now = utcnow()
     conv: Row | None = None
-    if found["identity_id_"] is None:
-        identity_id, contact_id, contact_name = await _create_identity(tx, inbox, msg, now)
-    else:
-        identity_id, contact_id, contact_name = (
-            found["identity_id_"],
-            found["contact_id_"],
-            found["contact_name"],
-        )
-        if found["id"] is not None:
-            conv = found
-    if new_conversation:
-        conv = None
-    elif conversation_id is not None:
+    if not new_conversation and conversation_id is not None:
         conv = await _inbox_conversation(tx, inbox, conversation_id)
+    elif not new_conversation and found["identity_id_"] is not None and found["id"] is not None:
+        conv = found
     reopen = inbox["settings"].get("lock_to_single_conversation", True)
-    if conv is None or (conv["status"] == ConversationStatus.RESOLVED and not reopen):
-        conv = await do_open_conversation(
-            tx,
-            workspace_id=inbox["workspace_id"],
-            inbox_id=inbox["id"],
-            contact_id=contact_id,
-            identity_id=identity_id,
-            contact_name=contact_name,
-            now=now,
-            waiting_since=now,
-            last_message_preview=_preview(msg.text or _files_preview(files)),
-            unread_count=1,
-        )
-        await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(conv)))
-        changes: dict[str, Any] | None = None
+    if conv is not None and conv["status"] == ConversationStatus.RESOLVED:
+        conv = conv if joins_resolved(msg.automatic, reopen) else None
+    preview = _preview(msg.text or _files_preview(files))
+    arrival = arrival_of(msg.automatic, conv is None, now)
+    opened = conv is None
+    if conv is not None and msg.system_sender:
+        sender: tuple[SenderType, int | None] = (SenderType.SYSTEM, None)
     else:
+        identity_id, contact_id, contact_name = await _sender_identity(tx, inbox, msg, found, now)
+        sender = (SenderType.CONTACT, contact_id)
+        if conv is None:
+            conv = await _open_with(tx, inbox, (identity_id, contact_id, contact_name), arrival, preview, now)
+    message_id = await _insert_incoming(tx, inbox, conv["id"], sender, msg, files, now)
+    if not opened:  # a new conversation was opened as the arrival leaves it
         changes = {
-            "status": ConversationStatus.OPEN.value,
-            "snoozed_until": None,
             "last_activity_at": now,
-            "waiting_since": conv["waiting_since"] or now,
-            "last_message_preview": _preview(msg.text or _files_preview(files)),
-            "unread_count": conv["unread_count"] + 1,
+            "last_message_preview": preview,
+            **arrival.changes(conv["unread_count"], conv["waiting_since"]),
         }
+        await do_update_conversation(tx, conv, changes)
+    return Received(message_id, conv["id"], duplicate=False)
+
+
+async def _sender_identity(
+    tx: Tx, inbox: Row, msg: InboundMessage, found: Row, now: datetime
+) -> tuple[int, int, str]:
+    """The sender's identity, contact and contact name: found, or made for a first message."""
+    if found["identity_id_"] is None:
+        return await _create_identity(tx, inbox, msg, now)
+    return found["identity_id_"], found["contact_id_"], found["contact_name"]
+
+
+async def _open_with(
+    tx: Tx, inbox: Row, sender: tuple[int, int, str], arrival: Arrival, preview: str, now: datetime
+) -> Row:
+    """A new conversation for the arriving message, as `arrival` leaves it."""
+    identity_id, contact_id, contact_name = sender
+    conv = await do_open_conversation(
+        tx,
+        workspace_id=inbox["workspace_id"],
+        inbox_id=inbox["id"],
+        contact_id=contact_id,
+        identity_id=identity_id,
+        contact_name=contact_name,
+        now=now,
+        last_message_preview=preview,
+        **arrival.changes(0, None),
+    )
+    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(conv)))
+    return conv
+
+
+async def _insert_incoming(
+    tx: Tx,
+    inbox: Row,
+    conversation_id: int,
+    sender: tuple[SenderType, int | None],
+    msg: InboundMessage,
+    files: Sequence[StoredFile],
+    now: datetime,
+) -> int:
     values: dict[str, Any] = dict(
         workspace_id=inbox["workspace_id"],
-        conversation_id=conv["id"],
+        conversation_id=conversation_id,
         inbox_id=inbox["id"],
         kind=MessageKind.INCOMING.value,
-        sender_type=SenderType.CONTACT.value,
-        sender_id=contact_id,
+        sender_type=sender[0].value,
+        sender_id=sender[1],
         text=msg.text,
         content_type=msg.content_type,
         source_id=msg.source_id,
@@ -206,15 +235,13 @@ async def do_receive_message(
         annotations=[a.as_json() for a in msg.annotations],
         created_at=now,
     )
-    message_id = (await tx.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
+    message_id: int = (await tx.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
     for stored in files:
         await do_attach(tx, message_id, stored)
     await tx.emit(
         MessageCreated(inbox["workspace_id"], inbox["id"], message_view({**values, "id": message_id}))
     )
-    if changes is not None:
-        await do_update_conversation(tx, conv, changes)
-    return Received(message_id, conv["id"], duplicate=False)
+    return message_id
 
 
 async def _inbox_conversation(tx: Tx, inbox: Row, conversation_id: int) -> Row | None:

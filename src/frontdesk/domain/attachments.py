@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from frontdesk.domain.errors import InvalidInput, TooLarge
 
 ALLOWED_TYPES = frozenset(
@@ -38,9 +40,13 @@ MAGIC = {
 MAX_FILE_NAME = 255
 
 
+def _clean_name(file_name: str) -> str:
+    return file_name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+
+
 def check_attachment(file_name: str, content_type: str, head: bytes, size: int, limit: int) -> str:
     """Validate an upload; returns the cleaned file name."""
-    name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    name = _clean_name(file_name)
     if len(name) > MAX_FILE_NAME:
         raise InvalidInput(
             f"the file name is longer than {MAX_FILE_NAME} characters",
@@ -62,3 +68,31 @@ def check_attachment(file_name: str, content_type: str, head: bytes, size: int, 
     if signatures and not head.startswith(signatures):
         raise InvalidInput(f"the file's content is not {base_type}", field="file", code="content_mismatch")
     return name
+
+
+# A media type as RFC 2045 spells one (lower-cased), short enough for the attachments table.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,47}/[a-z0-9][a-z0-9!#$&^_.+-]{0,47}")
+DOWNLOAD_TYPE = "application/octet-stream"
+
+
+def check_received_file(
+    file_name: str, content_type: str, head: bytes, size: int, limit: int
+) -> tuple[str, str]:
+    """A file a customer sent: kept whatever its type, name or size within `limit` (refusing
+    it would lose it; the download route serves anything not shown inline as a sandboxed
+    download). Returns the cleaned name (cut to MAX_FILE_NAME, its extension kept) and the type
+    to store: the declared one, or application/octet-stream where that is not a media type or
+    the content is not what a recognisable type claims (no HTML shown as an "image")."""
+    if size > limit:
+        raise TooLarge(f"the file is larger than {limit} bytes", field="file")
+    name = _clean_name(file_name)
+    if len(name) > MAX_FILE_NAME:
+        stem, dot, extension = name.rpartition(".")
+        keep = dot + extension if stem and len(extension) <= 16 else ""
+        name = name[: MAX_FILE_NAME - len(keep)] + keep
+    base_type = content_type.split(";", 1)[0].strip().lower()
+    signatures = MAGIC.get(base_type)
+    # An empty file has no content to disguise: it keeps its type (an empty inline image).
+    if not _MEDIA_TYPE.fullmatch(base_type) or (size and signatures and not head.startswith(signatures)):
+        base_type = DOWNLOAD_TYPE
+    return name, base_type

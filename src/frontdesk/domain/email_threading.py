@@ -97,8 +97,9 @@ _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon")
 def classify(
     headers: Mapping[str, str], content_type: str, report_type: str, sender: str | None, subject: str
 ) -> MailKind:
-    """What kind of mail this is. `headers` maps lower-case header names to their (first) value;
-    `content_type` and `report_type` are the top-level part's; `sender` the From address."""
+    """What kind of mail this is. `headers` maps lower-case header names to their (first) value
+    (Return-Path: the envelope sender when the mail came by SMTP); `content_type` and
+    `report_type` are the top-level part's; `sender` the From address."""
 
     def value(name: str) -> str:
         return headers.get(name, "").strip().lower()
@@ -116,6 +117,22 @@ def classify(
         or _AUTO_SUBJECT.match(subject)
     ):
         return "auto_reply"
+    if value("return-path") == "<>":
+        # The null return path is kept for delivery notifications (RFC 5321 4.5.5): not marked
+        # as an auto-reply, such a mail is a bounce whatever its From says.
+        return "bounce"
     if value("list-id") or value("list-unsubscribe") or precedence in ("bulk", "list", "junk"):
         return "list"
     return "normal"
+
+
+def is_automatic(kind: MailKind) -> bool:
+    """Sent by a machine on its own, not by a person waiting for an answer: it must not reopen
+    a conversation or count as unread. List mail is not: a customer may write from a group."""
+    return kind in ("auto_reply", "bounce")
+
+
+def from_mail_system(kind: MailKind) -> bool:
+    """Sent by a delivery system (MAILER-DAEMON, postmaster, a null return path, a delivery
+    report) about a mail, rather than by a person: never a contact of its own."""
+    return kind == "bounce"

@@ -36,6 +36,12 @@ class InboundMessage:
     files: tuple[InboundFile, ...] = ()
     # What the system says about the message (a file left out …), kept beside its text.
     annotations: tuple[Annotation, ...] = ()
+    # Sent by a machine on its own (an auto-reply, a bounce): it neither reopens its
+    # conversation nor counts as unread (domain/arrival.py).
+    automatic: bool = False
+    # From a delivery system rather than a person (a bounce): where it joins a conversation it
+    # is stored as the system's, and no contact or identity is made for its sender.
+    system_sender: bool = False
 
 
 @dataclass(frozen=True)

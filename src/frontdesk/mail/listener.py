@@ -103,7 +103,7 @@ class HostedMailHandler:
         routes = _one_per_inbox(envelope.routes.values())
         if not routes:
             return _GONE
-        mail = await asyncio.to_thread(_parse, spool, tuple(envelope.rcpt_tos))
+        mail = await asyncio.to_thread(_parse, spool, tuple(envelope.rcpt_tos), envelope.mail_from or "")
         try:
             stored, duplicates, refused = await self._store(routes, mail)
         except (SQLAlchemyError, OSError):
@@ -142,10 +142,10 @@ def _one_per_inbox(accepted: Iterable[Route]) -> list[Route]:
     return list(found.values())
 
 
-def _parse(spool: Spool, recipients: tuple[str, ...]) -> ParsedEmail:
+def _parse(spool: Spool, recipients: tuple[str, ...], sender: str) -> ParsedEmail:
     if spool.path is not None:
-        return parse_email_file(spool.path, recipients)
-    return parse_email(spool.data or b"", recipients)
+        return parse_email_file(spool.path, recipients, envelope_sender=sender)
+    return parse_email(spool.data or b"", recipients, envelope_sender=sender)
 
 
 def _tls(settings: Settings) -> ssl.SSLContext | None:

@@ -4,9 +4,11 @@ winmail.dat, attached mails, bounce reports) and what was wrong with it. Bounded
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email import errors as email_errors
+from email import message_from_bytes
 from email import policy as email_policy
 from email.message import Message
 from pathlib import Path
@@ -67,8 +69,9 @@ _ALIASES = {
 _TNEF_NAMES = ("winmail.dat", "win.dat")
 # Parts the standard parser reads as lists of messages that are one file to us.
 _CONTAINERS = ("message/rfc822", "message/delivery-status")
+DELIVERY_REPORT_FILE = "delivery-status.txt"  # a bounce's machine-readable report, as a file
 _REPORT_PARTS = {
-    "message/delivery-status": "delivery-status.txt",
+    "message/delivery-status": DELIVERY_REPORT_FILE,
     "text/rfc822-headers": "returned-headers.txt",
 }
 _EXTENSIONS = {
@@ -146,11 +149,14 @@ def _content(part: Message, body: Parts) -> bytes:
     return b""
 
 
+def _has_name(part: Message) -> bool:
+    return bool(header_param(part, "filename", "content-disposition") or header_param(part, "name"))
+
+
 def _is_body_text(part: Message, content_type: str) -> bool:
     """A text or HTML body of the mail rather than a file."""
     disposition = (part.get_content_disposition() or "").lower()
-    has_name = bool(header_param(part, "filename", "content-disposition") or header_param(part, "name"))
-    return content_type in ("text/plain", "text/html") and disposition != "attachment" and not has_name
+    return content_type in ("text/plain", "text/html") and disposition != "attachment" and not _has_name(part)
 
 
 def _leaf_type(part: Message) -> str:
@@ -188,6 +194,7 @@ def _leaf(part: Message, related: bool, body: Parts, spooled: Mapping[str, Path]
         (body.plain if content_type == "text/plain" else body.html).append(text)
         return
     if content_type.startswith("multipart/"):
+        _recover(part, body, spooled)
         return
     path = _spooled(part, spooled) if spooled else None
     if path is not None:
@@ -195,6 +202,8 @@ def _leaf(part: Message, related: bool, body: Parts, spooled: Mapping[str, Path]
     else:
         content = _content(part, body) if content_type not in _CONTAINERS else _attached_message(part)
     content_id = message_ids([raw_header(part, "content-id")])
+    if path is None and not content and not content_id and not _has_name(part):
+        return  # an empty part nothing names or points to: no file anyone could miss
     name = _file_name(part, content_type, len(body.files) + 1)
     if content_type in _REPORT_PARTS:
         # A bounce's report and the headers of the returned mail: readable text for the agent
@@ -236,6 +245,44 @@ def _attached_message(part: Message) -> bytes:
         return b"\n".join(blocks)
     raw = part.get_payload(decode=True)
     return raw if isinstance(raw, bytes) else b""
+
+
+# A boundary line: "--", up to 70 characters without spaces (RFC 2046), nothing after.
+_BOUNDARY_LINE = re.compile(rb"^--([^\s\"]{1,70})[ \t]*\r?$", re.MULTILINE)
+
+
+def _recover(part: Message, body: Parts, spooled: Mapping[str, Path], again: bool = True) -> None:
+    """A multipart whose parts the parser found none of (no boundary declared, or another one
+    used than declared; the structure problem is already noted): its parts are read under the
+    boundary its body does use, else its whole body is taken as plain text, so the text the
+    sender wrote is still shown."""
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes) or not raw.strip():
+        return
+    found = _BOUNDARY_LINE.search(raw)
+    if found is not None and raw.count(b"\n--" + found.group(1)) > MAX_PARTS:
+        return  # more parts than are ever read: not parsed again for them
+    if found is not None and again:
+        head = b'Content-Type: multipart/mixed; boundary="' + found.group(1) + b'"\r\n\r\n'
+        inner = message_from_bytes(head + raw, policy=email_policy.compat32)
+        if inner.is_multipart():
+            for child in inner.get_payload():
+                if isinstance(child, Message):
+                    _leaf_or_recover(child, body, spooled)
+            return
+    if found is None:
+        body.plain.append(decode_bytes(raw, header_param(part, "charset") or None).replace("\r\n", "\n"))
+
+
+def _leaf_or_recover(part: Message, body: Parts, spooled: Mapping[str, Path]) -> None:
+    """One part of a recovered multipart: its leaves read as usual, nothing recovered twice."""
+    for inner, _depth, related in _walk(part):
+        if inner.is_multipart() and inner.get_content_type() not in _CONTAINERS:
+            continue
+        if inner.get_content_type().startswith("multipart/"):
+            _recover(inner, body, spooled, again=False)
+        else:
+            _leaf(inner, related, body, spooled)
 
 
 def collect_parts(msg: Message, spooled: Mapping[str, Path] | None = None) -> Parts:

@@ -20,10 +20,12 @@ from typing import Literal
 
 from frontdesk.domain.email_threading import MailKind, classify
 from frontdesk.mail.charsets import decode_header_value, raw_header
+from frontdesk.mail.dsn import RecipientStatus, read_report, summary
 from frontdesk.mail.html_text import html_to_text
 from frontdesk.mail.message_ids import MAX_HEADER_CHARS, MAX_IDS, message_ids
-from frontdesk.mail.mime_parts import MailFile, Parts, collect_parts, header_param
-from frontdesk.mail.quotes import fold
+from frontdesk.mail.mime_parts import DELIVERY_REPORT_FILE, MailFile, Parts, collect_parts, header_param
+from frontdesk.mail.quotes import Folded, fold
+from frontdesk.mail.raw_text import first_plain_text
 from frontdesk.mail.sanitize import sanitize_html
 from frontdesk.mail.spool_parts import extract_large_bodies
 
@@ -54,6 +56,8 @@ class ParsedEmail:
     files: tuple[MailFile, ...]
     kind: Literal["normal", "auto_reply", "bounce", "list"]
     problem: str | None
+    # A delivery report's recipients (a bounce's Final-Recipient, Status, Diagnostic-Code).
+    delivery: tuple[RecipientStatus, ...] = ()
 
 
 # Bounds that keep parsing time linear in practice whatever the input (see scripts/fuzz-mail).
@@ -212,16 +216,46 @@ class _Body:
     html: str | None
     files: tuple[MailFile, ...]
     problem: str | None
+    delivery: tuple[RecipientStatus, ...] = ()
+
+
+def _is_delivery_report(msg: Message) -> bool:
+    return (
+        msg.get_content_type() == "multipart/report"
+        and (header_param(msg, "report-type") or "").lower() == "delivery-status"
+    )
+
+
+def _report_text(plain: str, files: Sequence[MailFile]) -> tuple[Folded, tuple[RecipientStatus, ...]]:
+    """A delivery report's text: its human-readable part whole (the returned mail's headers in
+    it are not an earlier message to fold: the reason often follows them), then one line per
+    recipient from its machine-readable part."""
+    report = next((f for f in files if f.file_name == DELIVERY_REPORT_FILE), None)
+    statuses = read_report(report.head(MAX_TEXT_CHARS)) if report is not None else ()
+    lines = summary(statuses)
+    return Folded("\n\n".join(p for p in (plain.strip("\n"), lines) if p), ""), statuses
 
 
 def _read_body(
-    msg: Message, original: _Original, failure: str | None, headerless: bool, spooled: Mapping[str, Path]
+    msg: Message,
+    raw: bytes,
+    original: _Original,
+    failure: str | None,
+    headerless: bool,
+    spooled: Mapping[str, Path],
 ) -> _Body:
     """Text (folded), safe HTML and files; with a problem, the original mail attached (the
     message's annotation, made at intake from `problem`, says so)."""
     parts = collect_parts(msg, spooled) if failure is None else Parts(problems=[failure])
+    if (failure is not None or parts.problems) and not parts.plain and not parts.html:
+        # Parsing failed or gave up before any text: the first text part read from the bytes.
+        parts.plain.append(first_plain_text(raw))
     plain, html = _choose_text(parts)
-    folded = fold(plain[: MAX_TEXT_CHARS * 2])
+    statuses: tuple[RecipientStatus, ...] = ()
+    if failure is None and _is_delivery_report(msg):
+        folded, statuses = _report_text(plain[: MAX_TEXT_CHARS * 2], parts.files)
+    else:
+        folded = fold(plain[: MAX_TEXT_CHARS * 2])
     problems = list(dict.fromkeys(parts.problems))
     if headerless:
         problems.append("it has no From, Date, Subject or Message-ID header")
@@ -231,12 +265,12 @@ def _read_body(
     if problem:
         files = (*files, original.file)
     safe_html = sanitize_html(html) if html is not None and html.count("<") <= MAX_HTML_TAGS else None
-    return _Body(text, _clip(folded.quoted), safe_html, files, problem)
+    return _Body(text, _clip(folded.quoted), safe_html, files, problem, statuses)
 
 
 def _parse(
     raw: bytes,
-    envelope: Sequence[str],
+    envelope: _Envelope,
     original: _Original,
     failure: str | None = None,
     spooled: Mapping[str, Path] | None = None,
@@ -248,6 +282,8 @@ def _parse(
     else:
         msg = BytesParser(policy=email_policy.compat32).parsebytes(raw, headersonly=True)
     header = {name: raw_header(msg, name) for name in _SINGLE_HEADERS}
+    if envelope.sender is not None:
+        header["return-path"] = f"<{envelope.sender.strip('<>')}>"
     fallback = header_param(msg, "charset") or None
 
     def decoded(name: str) -> str:
@@ -260,9 +296,9 @@ def _parse(
     sender = senders[0] if senders else None
     subject = " ".join(decoded("subject").split())
     headerless = not any(header[name].strip() for name in ("from", "date", "subject", "message-id"))
-    body = _read_body(msg, original, failure, headerless, spooled or {})
+    body = _read_body(msg, raw, original, failure, headerless, spooled or {})
     ids = message_ids([header["message-id"]])
-    delivered = [*many("delivered-to"), *many("x-original-to"), *(f"<{a}>" for a in envelope)]
+    delivered = [*many("delivered-to"), *many("x-original-to"), *(f"<{a}>" for a in envelope.recipients)]
     kind: MailKind = classify(
         {name: decoded(name) for name in _KIND_HEADERS},
         msg.get_content_type(),
@@ -287,10 +323,12 @@ def _parse(
         files=body.files,
         kind=kind,
         problem=body.problem,
+        delivery=body.delivery,
     )
 
 
 _KIND_HEADERS = (
+    "return-path",
     "auto-submitted",
     "precedence",
     "x-autoreply",
@@ -301,31 +339,43 @@ _KIND_HEADERS = (
 _SINGLE_HEADERS = ("from", "reply-to", "subject", "date", "message-id", "in-reply-to", *_KIND_HEADERS)
 
 
-def parse_email(raw: bytes, envelope_recipients: Sequence[str] = ()) -> ParsedEmail:
+@dataclass(frozen=True)
+class _Envelope:
+    recipients: Sequence[str]
+    sender: str | None
+
+
+def parse_email(
+    raw: bytes, envelope_recipients: Sequence[str] = (), *, envelope_sender: str | None = None
+) -> ParsedEmail:
     """Read one mail. `envelope_recipients` are the RCPT TO addresses the listener accepted
-    (they join Delivered-To, which is where reply tokens of forwarded mail are found)."""
-    return _parse_safely(raw, envelope_recipients, _Original(raw))
+    (they join Delivered-To, which is where reply tokens of forwarded mail are found);
+    `envelope_sender` its MAIL FROM ("" for the null path), which stands for Return-Path."""
+    return _parse_safely(raw, _Envelope(envelope_recipients, envelope_sender), _Original(raw))
 
 
-def parse_email_file(path: Path, envelope_recipients: Sequence[str] = ()) -> ParsedEmail:
+def parse_email_file(
+    path: Path, envelope_recipients: Sequence[str] = (), *, envelope_sender: str | None = None
+) -> ParsedEmail:
     """Read one spooled mail without holding it whole: its large files are decoded into the
     spool's folder (next to `path`) and the result's MailFiles refer to them (and to `path` for
     the original); the caller removes the folder once the mail is stored. The result is the
     one parse_email gives for the same bytes."""
     original = _Original(b"", path)
+    envelope = _Envelope(envelope_recipients, envelope_sender)
     extraction = extract_large_bodies(path, path.parent)
     if extraction is not None:
-        mail = _parse_safely(extraction.mail, envelope_recipients, original, extraction.bodies)
+        mail = _parse_safely(extraction.mail, envelope, original, extraction.bodies)
         found = {f.path for f in mail.files}
         if all(p in found for p in extraction.bodies.values()):
             return mail
     # Not plain enough to take apart (or a taken-out body did not come back as a file, which
     # taking apart must never change): the whole mail is read the usual way.
-    return _parse_safely(path.read_bytes(), envelope_recipients, original)
+    return _parse_safely(path.read_bytes(), envelope, original)
 
 
 def _parse_safely(
-    raw: bytes, envelope: Sequence[str], original: _Original, spooled: Mapping[str, Path] | None = None
+    raw: bytes, envelope: _Envelope, original: _Original, spooled: Mapping[str, Path] | None = None
 ) -> ParsedEmail:
     try:
         return _parse(raw, envelope, original, spooled=spooled)
@@ -335,4 +385,4 @@ def _parse_safely(
         # The headers alone usually still read: sender, subject and threading are kept.
         return _parse(raw, envelope, original, failure)
     except Exception:
-        return _problem_result(original, failure, envelope)
+        return _problem_result(original, failure, envelope.recipients)

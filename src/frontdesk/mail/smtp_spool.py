@@ -7,7 +7,11 @@ data_dir/tmp, and the handler gets the path. The folder is removed once the hand
 answered, whatever the outcome (stored, duplicate, 451, 552, or the connection dropped).
 
 The reading keeps aiosmtpd's rules: dot-unstuffing, the `.` line that ends DATA, the size limit
-answered with 552 after the whole mail was read, over-long lines answered with 500.
+answered with 552 after the whole mail was read, over-long lines answered with 500. Unlike
+aiosmtpd it also ends a line at a bare LF or a lone CR (written to the spool as CRLF), as Postfix
+does: scripts and web apps send such mail, and every line of it over 1,000 bytes was refused as
+one over-long line. DATA still ends only at CRLF "." CRLF (never at LF "." LF), so a second
+message cannot be smuggled inside the body of the first.
 """
 
 from __future__ import annotations
@@ -231,8 +235,8 @@ class SpoolingSMTP(SMTP):
                 pending += piece
                 if _ends_data(seen, total):
                     continue
-                cut = pending.rfind(b"\r\n") + 2
-                if cut > 1:
+                cut = _last_line_end(pending)
+                if cut:
                     lines.block(bytes(pending[:cut]))
                     del pending[:cut]
                 if len(pending) > self.line_length_limit + 1:
@@ -246,6 +250,12 @@ class SpoolingSMTP(SMTP):
             raise
 
 
+def _last_line_end(pending: bytearray) -> int:
+    """Where the last whole line of `pending` ends (0: none yet). A line ends at LF (after a CR
+    or not) or at a lone CR; a CR that is the last byte read may yet be followed by its LF."""
+    return max(pending.rfind(b"\n"), pending.rfind(b"\r", 0, len(pending) - 1)) + 1
+
+
 def _ends_data(seen: bytes, total: int) -> bool:
     """Whether the bytes read end DATA: "." alone on a line."""
     return seen.endswith(b"\r\n.\r\n") or (total == 3 and seen == b".\r\n")
@@ -255,6 +265,12 @@ def _may_end_next(seen: bytes, total: int) -> bool:
     """Whether the end marker may have begun in what was read already (at the start of DATA,
     or after a CR): searching the stream for CRLF "." CRLF would then miss it."""
     return total == 0 or (total == 1 and seen == b".") or seen.endswith((b"\r", b"\r\n", b"\r\n."))
+
+
+# A line ends at CRLF, or at a bare LF or a lone CR (scripts and some gateways send these; the
+# end of DATA is still only CRLF "." CRLF, so a bare-LF "." line never ends the mail).
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)")
 
 
 class _Lines:
@@ -269,26 +285,32 @@ class _Lines:
         self.refusal: str | None = None
 
     def block(self, data: bytes) -> None:
-        """Whole lines, each with its CRLF."""
+        """Whole lines, each with its line end: CRLF, or a bare LF or lone CR (written as CRLF)."""
         if not data:
             return
         if self.refusal is not None:
             self.received += len(data)
             return
-        within_size = not self.size_limit or self.received + len(data) <= self.size_limit
-        if within_size and (
-            len(data) <= self.line_limit or max(map(len, data.split(b"\r\n"))) + 2 <= self.line_limit
-        ):
-            self.received += len(data)
-            # RFC 5321 4.5.2: a leading dot was doubled by the sender.
-            if data[:1] == b".":
-                data = data[1:]
-            self.writer.write(data.replace(b"\r\n.", b"\r\n"))
-            return
-        for line in data.split(b"\r\n")[:-1]:
-            self._line(line + b"\r\n")
+        if not self.size_limit or self.received + len(data) <= self.size_limit:
+            # The usual mail has CRLF only: one split finds its longest line (and counts its CRLFs).
+            split = data.split(b"\r\n")
+            crlf_only = len(split) - 1 == data.count(b"\n") == data.count(b"\r")
+            if not crlf_only:
+                split = _LINE_END.split(data)
+            if len(data) <= self.line_limit or max(map(len, split)) + 2 <= self.line_limit:
+                self.received += len(data)
+                if not crlf_only:
+                    data = _LINE_END.sub(b"\r\n", data)
+                # RFC 5321 4.5.2: a leading dot was doubled by the sender.
+                if data[:1] == b".":
+                    data = data[1:]
+                self.writer.write(data.replace(b"\r\n.", b"\r\n"))
+                return
+        for line in _LINE.findall(data):
+            self._line(line)
 
     def _line(self, line: bytes) -> None:
+        """One line with its line end, as received."""
         self.received += len(line)
         if self.refusal is not None:
             return
@@ -301,7 +323,8 @@ class _Lines:
         elif len(line) > self.line_limit:
             self.refusal = TOO_LONG
         else:
-            self.writer.write(line[1:] if line[:1] == b"." else line)
+            content = line.rstrip(b"\r\n")
+            self.writer.write((content[1:] if content[:1] == b"." else content) + b"\r\n")
             return
         self.writer.discard()
 

@@ -19,6 +19,8 @@ export interface EmailData {
   html: string | null;
   quoted: string;
   kind: MailKind;
+  /** Some of the mail could not be read (broken or cut-off MIME): its text may be incomplete. */
+  partlyRead: boolean;
 }
 
 const KINDS = new Set<MailKind>(["normal", "auto_reply", "bounce", "list"]);
@@ -50,6 +52,7 @@ export function emailOf(message: Pick<Message, "content_type" | "data">): EmailD
     html: typeof e.html === "string" && e.html.trim() ? e.html : null,
     quoted: typeof e.quoted === "string" ? e.quoted : "",
     kind,
+    partlyRead: e.partly_read === true,
   };
 }
 
