@@ -63,9 +63,11 @@ async def answered_and_resolved(
     # The reply's Message-ID is stored when the worker records it as sent, just after the relay
     # took it: until then nothing could thread onto it.
     async with asyncio.timeout(10):
-        while (await http.get(f"{url}/messages", headers=admin.headers)).json()["messages"][-1][
-            "delivery_status"
-        ] != "sent":
+        while [
+            m["delivery_status"]
+            for m in (await http.get(f"{url}/messages", headers=admin.headers)).json()["messages"]
+            if m["kind"] == "outgoing"
+        ] != ["sent"]:
             await asyncio.sleep(0.02)
     r = await http.patch(url, headers=admin.headers, json={"status": "resolved"})
     assert r.status_code == 200 and r.json()["unread_count"] == 0, r.text

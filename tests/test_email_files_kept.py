@@ -159,7 +159,9 @@ async def test_a_file_over_the_size_limit_is_still_left_out_with_a_note(
     raw = customer_mail().replace(b64(BMP), b64(BMP + b"\0" * 60_000))
     assert await deliver(LISTEN_PORT, [ADDRESS], raw) == {}
     [message] = await rows(server, t.messages)
-    assert "screen.bmp" in message["text"] and "left out" in message["text"]
+    assert "screen.bmp" not in message["text"]
+    [note] = message["annotations"]
+    assert note["code"] == "attachment_too_large" and note["filename"] == "screen.bmp"
     assert "screen.bmp" not in {a["file_name"] for a in await rows(server, t.attachments)}
 
 
