@@ -19,6 +19,7 @@ from frontdesk.actions.conversations import (
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, JobStatus, MessageKind, SenderType
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
+from frontdesk.domain.input import clean
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue
@@ -137,7 +138,9 @@ async def do_receive_message(
     `files` are the message's attachments, already checked and written by the caller.
     By default the message joins the sender's latest conversation (chat channels). Email picks:
     `conversation_id` threads it into that conversation of this inbox (a new one if it is not
-    this inbox's), `new_conversation` always starts one."""
+    this inbox's), `new_conversation` always starts one. NUL in any text becomes U+FFFD
+    (PostgreSQL cannot store it; the customer's message is never refused for it)."""
+    msg = clean(msg)
     params = {
         "inbox_id": inbox["id"],
         "message_source_id": msg.source_id,
@@ -226,6 +229,7 @@ async def _inbox_conversation(tx: Tx, inbox: Row, conversation_id: int) -> Row |
 
 async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:
     """Apply a delivery receipt to one of this inbox's outgoing messages; False if unknown."""
+    status = clean(status)
     m = t.messages
     where = [m.c.inbox_id == inbox["id"], m.c.kind == MessageKind.OUTGOING.value]
     if status.message_id is not None:

@@ -29,6 +29,7 @@ from frontdesk.channels.base import (
 from frontdesk.domain.enums import DeliveryStatus
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
 from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundFile, InboundMessage, InboundStatus
+from frontdesk.domain.input import Id
 from frontdesk.security import hmac_sha256_hex, signature_matches
 
 SIGNATURE_HEADER = "x-frontdesk-signature"
@@ -70,7 +71,7 @@ class ApiMessageIn(_Strict):
 
 class ApiStatusIn(_Strict):
     type: Literal["status"]
-    message_id: int
+    message_id: Id
     status: Literal["delivered", "read", "failed"]
     reason: str | None = Field(default=None, max_length=2000)
 

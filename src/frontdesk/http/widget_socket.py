@@ -353,11 +353,11 @@ class VisitorSocket:
 async def _hello(ws: WebSocket, svc: Services, inbox_uid: str) -> tuple[str, dict[str, Any]]:
     try:
         async with asyncio.timeout(HELLO_SECONDS):
-            raw = await ws.receive_text()
+            raw = await _receive_text(ws)
     except TimeoutError:
         raise _Close(CLOSE_BAD_TOKEN, "no hello within 10 s") from None
     try:
-        frame = orjson.loads(raw) if len(raw) <= MAX_FRAME else None
+        frame = orjson.loads(raw) if raw is not None and len(raw) <= MAX_FRAME else None
     except orjson.JSONDecodeError:
         frame = None
     if (

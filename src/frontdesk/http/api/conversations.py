@@ -21,6 +21,7 @@ from frontdesk.actions.conversations import (
 from frontdesk.actions.messages import check_add_note, check_retry_delivery, check_send_reply
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.input import Id
 from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import (
@@ -43,9 +44,9 @@ async def list_conversations(
     svc: Svc,
     status: ConversationStatus | None = ConversationStatus.OPEN,
     all_statuses: bool = Query(False, description="The Archive view: every status."),
-    inbox_id: int | None = None,
-    assignee_id: int | None = None,
-    team_id: int | None = None,
+    inbox_id: Id | None = None,
+    assignee_id: Id | None = None,
+    team_id: Id | None = None,
     label: str | None = None,
     priority: Priority | None = None,
     mine: bool = False,
@@ -69,7 +70,7 @@ async def list_conversations(
 
 
 @router.get("/workspaces/{workspace_id}/conversations/counts", response_model=schemas.TabCounts)
-async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | None = None) -> dict[str, Any]:
+async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: Id | None = None) -> dict[str, Any]:
     async with svc.db.read() as conn:
         return await queries.conversation_counts(conn, actor, inbox_id)
 
@@ -77,7 +78,7 @@ async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | N
 @router.get(
     "/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.ConversationDetail
 )
-async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def get_conversation(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
         conv = conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
         return {**conv, "participant_ids": await participant_ids(conn, conversation_id)}
@@ -87,7 +88,7 @@ async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc
     "/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.Conversation
 )
 async def update_conversation(
-    conversation_id: int, body: ConversationUpdateIn, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, body: ConversationUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     if body.status is None and body.priority is None:
         if body.snoozed_until is not None:
@@ -108,7 +109,7 @@ async def update_conversation(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/assignment",
     response_model=schemas.Conversation,
 )
-async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def assign(conversation_id: Id, body: AssignmentIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         conv = await check_assign(
             tx,
@@ -126,7 +127,7 @@ async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor
     response_model=schemas.ConversationDetail,
 )
 async def add_participant(
-    conversation_id: int, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     async with svc.db.write() as tx:
         conv = conversation_view(await check_add_participant(tx, actor, conversation_id, body.user_id))
@@ -136,14 +137,14 @@ async def add_participant(
 @router.delete(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/participants/{user_id}", status_code=204
 )
-async def remove_participant(conversation_id: int, user_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def remove_participant(conversation_id: Id, user_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """Leave a conversation (your own user id), or, as an administrator, remove anyone from it."""
     async with svc.db.write() as tx:
         await check_remove_participant(tx, actor, conversation_id, user_id)
 
 
 @router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/offer", status_code=202)
-async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def offer(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """The notification's "Later": an ephemeral `conversation.offered` event goes to every agent
     who may see the conversation, so someone else can take it. 409 once it is assigned."""
     async with svc.db.read() as conn:
@@ -157,7 +158,7 @@ async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
     response_model=schemas.Message,
 )
 async def retry_delivery(
-    conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, message_id: Id, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     """Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
     Any other message, or a reply not failed, is refused with 409."""
@@ -168,7 +169,7 @@ async def retry_delivery(
 @router.put(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/labels", response_model=schemas.Conversation
 )
-async def set_labels(conversation_id: int, body: LabelsIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def set_labels(conversation_id: Id, body: LabelsIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return conversation_view(await check_set_labels(tx, actor, conversation_id, body.labels))
 
@@ -176,7 +177,7 @@ async def set_labels(conversation_id: int, body: LabelsIn, actor: WorkspaceActor
 @router.post(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/read", response_model=schemas.Conversation
 )
-async def mark_read(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def mark_read(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return conversation_view(await check_mark_read(tx, actor, conversation_id))
 
@@ -185,10 +186,10 @@ async def mark_read(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> di
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages", response_model=schemas.MessagePage
 )
 async def list_messages(
-    conversation_id: int,
+    conversation_id: Id,
     actor: WorkspaceActor,
     svc: Svc,
-    before: int | None = None,
+    before: Id | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     async with svc.db.read() as conn:
@@ -203,7 +204,7 @@ async def list_messages(
     response_model=schemas.Message,
 )
 async def create_message(
-    conversation_id: int, body: MessageIn, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, body: MessageIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     """A reply to the customer (queued for delivery), or with private=true a note for the team."""
     async with svc.db.write() as tx:
