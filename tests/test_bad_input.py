@@ -140,6 +140,26 @@ async def test_integers_beyond_64_bits_are_refused_everywhere(
     refused(r, "conversation_id")
 
 
+async def test_integers_beyond_64_bits_in_socket_frames_are_ignored(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws = await make_admin(server, http)
+    web = await make_web_inbox(http, admin, ws)
+    token = (await session(http, web))["visitor_token"]
+    assert (await say(http, web, token, "hello", "c-1")).status_code == 200
+    async with visitor_socket(server, web, token, last=2**63) as sock:
+        await next_frame(sock, "ready")
+        await sock.send(json.dumps({"type": "read", "up_to": 2**63}))
+        await sock.send(json.dumps({"type": "ping"}))
+        await next_frame(sock, "pong")
+    url = server.ws_url(f"/api/v1/workspaces/{ws}/stream")
+    async with websockets.connect(url, additional_headers=admin.headers) as sock:
+        await next_frame(sock, "ready")
+        await sock.send(json.dumps({"type": "typing", "conversation_id": 2**63}))
+        await sock.send(json.dumps({"type": "ping"}))
+        await next_frame(sock, "pong")
+
+
 async def test_secrets_with_non_ascii_characters_are_refused(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws = await make_admin(server, http)
     inbox = await make_inbox(http, admin, ws)

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeGuard, TypeVar
 
 from annotated_types import Interval
 from pydantic import BeforeValidator, Field
@@ -25,6 +25,7 @@ __all__ = [
     "clean",
     "has_huge_int",
     "has_nul",
+    "is_id",
     "refuse_unstorable",
 ]
 
@@ -38,6 +39,12 @@ REPLACEMENT = "\ufffd"
 Id = Annotated[int, Interval(ge=INT64_MIN, le=INT64_MAX)]
 
 T = TypeVar("T")
+
+
+def is_id(value: object) -> TypeGuard[int]:
+    """Whether a value read from a JSON frame is an integer a BIGINT column can hold (JSON
+    parsers give any size, and a bool is an int in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
 
 
 def clean(value: T) -> T:

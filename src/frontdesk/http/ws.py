@@ -20,7 +20,7 @@ from prometheus_client import Gauge
 
 from frontdesk.access import Actor, access_actor_by_workspace, access_conversation_by_id
 from frontdesk.domain.errors import DomainError
-from frontdesk.domain.input import Id
+from frontdesk.domain.input import Id, is_id
 from frontdesk.events import ephemeral
 from frontdesk.http.deps import authenticate, get_services
 from frontdesk.services import Services
@@ -140,7 +140,7 @@ async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind == "ping":
             await ws.send_text('{"type":"pong"}')
-        elif kind == "typing" and isinstance(msg.get("conversation_id"), int):
+        elif kind == "typing" and is_id(msg.get("conversation_id")):
             try:
                 async with services.db.read() as conn:
                     current = await access_actor_by_workspace(conn, actor.user_id, actor.workspace_id)
