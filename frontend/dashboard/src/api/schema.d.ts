@@ -333,7 +333,11 @@ export interface paths {
         /** List Contacts */
         get: operations["list_contacts_api_v1_workspaces__workspace_id__contacts_get"];
         put?: never;
-        /** Create Contact */
+        /**
+         * Create Contact
+         * @description An email another contact of the workspace has (compared without case) is refused: 409
+         *     `contact_email_taken`, with that contact's id in `error.details.contact_id`.
+         */
         post: operations["create_contact_api_v1_workspaces__workspace_id__contacts_post"];
         delete?: never;
         options?: never;
@@ -355,7 +359,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update Contact */
+        /**
+         * Update Contact
+         * @description Only the fields sent change. An email another contact has: 409 as when adding one.
+         */
         patch: operations["update_contact_api_v1_workspaces__workspace_id__contacts__contact_id__patch"];
         trace?: never;
     };

@@ -41,6 +41,8 @@ async def list_contacts(
 
 @router.post("/workspaces/{workspace_id}/contacts", status_code=201, response_model=schemas.Contact)
 async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    """An email another contact of the workspace has (compared without case) is refused: 409
+    `contact_email_taken`, with that contact's id in `error.details.contact_id`."""
     async with svc.db.write() as tx:
         contact_id = await check_create_contact(tx, actor, body.name, body.email, body.phone)
         row = (
@@ -90,6 +92,7 @@ async def get_contact(contact_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[s
 async def update_contact(
     contact_id: Id, body: ContactUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
+    """Only the fields sent change. An email another contact has: 409 as when adding one."""
     async with svc.db.write() as tx:
         await check_update_contact(tx, actor, contact_id, body.model_dump(exclude_unset=True))
         row = await access_contact_by_id(tx.conn, actor, contact_id)
