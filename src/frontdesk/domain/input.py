@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Annotated, Any, TypeGuard, TypeVar
 
 from annotated_types import Interval
@@ -23,8 +24,8 @@ __all__ = [
     "Id",
     "Omittable",
     "clean",
-    "has_huge_int",
     "has_nul",
+    "has_unstorable_number",
     "is_id",
     "refuse_unstorable",
 ]
@@ -77,24 +78,28 @@ def has_nul(value: Any) -> bool:
     return False
 
 
-def has_huge_int(value: Any) -> bool:
-    """Whether an integer outside 64 bits occurs in the value or inside its lists and dicts."""
+def has_unstorable_number(value: Any) -> bool:
+    """Whether an integer outside 64 bits, or an infinite or NaN float (JSON has neither;
+    PostgreSQL's jsonb refuses them), occurs in the value or inside its lists and dicts."""
     if isinstance(value, int):
         return not INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, float):
+        return not math.isfinite(value)
     if isinstance(value, dict):
-        return any(has_huge_int(v) for v in value.values())
+        return any(has_unstorable_number(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(has_huge_int(v) for v in value)
+        return any(has_unstorable_number(v) for v in value)
     return False
 
 
 def refuse_unstorable(value: T) -> T:
     """A pydantic validator for what agents and API clients send: refuses NUL anywhere in the
-    text, and integers beyond 64 bits inside free-form values (typed ids carry `Id`)."""
+    text, and numbers beyond 64 bits or not finite inside free-form values (typed ids carry
+    `Id`)."""
     if has_nul(value):
         raise PydanticCustomError("nul_character", "must not contain the NUL character (U+0000)")
-    if has_huge_int(value):
-        raise PydanticCustomError("int64", "numbers must fit in 64 bits")
+    if has_unstorable_number(value):
+        raise PydanticCustomError("unstorable_number", "numbers must be finite and fit in 64 bits")
     return value
 
 
