@@ -77,6 +77,21 @@ async def test_null_in_a_patch_is_refused_and_the_contact_keeps_working(
         refused(await http.patch(path, headers=admin.headers, json={field: None}), field)
 
 
+async def test_a_contact_stored_with_null_attributes_reads_as_having_none(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws = await make_admin(server, http)
+    base = f"/api/v1/workspaces/{ws}"
+    ann = await contact(http, admin, ws)
+    async with server.services.db.write() as tx:  # what the old PATCH {"attributes": null} left
+        await tx.conn.execute(t.contacts.update().where(t.contacts.c.id == ann["id"]).values(attributes=None))
+    for path in (f"contacts/{ann['id']}", "contacts", "search?q=Ann"):
+        r = await http.get(f"{base}/{path}", headers=admin.headers)
+        assert r.status_code == 200, (path, r.text)
+    blocked = await http.post(f"{base}/contacts/{ann['id']}/block", headers=admin.headers)
+    assert blocked.status_code == 200 and blocked.json()["attributes"] == {}
+
+
 async def test_contact_attributes_are_bounded(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws = await make_admin(server, http)
     url = f"/api/v1/workspaces/{ws}/contacts/{(await contact(http, admin, ws))['id']}"
