@@ -38,6 +38,7 @@ from frontdesk.http.api import (
 )
 from frontdesk.http.inbox_cache import InboxCache
 from frontdesk.http.middleware import BodyLimitAndMetrics
+from frontdesk.http.url_guard import RefuseNulInUrl
 from frontdesk.jobs.handlers import JobContext
 from frontdesk.jobs.queue import JobQueue
 from frontdesk.jobs.worker import Worker, worker_id
@@ -248,6 +249,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         max_body=settings.max_body_bytes,
         max_upload=settings.max_attachment_bytes * attachments.MAX_FILES + 65_536,
     )
+    app.add_middleware(RefuseNulInUrl)
     # Added last, so outermost: a refused body or an error answer is readable by the widget too.
     app.add_middleware(widget.WidgetCors)
     return app

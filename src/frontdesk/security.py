@@ -42,11 +42,17 @@ def hmac_sha256_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def same_secret(expected: str, given: str) -> bool:
+    """Constant-time comparison of two secrets as UTF-8 bytes: compare_digest refuses str with
+    characters outside ASCII (TypeError), and what a client sends may hold any."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
 def signature_matches(secret: str, body: bytes, header_value: str | None) -> bool:
     if not header_value:
         return False
     given = header_value.removeprefix("sha256=").strip()
-    return hmac.compare_digest(hmac_sha256_hex(secret, body), given)
+    return same_secret(hmac_sha256_hex(secret, body), given)
 
 
 class SecretBox:

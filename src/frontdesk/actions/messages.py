@@ -22,6 +22,7 @@ from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
+from frontdesk.domain.input import clean
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds, takes_on_reply
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue
@@ -141,7 +142,10 @@ async def do_receive_message(
     By default the message joins the sender's latest conversation (chat channels). Email picks:
     `conversation_id` threads it into that conversation of this inbox (a new one if it is not
     this inbox's), `new_conversation` always starts one. An automatic message neither reopens
-    nor marks unread (domain/arrival.py); a system sender's joins without becoming a contact."""
+    nor marks unread (domain/arrival.py); a system sender's joins without becoming a contact.
+    NUL in any text becomes U+FFFD (PostgreSQL cannot store it; the customer's message is never
+    refused for it)."""
+    msg = clean(msg)
     params = {
         "inbox_id": inbox["id"],
         "message_source_id": msg.source_id,
@@ -256,6 +260,7 @@ async def _inbox_conversation(tx: Tx, inbox: Row, conversation_id: int) -> Row |
 
 async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:
     """Apply a delivery receipt to one of this inbox's outgoing messages; False if unknown."""
+    status = clean(status)
     m = t.messages
     where = [m.c.inbox_id == inbox["id"], m.c.kind == MessageKind.OUTGOING.value]
     if status.message_id is not None:

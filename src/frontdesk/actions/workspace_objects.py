@@ -17,6 +17,7 @@ from frontdesk.access import (
 )
 from frontdesk.actions.audit import do_audit
 from frontdesk.domain.channels import ChannelLookup, ChannelSpec
+from frontdesk.domain.contacts import check_attributes
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
 from frontdesk.events import ContactUpdated, InboxMembersUpdated, LabelDeleted, LabelUpdated, TeamDeleted
 from frontdesk.security import SecretBox, new_token
@@ -330,7 +331,35 @@ async def check_set_inbox_members(tx: Tx, actor: Actor, inbox_id: int, user_ids:
     )
 
 
+async def _refuse_taken_email(tx: Tx, workspace_id: int, email: str | None, contact_id: int = 0) -> None:
+    """An agent or API client adding a contact whose email another contact has would split
+    one customer in two: 409, with the existing contact's id so the client can use it."""
+    if not email or not email.strip():
+        return
+    c = t.contacts
+    existing = (
+        await tx.conn.execute(
+            sa.select(c.c.id)
+            .where(
+                c.c.workspace_id == workspace_id,
+                sa.func.lower(c.c.email) == email.strip().lower(),
+                c.c.id != contact_id,
+            )
+            .order_by(c.c.id)
+            .limit(1)
+        )
+    ).scalar()
+    if existing is not None:
+        raise Conflict(
+            f"contact {existing} already has the email {email.strip()!r}",
+            field="email",
+            code="contact_email_taken",
+            details={"contact_id": existing},
+        )
+
+
 async def check_create_contact(tx: Tx, actor: Actor, name: str, email: str | None, phone: str | None) -> int:
+    await _refuse_taken_email(tx, actor.workspace_id, email)
     return int(
         (
             await tx.conn.execute(
@@ -353,6 +382,10 @@ async def check_update_contact(tx: Tx, actor: Actor, contact_id: int, changes: d
     before = await access_contact_by_id(tx.conn, actor, contact_id)
     if "name" in changes:
         changes["name"] = _name(changes["name"])
+    if "attributes" in changes:
+        check_attributes(changes["attributes"])
+    if changes.get("email"):
+        await _refuse_taken_email(tx, actor.workspace_id, changes["email"], contact_id)
     if not changes:
         return
     await tx.conn.execute(t.contacts.update().where(t.contacts.c.id == contact_id).values(**changes))

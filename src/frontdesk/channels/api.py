@@ -30,6 +30,7 @@ from frontdesk.channels.base import (
 from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
 from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundFile, InboundMessage, InboundStatus
+from frontdesk.domain.input import Id
 from frontdesk.security import hmac_sha256_hex, signature_matches
 
 SIGNATURE_HEADER = "x-frontdesk-signature"
@@ -72,7 +73,7 @@ class ApiMessageIn(_Strict):
 
 class ApiStatusIn(_Strict):
     type: Literal["status"]
-    message_id: int
+    message_id: Id
     status: Literal["delivered", "read", "failed"]
     reason: str | None = Field(default=None, max_length=2000)
 

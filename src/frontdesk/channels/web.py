@@ -27,6 +27,7 @@ from frontdesk.channels.base import (
     assign_on_reply_field,
 )
 from frontdesk.domain.inbound import InboundEvent
+from frontdesk.security import same_secret
 
 TOKEN_PREFIX = "vt1"
 PrechatField = Literal["name", "email", "phone"]
@@ -123,7 +124,7 @@ class WebAdapter(ChannelAdapter):
 
 def identity_hash_matches(identity_secret: str, user_id: str, given: str) -> bool:
     expected = hmac.new(identity_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given.strip().lower())
+    return same_secret(expected, given.strip().lower())
 
 
 def _token_key(secret_key: str) -> bytes:
@@ -151,7 +152,7 @@ def read_visitor_token(secret_key: str, inbox_uid: str, token: str) -> str | Non
         visitor = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not hmac.compare_digest(_signature(secret_key, inbox_uid, visitor), parts[2]):
+    if not same_secret(_signature(secret_key, inbox_uid, visitor), parts[2]):
         return None
     return visitor
 

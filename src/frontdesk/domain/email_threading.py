@@ -55,7 +55,9 @@ def check_reply_token(token: str, secret: str) -> int | None:
     if match is None or not secret:
         return None
     conversation_id = int(match.group(1))
-    return conversation_id if hmac.compare_digest(match.group(2), _mac(conversation_id, secret)) else None
+    # Bytes: the regex admits only hex today, and compare_digest refuses non-ASCII str.
+    same = hmac.compare_digest(match.group(2).encode(), _mac(conversation_id, secret).encode())
+    return conversation_id if same else None
 
 
 def reply_tokens(addresses: Iterable[str]) -> list[str]:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
-    """A refusal with a machine code, a human message and, when known, the offending field."""
+    """A refusal with a machine code, a human message and, when known, the offending field and
+    details a client can act on (such as the id of the existing object a conflict is with)."""
 
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.details = details
         if code is not None:
             self.code = code
 

@@ -12,7 +12,8 @@ from starlette.requests import HTTPConnection
 
 from frontdesk.access import Actor, access_actor_by_workspace
 from frontdesk.domain.errors import Forbidden, Unauthenticated
-from frontdesk.security import token_digest
+from frontdesk.domain.input import Id
+from frontdesk.security import same_secret, token_digest
 from frontdesk.services import Services
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
@@ -85,7 +86,8 @@ async def authenticate(conn: HTTPConnection, services: Services) -> Auth:
 def check_csrf(request: Request, auth: Auth) -> None:
     # Cookie sessions need the CSRF token in a header a cross-site form cannot set.
     needs_csrf = auth.session_id is not None and request.method not in SAFE_METHODS
-    if needs_csrf and request.headers.get(CSRF_HEADER) != auth.csrf_token:
+    given = request.headers.get(CSRF_HEADER) or ""
+    if needs_csrf and not (auth.csrf_token and same_secret(auth.csrf_token, given)):
         raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
 
 
@@ -98,7 +100,7 @@ async def current_auth(request: Request, services: Svc) -> Auth:
 CurrentAuth = Annotated[Auth, Depends(current_auth)]
 
 
-async def workspace_actor(workspace_id: int, request: Request, services: Svc) -> Actor:
+async def workspace_actor(workspace_id: Id, request: Request, services: Svc) -> Actor:
     """Who is asking, and what they may see in this workspace: one connection, two queries."""
     async with services.db.read() as db:
         auth = await authenticate_on(db, request)

@@ -1,4 +1,5 @@
-"""Errors as JSON: {"error": {"code", "message", "field"}} with the HTTP status that means it."""
+"""Errors as JSON: {"error": {"code", "message", "field"}} with the HTTP status that means it;
+"details" is added where the error carries some (a conflict: the existing object's id)."""
 
 from __future__ import annotations
 
@@ -36,18 +37,24 @@ STATUS = {
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "field": field}}, status_code=status, headers=headers
-    )
+    error: dict[str, Any] = {"code": code, "message": message, "field": field}
+    if details is not None:
+        error["details"] = details
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    return error_response(status, exc.code, exc.message, exc.field, headers)
+    return error_response(status, exc.code, exc.message, exc.field, headers, exc.details)
 
 
 def _field(loc: tuple[Any, ...]) -> str | None:

@@ -17,6 +17,7 @@ from frontdesk.channels.base import WebhookRejected, WebhookRequest
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.errors import DomainError, Gone, NotFound, Unauthenticated
 from frontdesk.domain.inbound import InboundMessage
+from frontdesk.domain.input import clean
 from frontdesk.http.deps import Svc
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
             },
         )
         raise Unauthenticated(str(exc), field="signature") from None
-    events = adapter.parse(hook)
+    # Customer content is never refused for a NUL: replaced before anything is stored.
+    events = clean(adapter.parse(hook))
     files = _store_files(svc, events)
     try:
         for attempt in range(ATTEMPTS):

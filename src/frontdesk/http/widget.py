@@ -37,6 +37,7 @@ from frontdesk.channels.web import (
     read_visitor_token,
 )
 from frontdesk.domain.errors import Conflict, Gone, InvalidInput, NotFound, TooLarge, Unauthenticated
+from frontdesk.domain.input import Id
 from frontdesk.http.api.models import VisitorCsatIn, VisitorMessageIn, VisitorOfflineIn, VisitorSessionIn
 from frontdesk.http.deps import Svc
 from frontdesk.http.inbox_cache import CachedInbox
@@ -286,7 +287,7 @@ async def send_message(
 async def list_messages(
     inbox_uid: str,
     svc: Svc,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[Id, Query(ge=0)] = 0,
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """The visitor's conversation after message `after`, oldest first (200 at most)."""

@@ -33,6 +33,7 @@ from frontdesk.bus.hub import Hub, VisitorSubscription
 from frontdesk.channels.web import read_visitor_token
 from frontdesk.domain.enums import ConversationStatus, MessageKind
 from frontdesk.domain.errors import DomainError, Gone, RateLimited, VisitorBlocked
+from frontdesk.domain.input import is_id
 from frontdesk.events import ephemeral
 from frontdesk.http.deps import get_services
 from frontdesk.http.inbox_cache import CachedInbox
@@ -336,13 +337,7 @@ class VisitorSocket:
             await self.svc.bus.publish([ephemeral("typing", sub.workspace_id, sub.inbox_id, data)])
 
     async def _read(self, up_to: Any) -> None:
-        if (
-            not isinstance(up_to, int)
-            or isinstance(up_to, bool)
-            or up_to <= self.read_upto
-            or self.sub is None
-            or not await self._allowed()
-        ):
+        if not is_id(up_to) or up_to <= self.read_upto or self.sub is None or not await self._allowed():
             return
         self.read_upto = up_to
         ids = set(self.sub.conversation_ids)
@@ -353,11 +348,11 @@ class VisitorSocket:
 async def _hello(ws: WebSocket, svc: Services, inbox_uid: str) -> tuple[str, dict[str, Any]]:
     try:
         async with asyncio.timeout(HELLO_SECONDS):
-            raw = await ws.receive_text()
+            raw = await _receive_text(ws)
     except TimeoutError:
         raise _Close(CLOSE_BAD_TOKEN, "no hello within 10 s") from None
     try:
-        frame = orjson.loads(raw) if len(raw) <= MAX_FRAME else None
+        frame = orjson.loads(raw) if raw is not None and len(raw) <= MAX_FRAME else None
     except orjson.JSONDecodeError:
         frame = None
     if (
@@ -455,7 +450,7 @@ async def _start(state: VisitorSocket, hello: dict[str, Any]) -> None:
         inbox["workspace_id"], inbox["id"], found.contact_id, found.identity_id, set(), state.wake
     )
     last = hello.get("last_message_id")
-    after = last if isinstance(last, int) and not isinstance(last, bool) and last > 0 else 0
+    after = last if is_id(last) and last > 0 else 0
     async with svc.db.read() as conn:
         for conversation_id in await visitor_conversation_ids(conn, found.identity_id):
             svc.hub.follow_visitor(state.sub, conversation_id)

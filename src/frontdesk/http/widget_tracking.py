@@ -24,6 +24,7 @@ from frontdesk.actions.visits import (
     visit_left_event,
     visit_updated_event,
 )
+from frontdesk.domain.input import clean
 from frontdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,9 @@ def page_view(value: Any) -> PageView | None:
     """A page from the widget ({url, title?, referrer?}); anything else is no page."""
     if not isinstance(value, Mapping) or not isinstance(value.get("url"), str):
         return None
-    title, referrer = value.get("title"), value.get("referrer")
+    title, referrer = clean(value.get("title")), clean(value.get("referrer"))
     return PageView(
-        url=value["url"][:2000],
+        url=clean(value["url"])[:2000],
         title=title[:500] if isinstance(title, str) else None,
         referrer=referrer[:2000] if isinstance(referrer, str) else None,
     )

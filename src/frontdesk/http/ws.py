@@ -23,6 +23,7 @@ from prometheus_client import Gauge
 from frontdesk.access import Actor, access_actor_by_workspace, access_conversation_by_id
 from frontdesk.bus.hub import CLOSE_BLOCKED, CLOSE_BUS_LOST, CLOSE_REVOKED, CLOSE_TOO_SLOW
 from frontdesk.domain.errors import DomainError
+from frontdesk.domain.input import Id, is_id
 from frontdesk.events import ephemeral
 from frontdesk.http.deps import authenticate, get_services
 from frontdesk.services import Services
@@ -49,7 +50,7 @@ def _origin_ok(ws: WebSocket) -> bool:
 
 
 @router.websocket("/api/v1/workspaces/{workspace_id}/stream")
-async def stream(ws: WebSocket, workspace_id: int, since: int | None = None) -> None:
+async def stream(ws: WebSocket, workspace_id: Id, since: Id | None = None) -> None:
     services = get_services(ws)
     try:
         if not _origin_ok(ws):
@@ -132,7 +133,14 @@ async def _run(ws: WebSocket, services: Services, actor: Actor, sub: Any, since:
 
 async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
     while True:
-        raw = await ws.receive_text()
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if not isinstance(raw, str):
+            # The protocol is JSON text; a binary frame is a client bug, answered as RFC 6455 says.
+            await ws.close(code=1003, reason="binary frames are not accepted")
+            return
         try:
             msg = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -141,7 +149,7 @@ async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind == "ping":
             await ws.send_text('{"type":"pong"}')
-        elif kind == "typing" and isinstance(msg.get("conversation_id"), int):
+        elif kind == "typing" and is_id(msg.get("conversation_id")):
             try:
                 async with services.db.read() as conn:
                     current = await access_actor_by_workspace(conn, actor.user_id, actor.workspace_id)

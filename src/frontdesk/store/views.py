@@ -66,7 +66,9 @@ def contact_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "name": row["name"],
         "email": row["email"],
         "phone": row["phone"],
-        "attributes": row["attributes"],
+        # A PATCH could store JSON null here before null was refused (decision 0023): such a
+        # contact reads as having no attributes rather than breaking every read of it.
+        "attributes": row["attributes"] or {},
         "created_at": _iso(row["created_at"]),
         # W4: null, or when an agent blocked the contact's website chat.
         "blocked_at": _iso(row.get("blocked_at")),

@@ -333,7 +333,11 @@ export interface paths {
         /** List Contacts */
         get: operations["list_contacts_api_v1_workspaces__workspace_id__contacts_get"];
         put?: never;
-        /** Create Contact */
+        /**
+         * Create Contact
+         * @description An email another contact of the workspace has (compared without case) is refused: 409
+         *     `contact_email_taken`, with that contact's id in `error.details.contact_id`.
+         */
         post: operations["create_contact_api_v1_workspaces__workspace_id__contacts_post"];
         delete?: never;
         options?: never;
@@ -355,7 +359,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update Contact */
+        /**
+         * Update Contact
+         * @description Only the fields sent change. An email another contact has: 409 as when adding one.
+         */
         patch: operations["update_contact_api_v1_workspaces__workspace_id__contacts__contact_id__patch"];
         trace?: never;
     };
@@ -1605,9 +1612,9 @@ export interface components {
         /** CannedUpdateIn */
         CannedUpdateIn: {
             /** Short Code */
-            short_code?: string | null;
+            short_code?: string;
             /** Text */
-            text?: string | null;
+            text?: string;
         };
         /** ChannelType */
         ChannelType: {
@@ -1731,16 +1738,20 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** ContactUpdateIn */
+        /**
+         * ContactUpdateIn
+         * @description Only the fields sent change; email and phone null clear them; name and attributes may
+         *     not be null. `attributes` replaces the whole set (bounds in domain/contacts.py).
+         */
         ContactUpdateIn: {
             /** Attributes */
             attributes?: {
                 [key: string]: unknown;
-            } | null;
+            };
             /** Email */
             email?: string | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Phone */
             phone?: string | null;
         };
@@ -1842,10 +1853,13 @@ export interface components {
         ConversationStatus: "open" | "pending" | "snoozed" | "resolved";
         /** ConversationUpdateIn */
         ConversationUpdateIn: {
-            priority?: components["schemas"]["Priority"] | null;
-            /** Snoozed Until */
+            priority?: components["schemas"]["Priority"];
+            /**
+             * Snoozed Until
+             * @description With a time zone (Z or an offset).
+             */
             snoozed_until?: string | null;
-            status?: components["schemas"]["ConversationStatus"] | null;
+            status?: components["schemas"]["ConversationStatus"];
         };
         /** CsatOut */
         CsatOut: {
@@ -2280,21 +2294,21 @@ export interface components {
         /**
          * InboxUpdateIn
          * @description Only the fields sent change. `settings` are merged into the current ones; `secrets` too,
-         *     and they are never sent back.
+         *     and they are never sent back. None of them may be null.
          */
         InboxUpdateIn: {
             /** Is Enabled */
-            is_enabled?: boolean | null;
+            is_enabled?: boolean;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Secrets */
             secrets?: {
                 [key: string]: string;
-            } | null;
+            };
             /** Settings */
             settings?: {
                 [key: string]: unknown;
-            } | null;
+            };
         };
         /** InvitationIn */
         InvitationIn: {
@@ -2334,9 +2348,9 @@ export interface components {
         /** LabelUpdateIn */
         LabelUpdateIn: {
             /** Color */
-            color?: string | null;
+            color?: string;
             /** Name */
-            name?: string | null;
+            name?: string;
         };
         /** LabelsIn */
         LabelsIn: {
@@ -2643,16 +2657,20 @@ export interface components {
         };
         /**
          * ProfileIn
-         * @description Only the fields sent change; display_name null clears it; preferences are merged.
+         * @description Only the fields sent change; display_name null clears it (the other fields may not be
+         *     null); preferences are merged.
          */
         ProfileIn: {
             /** Display Name */
             display_name?: string | null;
-            /** Locale */
-            locale?: ("en" | "tr" | "fa") | null;
+            /**
+             * Locale
+             * @enum {string}
+             */
+            locale?: "en" | "tr" | "fa";
             /** Name */
-            name?: string | null;
-            preferences?: components["schemas"]["PreferencesPatch"] | null;
+            name?: string;
+            preferences?: components["schemas"]["PreferencesPatch"];
         };
         /** RecordCheckOut */
         RecordCheckOut: {

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.messages import check_add_note, check_send_reply
 from frontdesk.domain.errors import InvalidInput, NotFound, TooLarge
+from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
@@ -58,7 +59,7 @@ async def _store_uploads(svc: Svc, uploads: list[UploadFile]) -> list[StoredFile
     response_model=schemas.Message,
 )
 async def upload(
-    conversation_id: int,
+    conversation_id: Id,
     actor: WorkspaceActor,
     svc: Svc,
     file: Annotated[list[UploadFile], File(description="One to five files.")],

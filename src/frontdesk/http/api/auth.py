@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from frontdesk.actions.users import do_create_api_token, do_login, do_logout, do_revoke_api_token
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.input import Id
 from frontdesk.http.api.models import LoginIn, TokenIn
 from frontdesk.http.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentAuth, Svc
 from frontdesk.store import tables as t
@@ -74,6 +75,6 @@ async def create_token(body: TokenIn, auth: CurrentAuth, svc: Svc) -> dict[str, 
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, auth: CurrentAuth, svc: Svc) -> None:
+async def revoke_token(token_id: Id, auth: CurrentAuth, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await do_revoke_api_token(tx, auth.user_id, token_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from frontdesk.access import access_contact_by_id, conversation_select, visible_inboxes
 from frontdesk.actions.workspace_objects import check_create_contact, check_update_contact
+from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import ContactIn, ContactUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
@@ -20,7 +21,7 @@ router = APIRouter(tags=["contacts"])
 
 @router.get("/workspaces/{workspace_id}/contacts", response_model=schemas.ContactPage)
 async def list_contacts(
-    actor: WorkspaceActor, svc: Svc, before: int | None = None, limit: int = Query(50, ge=1, le=200)
+    actor: WorkspaceActor, svc: Svc, before: Id | None = None, limit: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
     ct, cv = t.contacts, t.conversations
     stmt = sa.select(ct).where(ct.c.workspace_id == actor.workspace_id)
@@ -40,6 +41,8 @@ async def list_contacts(
 
 @router.post("/workspaces/{workspace_id}/contacts", status_code=201, response_model=schemas.Contact)
 async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+    """An email another contact of the workspace has (compared without case) is refused: 409
+    `contact_email_taken`, with that contact's id in `error.details.contact_id`."""
     async with svc.db.write() as tx:
         contact_id = await check_create_contact(tx, actor, body.name, body.email, body.phone)
         row = (
@@ -51,7 +54,7 @@ async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> di
 
 
 @router.get("/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.ContactDetail)
-async def get_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def get_contact(contact_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     ci, cv = t.contact_identities, t.conversations
     async with svc.db.read() as conn:
         row = await access_contact_by_id(conn, actor, contact_id)
@@ -87,8 +90,9 @@ async def get_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[
 
 @router.patch("/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.Contact)
 async def update_contact(
-    contact_id: int, body: ContactUpdateIn, actor: WorkspaceActor, svc: Svc
+    contact_id: Id, body: ContactUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
+    """Only the fields sent change. An email another contact has: 409 as when adding one."""
     async with svc.db.write() as tx:
         await check_update_contact(tx, actor, contact_id, body.model_dump(exclude_unset=True))
         row = await access_contact_by_id(tx.conn, actor, contact_id)

@@ -22,6 +22,7 @@ from frontdesk.actions.delivery import check_cancel_delivery, check_retry_delive
 from frontdesk.actions.message_repeats import post_repeatable
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.input import Id
 from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import (
@@ -44,9 +45,9 @@ async def list_conversations(
     svc: Svc,
     status: ConversationStatus | None = ConversationStatus.OPEN,
     all_statuses: bool = Query(False, description="The Archive view: every status."),
-    inbox_id: int | None = None,
-    assignee_id: int | None = None,
-    team_id: int | None = None,
+    inbox_id: Id | None = None,
+    assignee_id: Id | None = None,
+    team_id: Id | None = None,
     label: str | None = None,
     priority: Priority | None = None,
     mine: bool = False,
@@ -70,7 +71,7 @@ async def list_conversations(
 
 
 @router.get("/workspaces/{workspace_id}/conversations/counts", response_model=schemas.TabCounts)
-async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | None = None) -> dict[str, Any]:
+async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: Id | None = None) -> dict[str, Any]:
     async with svc.db.read() as conn:
         return await queries.conversation_counts(conn, actor, inbox_id)
 
@@ -78,7 +79,7 @@ async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: int | N
 @router.get(
     "/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.ConversationDetail
 )
-async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def get_conversation(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
         conv = conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
         return {**conv, "participant_ids": await participant_ids(conn, conversation_id)}
@@ -88,7 +89,7 @@ async def get_conversation(conversation_id: int, actor: WorkspaceActor, svc: Svc
     "/workspaces/{workspace_id}/conversations/{conversation_id}", response_model=schemas.Conversation
 )
 async def update_conversation(
-    conversation_id: int, body: ConversationUpdateIn, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, body: ConversationUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     if body.status is None and body.priority is None:
         if body.snoozed_until is not None:
@@ -109,7 +110,7 @@ async def update_conversation(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/assignment",
     response_model=schemas.Conversation,
 )
-async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def assign(conversation_id: Id, body: AssignmentIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         conv = await check_assign(
             tx,
@@ -127,7 +128,7 @@ async def assign(conversation_id: int, body: AssignmentIn, actor: WorkspaceActor
     response_model=schemas.ConversationDetail,
 )
 async def add_participant(
-    conversation_id: int, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, body: ParticipantIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     async with svc.db.write() as tx:
         conv = conversation_view(await check_add_participant(tx, actor, conversation_id, body.user_id))
@@ -137,14 +138,14 @@ async def add_participant(
 @router.delete(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/participants/{user_id}", status_code=204
 )
-async def remove_participant(conversation_id: int, user_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def remove_participant(conversation_id: Id, user_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """Leave a conversation (your own user id), or, as an administrator, remove anyone from it."""
     async with svc.db.write() as tx:
         await check_remove_participant(tx, actor, conversation_id, user_id)
 
 
 @router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/offer", status_code=202)
-async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def offer(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """The notification's "Later": an ephemeral `conversation.offered` event goes to every agent
     who may see the conversation, so someone else can take it. 409 once it is assigned."""
     async with svc.db.read() as conn:
@@ -158,7 +159,7 @@ async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
     response_model=schemas.Message,
 )
 async def retry_delivery(
-    conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, message_id: Id, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     """Send a reply again now: one whose delivery failed (back to `queued`), or one waiting between
     attempts (its next attempt made due at once); `message.updated` either way. Any other message
@@ -172,7 +173,7 @@ async def retry_delivery(
     response_model=schemas.Message,
 )
 async def cancel_delivery(
-    conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
+    conversation_id: Id, message_id: Id, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:
     """Stop a reply that has not gone out (queued, waiting to be retried, or failed): it becomes
     `cancelled` and is never sent. 409 `delivery_running` once an attempt is out to the provider,
@@ -184,7 +185,7 @@ async def cancel_delivery(
 @router.put(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/labels", response_model=schemas.Conversation
 )
-async def set_labels(conversation_id: int, body: LabelsIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def set_labels(conversation_id: Id, body: LabelsIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return conversation_view(await check_set_labels(tx, actor, conversation_id, body.labels))
 
@@ -192,7 +193,7 @@ async def set_labels(conversation_id: int, body: LabelsIn, actor: WorkspaceActor
 @router.post(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/read", response_model=schemas.Conversation
 )
-async def mark_read(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def mark_read(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return conversation_view(await check_mark_read(tx, actor, conversation_id))
 
@@ -201,10 +202,10 @@ async def mark_read(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> di
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages", response_model=schemas.MessagePage
 )
 async def list_messages(
-    conversation_id: int,
+    conversation_id: Id,
     actor: WorkspaceActor,
     svc: Svc,
-    before: int | None = None,
+    before: Id | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     async with svc.db.read() as conn:
@@ -220,7 +221,7 @@ async def list_messages(
     responses={200: {"model": schemas.Message, "description": "A repeat of a post with the same key"}},
 )
 async def create_message(
-    conversation_id: int,
+    conversation_id: Id,
     body: MessageIn,
     actor: WorkspaceActor,
     svc: Svc,

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from frontdesk.access import access_email_inbox, mail_slug_of
+from frontdesk.domain.input import Id
 from frontdesk.domain.mail_addresses import hosted_address, hosted_domain
 from frontdesk.http.deps import Svc, WorkspaceActor
 
@@ -32,7 +33,7 @@ class EmailAddresses(BaseModel):
 
 
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/email-addresses", response_model=EmailAddresses)
-async def email_addresses(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailAddresses:
+async def email_addresses(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> EmailAddresses:
     async with svc.db.read() as conn:
         inbox = await access_email_inbox(conn, actor, inbox_id)
         slug = await mail_slug_of(conn, inbox["workspace_id"])

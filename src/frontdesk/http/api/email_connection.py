@@ -17,6 +17,8 @@ from frontdesk.access import access_email_inbox
 from frontdesk.actions.workspace_objects import parse_settings
 from frontdesk.channels.email import EmailSettings
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.input import Id
+from frontdesk.http.api.models import AgentInput
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.mail.connection import Advice, ConnectionReport, Stage
 from frontdesk.mail.imap import check_imap
@@ -27,7 +29,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["inboxes"])
 
 
-class ConnectionTestIn(BaseModel):
+class ConnectionTestIn(AgentInput):
     settings: dict[str, Any] = Field(
         description="The inbox's email settings as on the form (address_mode own_server); with "
         "inbox_id, they are laid over the saved ones."
@@ -37,7 +39,7 @@ class ConnectionTestIn(BaseModel):
         description="imap_password and smtp_password as typed; one left out is the saved one "
         "(with inbox_id).",
     )
-    inbox_id: int | None = Field(default=None, description="The inbox being edited; null while adding one.")
+    inbox_id: Id | None = Field(default=None, description="The inbox being edited; null while adding one.")
 
 
 class StageReport(BaseModel):

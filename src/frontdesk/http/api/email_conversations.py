@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from frontdesk.actions.email_start import check_start_email_conversation
+from frontdesk.domain.input import Id
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
 
@@ -24,7 +25,7 @@ class EmailConversationIn(Body):
 
 
 class EmailConversationStarted(BaseModel):
-    conversation_id: int
+    conversation_id: Id
 
 
 @router.post(
@@ -33,7 +34,7 @@ class EmailConversationStarted(BaseModel):
     response_model=EmailConversationStarted,
 )
 async def start_email_conversation(
-    inbox_id: int, body: EmailConversationIn, actor: WorkspaceActor, svc: Svc
+    inbox_id: Id, body: EmailConversationIn, actor: WorkspaceActor, svc: Svc
 ) -> EmailConversationStarted:
     """A new conversation with the address, assigned to the caller; its first mail is queued and
     leaves like any reply (the inbox's server or relay, the template), with `subject` (else the

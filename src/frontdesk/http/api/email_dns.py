@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from frontdesk.access import Actor, access_email_inbox, mail_slug_of
 from frontdesk.actions.dkim_keys import check_set_dkim_key
 from frontdesk.domain.errors import Conflict
+from frontdesk.domain.input import Id
 from frontdesk.domain.mail_addresses import hosted_address
 from frontdesk.domain.mail_dns import DnsRecord, RecordKind, RecordStatus, own_domain, records_for
 from frontdesk.http.deps import Svc, WorkspaceActor
@@ -122,12 +123,12 @@ def _out(found: _Inbox) -> EmailDns:
 
 
 @router.get(_PATH, response_model=EmailDns)
-async def email_dns(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailDns:
+async def email_dns(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> EmailDns:
     return _out(await _own_address_inbox(svc, actor, inbox_id))
 
 
 @router.post(_PATH + "/check", response_model=EmailDnsCheck)
-async def check_email_dns(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailDnsCheck:
+async def check_email_dns(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> EmailDnsCheck:
     """Looks the records up (a few seconds at most) and judges each."""
     found = await _own_address_inbox(svc, actor, inbox_id)
     checks = await check_records(found.records, svc.settings.dns_servers, _spf_include(svc))
@@ -140,7 +141,7 @@ async def check_email_dns(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> Ema
 
 
 @router.post(_PATH + "/dkim-key", response_model=EmailDns)
-async def make_dkim_key(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailDns:
+async def make_dkim_key(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> EmailDns:
     """A new DKIM key (replacing the old one: replies fail DKIM until the DNS record shown is
     updated). Returns the records, with the new DKIM one."""
     await _own_address_inbox(svc, actor, inbox_id)

@@ -20,7 +20,9 @@ from frontdesk.actions.email_templates import (
     load_template,
 )
 from frontdesk.domain.email_template import HEADER_IMAGE_MAX_BYTES, check_header_image, check_template
+from frontdesk.domain.input import Id
 from frontdesk.http.api.attachments import _read_limited
+from frontdesk.http.api.models import AgentInput
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.http.stored_images import stored_image_response
 from frontdesk.mail.template import render, sample_reply
@@ -36,7 +38,7 @@ _PATH = "/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template"
 _FILE = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}$")
 
 
-class EmailTemplateIn(BaseModel):
+class EmailTemplateIn(AgentInput):
     """The editable fields; lengths and URLs are checked by the domain (422 naming the field)."""
 
     subject: str = ""
@@ -96,13 +98,13 @@ async def _email_inbox(svc: Services, actor: Any, inbox_id: int) -> SavedTemplat
 
 
 @router.get(_PATH, response_model=EmailTemplate)
-async def get_email_template(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> EmailTemplate:
+async def get_email_template(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> EmailTemplate:
     return _out(await _email_inbox(svc, actor, inbox_id))
 
 
 @router.put(_PATH, response_model=EmailTemplate)
 async def put_email_template(
-    inbox_id: int, body: EmailTemplateIn, actor: WorkspaceActor, svc: Svc
+    inbox_id: Id, body: EmailTemplateIn, actor: WorkspaceActor, svc: Svc
 ) -> EmailTemplate:
     """Administrators only."""
     await _email_inbox(svc, actor, inbox_id)
@@ -116,7 +118,7 @@ async def put_email_template(
 
 @router.post(_PATH + "/header-image", response_model=EmailTemplate)
 async def upload_header_image(
-    inbox_id: int,
+    inbox_id: Id,
     actor: WorkspaceActor,
     svc: Svc,
     file: Annotated[UploadFile, File(description="A PNG, JPEG, WebP or GIF image of at most 1 MiB.")],
@@ -143,7 +145,7 @@ async def upload_header_image(
 
 @router.post(_PATH + "/preview", response_model=EmailTemplatePreview)
 async def preview_email_template(
-    inbox_id: int, body: EmailTemplatePreviewIn, actor: WorkspaceActor, svc: Svc
+    inbox_id: Id, body: EmailTemplatePreviewIn, actor: WorkspaceActor, svc: Svc
 ) -> EmailTemplatePreview:
     """The unsaved form rendered around a reply, exactly as a reply would be sent (the header
     image is the saved one, at its public address)."""

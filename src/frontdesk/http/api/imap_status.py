@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from frontdesk.access import access_email_inbox
+from frontdesk.domain.input import Id
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t
 
@@ -34,7 +35,7 @@ class ImapStatus(BaseModel):
 
 
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/imap-status", response_model=ImapStatus)
-async def get_imap_status(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> ImapStatus:
+async def get_imap_status(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> ImapStatus:
     """Administrators only. Before the first connection every field is empty."""
     actor.require_admin()
     async with svc.db.read() as conn:

@@ -16,6 +16,7 @@ from frontdesk.actions.workspace_objects import (
     check_update_inbox,
 )
 from frontdesk.channels.registry import adapter_class, adapters
+from frontdesk.domain.input import Id
 from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
@@ -99,7 +100,7 @@ async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[s
 
 
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.InboxDetail)
-async def get_inbox(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def get_inbox(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
         members = (
@@ -115,7 +116,7 @@ async def get_inbox(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str,
 
 
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets")
-async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def get_inbox_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     actor.require_admin()
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
@@ -123,7 +124,7 @@ async def get_inbox_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> d
 
 
 @router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox)
-async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def update_inbox(inbox_id: Id, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Administrators only. `is_enabled: false` makes the inbox refuse webhooks (410) and new
     replies (409) while its conversations stay readable. `secrets` are write-only."""
     async with svc.db.write() as tx:
@@ -154,7 +155,7 @@ async def update_inbox(inbox_id: int, body: InboxUpdateIn, actor: WorkspaceActor
 
 
 @router.post("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets/rotate")
-async def rotate_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def rotate_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """New generated secrets (shown here once more); requests signed with the old ones fail."""
     async with svc.db.write() as tx:
         secrets = await check_rotate_inbox_secrets(tx, actor, svc.box, adapter_class, inbox_id)
@@ -163,6 +164,6 @@ async def rotate_secrets(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> dict
 
 
 @router.put("/workspaces/{workspace_id}/inboxes/{inbox_id}/members", status_code=204)
-async def set_members(inbox_id: int, body: InboxMembersIn, actor: WorkspaceActor, svc: Svc) -> None:
+async def set_members(inbox_id: Id, body: InboxMembersIn, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await check_set_inbox_members(tx, actor, inbox_id, body.user_ids)

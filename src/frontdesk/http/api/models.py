@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.domain.enums import ConversationStatus, Priority, Role
+from frontdesk.domain.input import Id, Omittable, clean, refuse_unstorable
 from frontdesk.domain.people import Availability
 from frontdesk.domain.preferences import Locale, PreferencesPatch
 
 
-class Body(BaseModel):
+class AgentInput(BaseModel):
+    """What agents and API clients send: NUL in any text and numbers beyond 64 bits are
+    refused, naming the field (docs/decisions/0023-input-at-the-boundary.md)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return refuse_unstorable(value)
+
+
+class Body(AgentInput):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class VisitorBody(BaseModel):
+    """What the website widget sends: customer content, never refused for a NUL (replaced by
+    U+FFFD, which PostgreSQL can store)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        return clean(value)
 
 
 class LoginIn(Body):
@@ -41,12 +63,13 @@ class AcceptInvitationIn(Body):
 
 
 class ProfileIn(Body):
-    """Only the fields sent change; display_name null clears it; preferences are merged."""
+    """Only the fields sent change; display_name null clears it (the other fields may not be
+    null); preferences are merged."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: Omittable[Annotated[str, Field(max_length=200)]] = None
     display_name: str | None = Field(default=None, max_length=200)
-    locale: Locale | None = None
-    preferences: PreferencesPatch | None = None
+    locale: Omittable[Locale] = None
+    preferences: Omittable[PreferencesPatch] = None
 
 
 class PasswordChangeIn(Body):
@@ -80,7 +103,7 @@ class TeamIn(Body):
 
 
 class TeamMemberIn(Body):
-    user_id: int
+    user_id: Id
 
 
 class InboxIn(Body):
@@ -92,16 +115,16 @@ class InboxIn(Body):
 
 class InboxUpdateIn(Body):
     """Only the fields sent change. `settings` are merged into the current ones; `secrets` too,
-    and they are never sent back."""
+    and they are never sent back. None of them may be null."""
 
-    name: str | None = Field(default=None, max_length=200)
-    settings: dict[str, Any] | None = None
-    is_enabled: bool | None = None
-    secrets: dict[str, str] | None = None
+    name: Omittable[Annotated[str, Field(max_length=200)]] = None
+    settings: Omittable[dict[str, Any]] = None
+    is_enabled: Omittable[bool] = None
+    secrets: Omittable[dict[str, str]] = None
 
 
 class InboxMembersIn(Body):
-    user_ids: list[int]
+    user_ids: list[Id]
 
 
 class ContactIn(Body):
@@ -111,26 +134,31 @@ class ContactIn(Body):
 
 
 class ContactUpdateIn(Body):
-    name: str | None = Field(default=None, max_length=200)
+    """Only the fields sent change; email and phone null clear them; name and attributes may
+    not be null. `attributes` replaces the whole set (bounds in domain/contacts.py)."""
+
+    name: Omittable[Annotated[str, Field(max_length=200)]] = None
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
-    attributes: dict[str, Any] | None = None
+    attributes: Omittable[dict[str, Any]] = None
 
 
 class ConversationUpdateIn(Body):
-    status: ConversationStatus | None = Field(default=None, strict=False)
-    snoozed_until: datetime | None = Field(default=None, strict=False)
-    priority: Priority | None = Field(default=None, strict=False)
+    status: Omittable[Annotated[ConversationStatus, Field(strict=False)]] = None
+    snoozed_until: AwareDatetime | None = Field(
+        default=None, strict=False, description="With a time zone (Z or an offset)."
+    )
+    priority: Omittable[Annotated[Priority, Field(strict=False)]] = None
 
 
 class AssignmentIn(Body):
-    assignee_id: int | None = None
-    team_id: int | None = None
+    assignee_id: Id | None = None
+    team_id: Id | None = None
     comment: str | None = Field(default=None, max_length=2000)
 
 
 class ParticipantIn(Body):
-    user_id: int
+    user_id: Id
 
 
 class LabelsIn(Body):
@@ -159,16 +187,16 @@ class CannedIn(Body):
 
 
 class CannedUpdateIn(Body):
-    short_code: str | None = Field(default=None, max_length=60)
-    text: str | None = Field(default=None, max_length=10_000)
+    short_code: Omittable[Annotated[str, Field(max_length=60)]] = None
+    text: Omittable[Annotated[str, Field(max_length=10_000)]] = None
 
 
 class LabelUpdateIn(Body):
-    name: str | None = Field(default=None, max_length=100)
-    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    name: Omittable[Annotated[str, Field(max_length=100)]] = None
+    color: Omittable[Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]] = None
 
 
-class VisitorIdentityIn(Body):
+class VisitorIdentityIn(VisitorBody):
     user_id: str = Field(min_length=1, max_length=200)
     hash: str = Field(min_length=1, max_length=128, description="Hex HMAC-SHA256 of user_id.")
 
@@ -178,7 +206,7 @@ def _cut(limit: int) -> AfterValidator:
     return AfterValidator(lambda value: value[:limit] if isinstance(value, str) else value)
 
 
-class VisitorPageIn(Body):
+class VisitorPageIn(VisitorBody):
     """The page the widget is on (tracking: best effort, cleaned by the tracking action)."""
 
     url: Annotated[str, _cut(2000)]
@@ -186,7 +214,7 @@ class VisitorPageIn(Body):
     referrer: Annotated[str | None, _cut(2000)] = None
 
 
-class VisitorSessionIn(Body):
+class VisitorSessionIn(VisitorBody):
     visitor_token: str | None = Field(default=None, max_length=1000)
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
@@ -198,7 +226,7 @@ class VisitorSessionIn(Body):
     )
 
 
-class VisitorOfflineIn(Body):
+class VisitorOfflineIn(VisitorBody):
     """The offline form: left when no agent is online."""
 
     visitor_token: str | None = Field(default=None, max_length=1000)
@@ -208,13 +236,13 @@ class VisitorOfflineIn(Body):
     text: str = Field(min_length=1, max_length=65_536)
 
 
-class VisitorCsatIn(Body):
-    conversation_id: int
+class VisitorCsatIn(VisitorBody):
+    conversation_id: Id
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class VisitorMessageIn(Body):
+class VisitorMessageIn(VisitorBody):
     text: str = Field(max_length=65_536)
     client_id: str = Field(
         min_length=1, max_length=100, description="The widget's id for this message: a resend is stored once."

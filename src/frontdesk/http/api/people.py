@@ -23,6 +23,7 @@ from frontdesk.actions.people import (
     do_set_avatar,
     do_update_profile,
 )
+from frontdesk.domain.input import Id
 from frontdesk.domain.people import AVATAR_MAX_BYTES, check_avatar, effective_status
 from frontdesk.domain.preferences import stored_preferences
 from frontdesk.events import ephemeral
@@ -223,7 +224,7 @@ async def list_members(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
 
 
 @router.put("/workspaces/{workspace_id}/members/{user_id}/active", status_code=204)
-async def set_member_active(user_id: int, body: MemberActiveIn, actor: WorkspaceActor, svc: Svc) -> None:
+async def set_member_active(user_id: Id, body: MemberActiveIn, actor: WorkspaceActor, svc: Svc) -> None:
     """Administrators only. A deactivated member is refused (403) everywhere in the workspace and
     their open sockets are closed (code 4403); reactivating restores access."""
     async with svc.db.write() as tx:

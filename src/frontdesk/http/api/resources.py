@@ -15,6 +15,7 @@ from frontdesk.actions.workspace_objects import (
     check_update_canned,
     check_update_label,
 )
+from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import CannedIn, CannedUpdateIn, LabelIn, LabelUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
@@ -50,7 +51,7 @@ async def create_label(body: LabelIn, actor: WorkspaceActor, svc: Svc) -> dict[s
 
 
 @router.patch("/workspaces/{workspace_id}/labels/{label_id}", response_model=schemas.Label)
-async def update_label(label_id: int, body: LabelUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def update_label(label_id: Id, body: LabelUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Supervisors and administrators. A new name is applied to every conversation that has the
     label (one `label.updated` event tells open dashboards)."""
     async with svc.db.write() as tx:
@@ -58,7 +59,7 @@ async def update_label(label_id: int, body: LabelUpdateIn, actor: WorkspaceActor
 
 
 @router.delete("/workspaces/{workspace_id}/labels/{label_id}", status_code=204)
-async def delete_label(label_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def delete_label(label_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """Supervisors and administrators: the label is removed from its conversations, then deleted."""
     async with svc.db.write() as tx:
         await check_delete_label(tx, actor, label_id)
@@ -85,14 +86,14 @@ async def create_canned(body: CannedIn, actor: WorkspaceActor, svc: Svc) -> dict
 
 
 @router.patch("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)
-async def update_canned(canned_id: int, body: CannedUpdateIn, actor: WorkspaceActor, svc: Svc) -> None:
+async def update_canned(canned_id: Id, body: CannedUpdateIn, actor: WorkspaceActor, svc: Svc) -> None:
     """Change the short code and/or the text; a short code already taken is refused (409)."""
     async with svc.db.write() as tx:
         await check_update_canned(tx, actor, canned_id, body.short_code, body.text)
 
 
 @router.delete("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)
-async def delete_canned(canned_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def delete_canned(canned_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await check_delete_canned(tx, actor, canned_id)
 
@@ -110,7 +111,7 @@ async def search(
 
 @router.get("/workspaces/{workspace_id}/events", response_model=schemas.EventPage)
 async def list_events(
-    actor: WorkspaceActor, svc: Svc, since: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=1000)
+    actor: WorkspaceActor, svc: Svc, since: Id = Query(0, ge=0), limit: int = Query(500, ge=1, le=1000)
 ) -> dict[str, Any]:
     """The change log after `since`: a reconnecting client catches up from its last sequence."""
     async with svc.db.read() as conn:
@@ -120,7 +121,7 @@ async def list_events(
 
 @router.get("/workspaces/{workspace_id}/audit-events")
 async def list_audit_events(
-    actor: WorkspaceActor, svc: Svc, before: int | None = None, limit: int = Query(100, ge=1, le=500)
+    actor: WorkspaceActor, svc: Svc, before: Id | None = None, limit: int = Query(100, ge=1, le=500)
 ) -> dict[str, Any]:
     """Who did what (administrators and supervisors), newest first."""
     actor.require_supervisor()

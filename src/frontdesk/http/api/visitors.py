@@ -17,6 +17,7 @@ from frontdesk.actions.visits import (
     live_visits,
     visit_updated_event,
 )
+from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
@@ -48,7 +49,7 @@ async def list_live_visitors(actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/workspaces/{workspace_id}/contacts/{contact_id}/visits", response_model=schemas.ContactVisits)
-async def list_contact_visits(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def list_contact_visits(contact_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """The contact's latest 10 visits, newest first, and how many there are."""
     async with svc.db.read() as conn:
         return await contact_visits(conn, actor, contact_id)
@@ -59,7 +60,7 @@ async def list_contact_visits(contact_id: int, actor: WorkspaceActor, svc: Svc) 
     status_code=201,
     response_model=schemas.ChatStarted,
 )
-async def start_chat(visit_id: int, body: ChatIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def start_chat(visit_id: Id, body: ChatIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Write first to a visitor: the text is a reply in the visitor's open conversation (opened
     and assigned to the caller if there is none). 409 `contact_blocked` for a blocked contact."""
     async with svc.db.write() as tx:
@@ -70,7 +71,7 @@ async def start_chat(visit_id: int, body: ChatIn, actor: WorkspaceActor, svc: Sv
 
 
 @router.post("/workspaces/{workspace_id}/contacts/{contact_id}/block", response_model=schemas.Contact)
-async def block_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def block_contact(contact_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """The contact's widget is refused from now on (403 `visitor_blocked`) and its open sockets
     close (4403). Any member who can see the contact may block it. Blocking again changes nothing."""
     async with svc.db.write() as tx:
@@ -81,6 +82,6 @@ async def block_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dic
 
 
 @router.delete("/workspaces/{workspace_id}/contacts/{contact_id}/block", response_model=schemas.Contact)
-async def unblock_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def unblock_contact(contact_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         return await check_unblock_contact(tx, actor, contact_id)

@@ -21,6 +21,7 @@ from frontdesk.actions.workspace_objects import (
     check_remove_team_member,
     check_rename_team,
 )
+from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import (
     AcceptInvitationIn,
@@ -61,7 +62,7 @@ async def get_workspace(actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
 
 
 @router.put("/workspaces/{workspace_id}/members/{user_id}/role", status_code=204)
-async def set_role(user_id: int, body: RoleIn, actor: WorkspaceActor, svc: Svc) -> None:
+async def set_role(user_id: Id, body: RoleIn, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await check_set_role(tx, actor, user_id, body.role)
 
@@ -118,13 +119,13 @@ async def create_team(body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str
 
 
 @router.post("/workspaces/{workspace_id}/teams/{team_id}/members", status_code=204)
-async def add_team_member(team_id: int, body: TeamMemberIn, actor: WorkspaceActor, svc: Svc) -> None:
+async def add_team_member(team_id: Id, body: TeamMemberIn, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await check_add_team_member(tx, actor, team_id, body.user_id)
 
 
 @router.patch("/workspaces/{workspace_id}/teams/{team_id}", response_model=schemas.Team)
-async def rename_team(team_id: int, body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
+async def rename_team(team_id: Id, body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Administrators only; a name another team has is refused (409)."""
     tm = t.team_members
     async with svc.db.write() as tx:
@@ -134,13 +135,13 @@ async def rename_team(team_id: int, body: TeamIn, actor: WorkspaceActor, svc: Sv
 
 
 @router.delete("/workspaces/{workspace_id}/teams/{team_id}", status_code=204)
-async def delete_team(team_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def delete_team(team_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """Administrators only. The team's conversations stay, with no team."""
     async with svc.db.write() as tx:
         await check_delete_team(tx, actor, team_id)
 
 
 @router.delete("/workspaces/{workspace_id}/teams/{team_id}/members/{user_id}", status_code=204)
-async def remove_team_member(team_id: int, user_id: int, actor: WorkspaceActor, svc: Svc) -> None:
+async def remove_team_member(team_id: Id, user_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     async with svc.db.write() as tx:
         await check_remove_team_member(tx, actor, team_id, user_id)
