@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from frontdesk.http.deps import Svc
@@ -29,7 +30,7 @@ async def readyz(svc: Svc, response: Response) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(svc: Svc) -> Response:
     depth, age = await queue_stats(svc.db)
     QUEUE_DEPTH.set(depth)

@@ -12,6 +12,7 @@ from frontdesk.actions.workspace_objects import check_create_contact, check_upda
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import ContactIn, ContactUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
 from frontdesk.store.views import contact_view, conversation_view
 
@@ -38,7 +39,12 @@ async def list_contacts(
     }
 
 
-@router.post("/workspaces/{workspace_id}/contacts", status_code=201, response_model=schemas.Contact)
+@router.post(
+    "/workspaces/{workspace_id}/contacts",
+    status_code=201,
+    response_model=schemas.Contact,
+    responses=answers(409),
+)
 async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         contact_id = await check_create_contact(tx, actor, body.name, body.email, body.phone)
@@ -85,7 +91,9 @@ async def get_contact(contact_id: int, actor: WorkspaceActor, svc: Svc) -> dict[
     }
 
 
-@router.patch("/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.Contact)
+@router.patch(
+    "/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.Contact, responses=answers(409)
+)
 async def update_contact(
     contact_id: int, body: ContactUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from frontdesk.http.api.models import (
     ParticipantIn,
 )
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import queries
 from frontdesk.store.views import conversation_view
 
@@ -142,7 +143,11 @@ async def remove_participant(conversation_id: int, user_id: int, actor: Workspac
         await check_remove_participant(tx, actor, conversation_id, user_id)
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/offer", status_code=202)
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/offer",
+    status_code=202,
+    responses=answers(409),
+)
 async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
     """The notification's "Later": an ephemeral `conversation.offered` event goes to every agent
     who may see the conversation, so someone else can take it. 409 once it is assigned."""
@@ -155,6 +160,7 @@ async def offer(conversation_id: int, actor: WorkspaceActor, svc: Svc) -> None:
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/retry",
     status_code=202,
     response_model=schemas.Message,
+    responses=answers(409),
 )
 async def retry_delivery(
     conversation_id: int, message_id: int, actor: WorkspaceActor, svc: Svc
@@ -201,6 +207,7 @@ async def list_messages(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
     status_code=201,
     response_model=schemas.Message,
+    responses=answers(409),
 )
 async def create_message(
     conversation_id: int, body: MessageIn, actor: WorkspaceActor, svc: Svc

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from frontdesk.actions.email_start import check_start_email_conversation
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 
 __all__ = ["EmailConversationIn", "EmailConversationStarted", "router"]
 
@@ -31,6 +32,7 @@ class EmailConversationStarted(BaseModel):
     "/workspaces/{workspace_id}/inboxes/{inbox_id}/email-conversations",
     status_code=201,
     response_model=EmailConversationStarted,
+    responses=answers(409),
 )
 async def start_email_conversation(
     inbox_id: int, body: EmailConversationIn, actor: WorkspaceActor, svc: Svc

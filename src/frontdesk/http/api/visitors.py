@@ -20,6 +20,7 @@ from frontdesk.actions.visits import (
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ async def list_contact_visits(contact_id: int, actor: WorkspaceActor, svc: Svc) 
     "/workspaces/{workspace_id}/visitors/{visit_id}/chat",
     status_code=201,
     response_model=schemas.ChatStarted,
+    responses=answers(409),
 )
 async def start_chat(visit_id: int, body: ChatIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Write first to a visitor: the text is a reply in the visitor's open conversation (opened
