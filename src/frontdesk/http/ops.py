@@ -20,7 +20,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+_READINESS = {"type": "object", "additionalProperties": {"type": "string"}}
+_UNAVAILABLE = {
+    "description": "The database cannot be reached: {status: unavailable, reason: <the error's class>}.",
+    "content": {"application/json": {"schema": _READINESS}},
+}
+
+
+@router.get("/readyz", responses={503: _UNAVAILABLE})
 async def readyz(svc: Svc, response: Response) -> dict[str, str]:
     try:
         await ping(svc.db)

@@ -5593,6 +5593,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description The database cannot be reached: {status: unavailable, reason: <the error's class>}. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
         };
     };
     receive_webhooks__channel_type___inbox_uid__post: {
