@@ -70,7 +70,15 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    # Starlette's own 400s are forms it cannot read (no boundary, too many fields): malformed, as
+    # the domain's MalformedRequest says it.
+    codes = {
+        400: "malformed",
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthenticated",
+        403: "forbidden",
+    }
     return error_response(
         exc.status_code,
         codes.get(exc.status_code, "error"),

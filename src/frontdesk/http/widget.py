@@ -313,7 +313,26 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/{inbox_uid}/attachments", response_model=WidgetMessageOut, responses=answers(400, 413))
+# Read by hand (under the widget's own limit), so FastAPI cannot describe it: the document says it here.
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file", "client_id"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "client_id": {"type": "string", "minLength": 1, "maxLength": 100},
+        "text": {"type": "string", "maxLength": 65_536},
+    },
+}
+
+
+@router.post(
+    "/{inbox_uid}/attachments",
+    response_model=WidgetMessageOut,
+    responses=answers(400, 413),
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}}}
+    },
+)
 async def upload(
     inbox_uid: str,
     svc: Svc,

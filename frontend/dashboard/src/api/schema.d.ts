@@ -5646,7 +5646,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    client_id: string;
+                    /** Format: binary */
+                    file: string;
+                    text?: string;
+                };
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
