@@ -355,6 +355,22 @@ async def test_every_operation_answers_as_documented(server: Server, http: httpx
     print(f"{out.cases} cases, {out.operations}/{total} operations, {seconds:.0f} s: {dict(out.statuses)}")
     assert not out.failures, f"{len(out.failures)} kinds of failure:\n\n{report}"
     assert out.operations == total, "the time budget ran out before every operation ran"
+    assert await _anonymous_answers(http, document, world) == {}
+
+
+async def _anonymous_answers(
+    http: httpx.AsyncClient, document: dict[str, Any], world: World
+) -> dict[str, Any]:
+    """Each operation the document marks as signed in, asked with no credentials: anything but 401."""
+    wrong = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if "security" in operation:
+                url = path.format(**world.ids)
+                status = (await http.request(method.upper(), url)).status_code
+                if status != 401:
+                    wrong[f"{method.upper()} {path}"] = status
+    return wrong
 
 
 async def test_an_unreadable_form_is_malformed(server: Server, http: httpx.AsyncClient) -> None:
