@@ -18,7 +18,7 @@ from frontdesk.bus.hub import Hub
 from frontdesk.channels.base import Installation
 from frontdesk.events import ephemeral
 from frontdesk.geo import geoip_for
-from frontdesk.http import errors, ops, web, webhooks, widget, widget_preview, widget_socket, ws
+from frontdesk.http import errors, openapi, ops, web, webhooks, widget, widget_preview, widget_socket, ws
 from frontdesk.http.api import (
     attachments,
     auth,
@@ -174,6 +174,12 @@ class FrontdeskApp(FastAPI):
                 await widget_socket.visitor_socket(WebSocket(scope, receive, send))
                 return
         await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        cached = self.openapi_schema
+        document = super().openapi()
+        # FastAPI makes the document again when routes were added; ours is written into each one.
+        return document if document is cached else openapi.document_errors(document, self.routes)
 
 
 def _demo_relay(settings: Settings) -> contextlib.AbstractAsyncContextManager[None]:

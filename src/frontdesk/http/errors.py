@@ -77,7 +77,15 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    # Starlette's own 400s are forms it cannot read (no boundary, too many fields): malformed, as
+    # the domain's MalformedRequest says it.
+    codes = {
+        400: "malformed",
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthenticated",
+        403: "forbidden",
+    }
     headers = getattr(exc, "headers", None)
     message = str(exc.detail)
     if exc.status_code == 405 and headers and "Allow" in headers:

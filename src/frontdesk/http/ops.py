@@ -7,9 +7,11 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from frontdesk.http.deps import Svc
+from frontdesk.http.openapi import answers
 from frontdesk.jobs.queue import queue_stats
 from frontdesk.store.db import ping
 
@@ -23,7 +25,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+_READINESS = {"type": "object", "additionalProperties": {"type": "string"}}
+_UNAVAILABLE = {
+    "description": (
+        "The database cannot be reached ({status: unavailable, reason: <the error's class>}), or the "
+        "bus to the other processes is lost ({status: unavailable, reason: redis})."
+    ),
+    "content": {"application/json": {"schema": _READINESS}},
+}
+
+
+@router.get("/readyz", responses={503: _UNAVAILABLE})
 async def readyz(svc: Svc, response: Response) -> dict[str, str]:
     """503 while the database cannot be reached, or while the bus to the other processes (Redis)
     is lost: sockets opened here then would miss events, so a load balancer should look elsewhere."""
@@ -53,7 +65,7 @@ def _check_metrics_access(svc: Svc, request: Request) -> None:
         )
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse, responses=answers(401, 404))
 async def metrics(svc: Svc, request: Request) -> Response:
     _check_metrics_access(svc, request)
     depth, age = await queue_stats(svc.db)

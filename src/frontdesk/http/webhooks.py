@@ -19,6 +19,7 @@ from frontdesk.domain.errors import DomainError, Gone, NotFound, Unauthenticated
 from frontdesk.domain.inbound import InboundMessage
 from frontdesk.domain.input import clean
 from frontdesk.http.deps import Svc
+from frontdesk.http.openapi import answers
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ class WebhookAnswer(BaseModel):
     results: list[dict[str, Any]]
 
 
-router = APIRouter(tags=["webhooks"])
+# The body is read by the channel (400), signed (401), limited (413); a disabled inbox answers 410.
+router = APIRouter(tags=["webhooks"], responses=answers(400, 401, 410, 413))
 INGESTED = Counter("frontdesk_ingest_total", "Inbound webhook events", ["channel", "outcome"])
 ATTEMPTS = 3  # concurrent first messages of one contact may race on the unique keys
 

@@ -41,6 +41,7 @@ from frontdesk.domain.input import Id
 from frontdesk.http.api.models import VisitorCsatIn, VisitorMessageIn, VisitorOfflineIn, VisitorSessionIn
 from frontdesk.http.deps import Svc
 from frontdesk.http.inbox_cache import CachedInbox
+from frontdesk.http.openapi import answers
 from frontdesk.http.ratelimit import client_ip, limits_of
 from frontdesk.http.widget_tracking import tracker_of
 from frontdesk.services import Services
@@ -50,7 +51,8 @@ PREFIX = "/widget/v1/"
 ATTEMPTS = 3  # two first requests of one visitor may race on the identity's unique key
 UPLOAD_OVERHEAD = 65_536  # multipart framing and the small form fields around the file
 CHUNK = 256 * 1024
-router = APIRouter(prefix="/widget/v1", tags=["widget"])
+# Every widget route: a blocked visitor (403), a disabled inbox (410), the per-address limit (429).
+router = APIRouter(prefix="/widget/v1", tags=["widget"], responses=answers(403, 410, 429))
 T = TypeVar("T")
 
 
@@ -204,7 +206,7 @@ def _resolve_visitor(svc: Services, cached: CachedInbox, inbox_uid: str, body: V
     return new_anonymous_visitor()
 
 
-@router.post("/{inbox_uid}/sessions", response_model=VisitorSessionOut)
+@router.post("/{inbox_uid}/sessions", response_model=VisitorSessionOut, responses=answers(401))
 async def start_session(inbox_uid: str, body: VisitorSessionIn, svc: Svc, request: Request) -> dict[str, Any]:
     """Start or resume a visitor: with identity, the site's logged-in customer (the same contact
     on every device); else the visitor of visitor_token; else a new anonymous visitor."""
@@ -320,7 +322,26 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/{inbox_uid}/attachments", response_model=WidgetMessageOut)
+# Read by hand (under the widget's own limit), so FastAPI cannot describe it: the document says it here.
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file", "client_id"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "client_id": {"type": "string", "minLength": 1, "maxLength": 100},
+        "text": {"type": "string", "maxLength": 65_536},
+    },
+}
+
+
+@router.post(
+    "/{inbox_uid}/attachments",
+    response_model=WidgetMessageOut,
+    responses=answers(400, 413),
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}}}
+    },
+)
 async def upload(
     inbox_uid: str,
     svc: Svc,
@@ -344,7 +365,7 @@ async def upload(
     return {"message": sent}
 
 
-@router.post("/{inbox_uid}/offline", response_model=OfflineOut)
+@router.post("/{inbox_uid}/offline", response_model=OfflineOut, responses=answers(401))
 async def offline_form(inbox_uid: str, body: VisitorOfflineIn, svc: Svc, request: Request) -> dict[str, Any]:
     """The offline form: the contact's details and an incoming message (content_type
     "offline_form") in the visitor's conversation; agents answer it like any message."""
@@ -382,7 +403,7 @@ async def offline_form(inbox_uid: str, body: VisitorOfflineIn, svc: Svc, request
     }
 
 
-@router.post("/{inbox_uid}/csat", response_model=CsatOut)
+@router.post("/{inbox_uid}/csat", response_model=CsatOut, responses=answers(409))
 async def rate(
     inbox_uid: str,
     body: VisitorCsatIn,

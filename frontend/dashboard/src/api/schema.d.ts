@@ -333,11 +333,7 @@ export interface paths {
         /** List Contacts */
         get: operations["list_contacts_api_v1_workspaces__workspace_id__contacts_get"];
         put?: never;
-        /**
-         * Create Contact
-         * @description An email another contact of the workspace has (compared without case) is refused: 409
-         *     `contact_email_taken`, with that contact's id in `error.details.contact_id`.
-         */
+        /** Create Contact */
         post: operations["create_contact_api_v1_workspaces__workspace_id__contacts_post"];
         delete?: never;
         options?: never;
@@ -359,10 +355,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /**
-         * Update Contact
-         * @description Only the fields sent change. An email another contact has: 409 as when adding one.
-         */
+        /** Update Contact */
         patch: operations["update_contact_api_v1_workspaces__workspace_id__contacts__contact_id__patch"];
         trace?: never;
     };
@@ -527,32 +520,8 @@ export interface paths {
         /**
          * Create Message
          * @description A reply to the customer (queued for delivery), or with private=true a note for the team.
-         *     With a key (`client_id`, or the Idempotency-Key header) the message is stored once: a repeat
-         *     answers 200 with the message the first post stored (409 when the key came with other text).
          */
         post: operations["create_message_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Cancel Delivery
-         * @description Stop a reply that has not gone out (queued, waiting to be retried, or failed): it becomes
-         *     `cancelled` and is never sent. 409 `delivery_running` once an attempt is out to the provider,
-         *     `not_cancellable` for any other message.
-         */
-        post: operations["cancel_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -570,9 +539,8 @@ export interface paths {
         put?: never;
         /**
          * Retry Delivery
-         * @description Send a reply again now: one whose delivery failed (back to `queued`), or one waiting between
-         *     attempts (its next attempt made due at once); `message.updated` either way. Any other message
-         *     is refused with 409 (`not_failed`), as is a reply whose attempt is running (`delivery_running`).
+         * @description Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
+         *     Any other message, or a reply not failed, is refused with 409.
          */
         post: operations["retry_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__retry_post"];
         delete?: never;
@@ -1338,11 +1306,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Readyz
-         * @description 503 while the database cannot be reached, or while the bus to the other processes (Redis)
-         *     is lost: sockets opened here then would miss events, so a load balancer should look elsewhere.
-         */
+        /** Readyz */
         get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
@@ -1612,9 +1576,9 @@ export interface components {
         /** CannedUpdateIn */
         CannedUpdateIn: {
             /** Short Code */
-            short_code?: string;
+            short_code?: string | null;
             /** Text */
-            text?: string;
+            text?: string | null;
         };
         /** ChannelType */
         ChannelType: {
@@ -1738,20 +1702,16 @@ export interface components {
             /** Name */
             name: string;
         };
-        /**
-         * ContactUpdateIn
-         * @description Only the fields sent change; email and phone null clear them; name and attributes may
-         *     not be null. `attributes` replaces the whole set (bounds in domain/contacts.py).
-         */
+        /** ContactUpdateIn */
         ContactUpdateIn: {
             /** Attributes */
             attributes?: {
                 [key: string]: unknown;
-            };
+            } | null;
             /** Email */
             email?: string | null;
             /** Name */
-            name?: string;
+            name?: string | null;
             /** Phone */
             phone?: string | null;
         };
@@ -1853,13 +1813,10 @@ export interface components {
         ConversationStatus: "open" | "pending" | "snoozed" | "resolved";
         /** ConversationUpdateIn */
         ConversationUpdateIn: {
-            priority?: components["schemas"]["Priority"];
-            /**
-             * Snoozed Until
-             * @description With a time zone (Z or an offset).
-             */
+            priority?: components["schemas"]["Priority"] | null;
+            /** Snoozed Until */
             snoozed_until?: string | null;
-            status?: components["schemas"]["ConversationStatus"];
+            status?: components["schemas"]["ConversationStatus"] | null;
         };
         /** CsatOut */
         CsatOut: {
@@ -1870,11 +1827,6 @@ export interface components {
             /** Rating */
             rating: number;
         };
-        /**
-         * DeliveryStatus
-         * @enum {string}
-         */
-        DeliveryStatus: "queued" | "sent" | "delivered" | "read" | "failed" | "cancelled";
         /** DnsRecordOut */
         DnsRecordOut: {
             /**
@@ -2132,6 +2084,20 @@ export interface components {
             /** Website Url */
             website_url?: string | null;
         };
+        /**
+         * Error
+         * @description Every refusal: a stable machine code, a message for people, and the offending field.
+         */
+        Error: {
+            error: {
+                /** @description Machine-readable, e.g. not_found, invalid. */
+                code: string;
+                /** @description The field, parameter or header at fault (dotted when nested), if any. */
+                field: string | null;
+                /** @description Says what is wrong, in English. */
+                message: string;
+            };
+        };
         /** Event */
         Event: {
             /** Created At */
@@ -2155,18 +2121,6 @@ export interface components {
             events: components["schemas"]["Event"][];
             /** Last Seq */
             last_seq: number;
-        };
-        /**
-         * FailureReason
-         * @description Why a delivery attempt failed, as a code the dashboard translates; the provider's own
-         *     words travel beside it as the message's failure_detail.
-         * @enum {string}
-         */
-        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "undeliverable" | "internal_error" | "unknown";
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /** Identity */
         Identity: {
@@ -2294,21 +2248,21 @@ export interface components {
         /**
          * InboxUpdateIn
          * @description Only the fields sent change. `settings` are merged into the current ones; `secrets` too,
-         *     and they are never sent back. None of them may be null.
+         *     and they are never sent back.
          */
         InboxUpdateIn: {
             /** Is Enabled */
-            is_enabled?: boolean;
+            is_enabled?: boolean | null;
             /** Name */
-            name?: string;
+            name?: string | null;
             /** Secrets */
             secrets?: {
                 [key: string]: string;
-            };
+            } | null;
             /** Settings */
             settings?: {
                 [key: string]: unknown;
-            };
+            } | null;
         };
         /** InvitationIn */
         InvitationIn: {
@@ -2348,9 +2302,9 @@ export interface components {
         /** LabelUpdateIn */
         LabelUpdateIn: {
             /** Color */
-            color?: string;
+            color?: string | null;
             /** Name */
-            name?: string;
+            name?: string | null;
         };
         /** LabelsIn */
         LabelsIn: {
@@ -2407,8 +2361,6 @@ export interface components {
         };
         /** Message */
         Message: {
-            /** Annotations */
-            annotations: components["schemas"]["MessageAnnotation"][];
             /** Content Type */
             content_type: string;
             /** Conversation Id */
@@ -2416,31 +2368,16 @@ export interface components {
             /** Created At */
             created_at: string;
             data: components["schemas"]["MessageData"];
-            /**
-             * Delivery Attempts
-             * @description Delivery attempts made so far.
-             */
-            delivery_attempts: number;
-            /** @description Outgoing messages only. */
-            delivery_status: components["schemas"]["DeliveryStatus"] | null;
-            /**
-             * Failure Detail
-             * @description The same failure in the provider's own words (an SMTP answer, an HTTP status); untranslated.
-             */
-            failure_detail: string | null;
-            /** @description Why the last delivery attempt failed, as a code: set with `failed`, and while a reply waits to be retried (`queued` with `next_attempt_at`). */
-            failure_reason: components["schemas"]["FailureReason"] | null;
+            /** Delivery Status */
+            delivery_status: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
             /** Id */
             id: number;
             /** Inbox Id */
             inbox_id: number;
             /** Kind */
             kind: string;
-            /**
-             * Next Attempt At
-             * @description When the next delivery attempt is due, while a reply waits between attempts.
-             */
-            next_attempt_at: string | null;
             /** Sender Id */
             sender_id: number | null;
             /** Sender Type */
@@ -2449,34 +2386,6 @@ export interface components {
             source_id: string | null;
             /** Text */
             text: string;
-        };
-        /**
-         * MessageAnnotation
-         * @description What the system says about a message (domain/annotations.py), beside its text: `code` and
-         *     the parameters that code takes. attachment_too_large: filename, size, limit (bytes);
-         *     attachment_refused: filename, size, content_type, reason; email_unreadable: detail (technical,
-         *     in English), original (the file name the whole mail is attached as). Clients word each code
-         *     in their language and show unknown codes generically.
-         */
-        MessageAnnotation: {
-            /** Code */
-            code: string;
-            /** Content Type */
-            content_type?: string;
-            /** Detail */
-            detail?: string;
-            /** Filename */
-            filename?: string;
-            /** Limit */
-            limit?: number;
-            /** Original */
-            original?: string;
-            /** Reason */
-            reason?: string;
-            /** Size */
-            size?: number;
-        } & {
-            [key: string]: unknown;
         };
         /**
          * MessageData
@@ -2491,8 +2400,6 @@ export interface components {
             attachments?: components["schemas"]["Attachment"][];
             /** By */
             by?: string;
-            /** By Reply */
-            by_reply?: boolean;
             /** Comment */
             comment?: string | null;
             /** Mentions */
@@ -2512,11 +2419,6 @@ export interface components {
         };
         /** MessageIn */
         MessageIn: {
-            /**
-             * Client Id
-             * @description The client's id of this message (or the Idempotency-Key header): stored once.
-             */
-            client_id?: string | null;
             /**
              * Private
              * @default false
@@ -2657,20 +2559,16 @@ export interface components {
         };
         /**
          * ProfileIn
-         * @description Only the fields sent change; display_name null clears it (the other fields may not be
-         *     null); preferences are merged.
+         * @description Only the fields sent change; display_name null clears it; preferences are merged.
          */
         ProfileIn: {
             /** Display Name */
             display_name?: string | null;
-            /**
-             * Locale
-             * @enum {string}
-             */
-            locale?: "en" | "tr" | "fa";
+            /** Locale */
+            locale?: ("en" | "tr" | "fa") | null;
             /** Name */
-            name?: string;
-            preferences?: components["schemas"]["PreferencesPatch"];
+            name?: string | null;
+            preferences?: components["schemas"]["PreferencesPatch"] | null;
         };
         /** RecordCheckOut */
         RecordCheckOut: {
@@ -2833,19 +2731,6 @@ export interface components {
         TokenIn: {
             /** Name */
             name: string;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
         };
         /**
          * Visit
@@ -3058,22 +2943,8 @@ export interface components {
             colour: string;
             /** Greeting */
             greeting: string;
-            /**
-             * Greeting Translations
-             * @description The greeting by language code; the widget shows the visitor's, else `greeting`.
-             */
-            greeting_translations: {
-                [key: string]: string;
-            };
             /** Invitation Text */
             invitation_text: string;
-            /**
-             * Invitation Text Translations
-             * @description The invitation by language code; the widget shows the visitor's, else `invitation_text`.
-             */
-            invitation_text_translations: {
-                [key: string]: string;
-            };
             /** Language */
             language: string;
             /** Max Upload Bytes */
@@ -3130,7 +3001,91 @@ export interface components {
             role: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The request cannot be read: the body is not valid JSON, not a readable form, or not what the channel sends. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Conflicts with the current state: it already exists, or it cannot happen now. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Not allowed: the role does not permit it, the membership is deactivated, the visitor is blocked, or a cookie session sent no or a wrong X-CSRF-Token header. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The inbox is disabled: nothing was stored. */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Invalid input: a wrong type, a value out of range, a missing or unknown field; `field` names it. */
+        InvalidInput: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Not found, or not visible to the caller (an object of another workspace or of an inbox the agent is not a member of is reported the same way). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Too many requests: try again after the number of seconds in Retry-After. */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before trying again. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body or a file is larger than the limit. */
+        TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Not signed in: no session cookie or API token, or an unknown, revoked or expired one (for the widget: no valid visitor token; for webhooks: a wrong signature). */
+        Unauthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -3162,15 +3117,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     logout_api_v1_auth_logout_post: {
@@ -3189,6 +3139,9 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     request_password_reset_api_v1_auth_password_reset_post: {
@@ -3215,15 +3168,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     confirm_password_reset_api_v1_auth_password_reset_confirm_post: {
@@ -3246,15 +3193,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_channel_types_api_v1_channel_types_get: {
@@ -3275,6 +3216,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChannelType"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
         };
     };
     accept_invitation_api_v1_invitations_accept_post: {
@@ -3301,15 +3243,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     preview_invitation_api_v1_invitations__token__get: {
@@ -3332,15 +3270,8 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationPreview"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     me_api_v1_me_get: {
@@ -3361,6 +3292,7 @@ export interface operations {
                     "application/json": components["schemas"]["Profile"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
         };
     };
     update_me_api_v1_me_patch: {
@@ -3385,15 +3317,11 @@ export interface operations {
                     "application/json": components["schemas"]["Profile"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     upload_avatar_api_v1_me_avatar_post: {
@@ -3418,15 +3346,11 @@ export interface operations {
                     "application/json": components["schemas"]["Avatar"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     delete_avatar_api_v1_me_avatar_delete: {
@@ -3445,6 +3369,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     change_password_api_v1_me_password_post: {
@@ -3467,15 +3393,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_tokens_api_v1_me_tokens_get: {
@@ -3498,6 +3420,7 @@ export interface operations {
                     }[];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
         };
     };
     create_token_api_v1_me_tokens_post: {
@@ -3524,15 +3447,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     revoke_token_api_v1_me_tokens__token_id__delete: {
@@ -3553,15 +3472,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_workspace_api_v1_workspaces_post: {
@@ -3588,15 +3502,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_workspace_api_v1_workspaces__workspace_id__get: {
@@ -3621,15 +3531,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_audit_events_api_v1_workspaces__workspace_id__audit_events_get: {
@@ -3657,15 +3562,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_canned_api_v1_workspaces__workspace_id__canned_responses_get: {
@@ -3690,15 +3590,10 @@ export interface operations {
                     "application/json": components["schemas"]["CannedResponse"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_canned_api_v1_workspaces__workspace_id__canned_responses_post: {
@@ -3725,15 +3620,13 @@ export interface operations {
                     "application/json": components["schemas"]["CannedResponse"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     delete_canned_api_v1_workspaces__workspace_id__canned_responses__canned_id__delete: {
@@ -3755,15 +3648,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     update_canned_api_v1_workspaces__workspace_id__canned_responses__canned_id__patch: {
@@ -3789,15 +3677,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_contacts_api_v1_workspaces__workspace_id__contacts_get: {
@@ -3823,15 +3709,10 @@ export interface operations {
                     "application/json": components["schemas"]["ContactPage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_contact_api_v1_workspaces__workspace_id__contacts_post: {
@@ -3858,15 +3739,13 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_contact_api_v1_workspaces__workspace_id__contacts__contact_id__get: {
@@ -3890,15 +3769,10 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDetail"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     update_contact_api_v1_workspaces__workspace_id__contacts__contact_id__patch: {
@@ -3926,15 +3800,13 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     block_contact_api_v1_workspaces__workspace_id__contacts__contact_id__block_post: {
@@ -3958,15 +3830,10 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     unblock_contact_api_v1_workspaces__workspace_id__contacts__contact_id__block_delete: {
@@ -3990,15 +3857,10 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_contact_visits_api_v1_workspaces__workspace_id__contacts__contact_id__visits_get: {
@@ -4022,15 +3884,10 @@ export interface operations {
                     "application/json": components["schemas"]["ContactVisits"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_conversations_api_v1_workspaces__workspace_id__conversations_get: {
@@ -4066,15 +3923,10 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationPage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     conversation_counts_api_v1_workspaces__workspace_id__conversations_counts_get: {
@@ -4099,15 +3951,10 @@ export interface operations {
                     "application/json": components["schemas"]["TabCounts"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_conversation_api_v1_workspaces__workspace_id__conversations__conversation_id__get: {
@@ -4131,15 +3978,10 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationDetail"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     update_conversation_api_v1_workspaces__workspace_id__conversations__conversation_id__patch: {
@@ -4167,15 +4009,12 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     assign_api_v1_workspaces__workspace_id__conversations__conversation_id__assignment_post: {
@@ -4203,15 +4042,12 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     upload_api_v1_workspaces__workspace_id__conversations__conversation_id__attachments_post: {
@@ -4239,15 +4075,13 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     set_labels_api_v1_workspaces__workspace_id__conversations__conversation_id__labels_put: {
@@ -4275,15 +4109,12 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_messages_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_get: {
@@ -4310,24 +4141,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_message_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The client's id of this message, as `client_id` in the body may also give it */
-                "idempotency-key"?: string | null;
-            };
+            header?: never;
             path: {
                 conversation_id: number;
                 workspace_id: number;
@@ -4340,15 +4163,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A repeat of a post with the same key */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -4358,48 +4172,13 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    cancel_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__cancel_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                conversation_id: number;
-                message_id: number;
-                workspace_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     retry_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__retry_post: {
@@ -4424,15 +4203,11 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     offer_api_v1_workspaces__workspace_id__conversations__conversation_id__offer_post: {
@@ -4456,15 +4231,11 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     add_participant_api_v1_workspaces__workspace_id__conversations__conversation_id__participants_post: {
@@ -4492,15 +4263,12 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationDetail"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     remove_participant_api_v1_workspaces__workspace_id__conversations__conversation_id__participants__user_id__delete: {
@@ -4523,15 +4291,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     mark_read_api_v1_workspaces__workspace_id__conversations__conversation_id__read_post: {
@@ -4555,15 +4318,10 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     test_connection_api_v1_workspaces__workspace_id__email_connection_test_post: {
@@ -4590,15 +4348,12 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionTest"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_events_api_v1_workspaces__workspace_id__events_get: {
@@ -4624,15 +4379,10 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_inboxes_api_v1_workspaces__workspace_id__inboxes_get: {
@@ -4655,15 +4405,10 @@ export interface operations {
                     "application/json": components["schemas"]["Inbox"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_inbox_api_v1_workspaces__workspace_id__inboxes_post: {
@@ -4690,15 +4435,13 @@ export interface operations {
                     "application/json": components["schemas"]["InboxCreated"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_inbox_api_v1_workspaces__workspace_id__inboxes__inbox_id__get: {
@@ -4722,15 +4465,10 @@ export interface operations {
                     "application/json": components["schemas"]["InboxDetail"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     update_inbox_api_v1_workspaces__workspace_id__inboxes__inbox_id__patch: {
@@ -4758,15 +4496,13 @@ export interface operations {
                     "application/json": components["schemas"]["Inbox"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     email_addresses_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_addresses_get: {
@@ -4790,15 +4526,10 @@ export interface operations {
                     "application/json": components["schemas"]["EmailAddresses"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     start_email_conversation_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_conversations_post: {
@@ -4826,15 +4557,13 @@ export interface operations {
                     "application/json": components["schemas"]["EmailConversationStarted"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     email_dns_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_get: {
@@ -4858,15 +4587,11 @@ export interface operations {
                     "application/json": components["schemas"]["EmailDns"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     check_email_dns_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_check_post: {
@@ -4890,15 +4615,11 @@ export interface operations {
                     "application/json": components["schemas"]["EmailDnsCheck"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     make_dkim_key_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_dns_dkim_key_post: {
@@ -4922,15 +4643,11 @@ export interface operations {
                     "application/json": components["schemas"]["EmailDns"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_get: {
@@ -4954,15 +4671,10 @@ export interface operations {
                     "application/json": components["schemas"]["EmailTemplate"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     put_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_put: {
@@ -4990,15 +4702,12 @@ export interface operations {
                     "application/json": components["schemas"]["EmailTemplate"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     upload_header_image_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_header_image_post: {
@@ -5026,15 +4735,12 @@ export interface operations {
                     "application/json": components["schemas"]["EmailTemplate"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     preview_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_preview_post: {
@@ -5062,15 +4768,12 @@ export interface operations {
                     "application/json": components["schemas"]["EmailTemplatePreview"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_imap_status_api_v1_workspaces__workspace_id__inboxes__inbox_id__imap_status_get: {
@@ -5094,15 +4797,10 @@ export interface operations {
                     "application/json": components["schemas"]["ImapStatus"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     set_members_api_v1_workspaces__workspace_id__inboxes__inbox_id__members_put: {
@@ -5128,15 +4826,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_inbox_secrets_api_v1_workspaces__workspace_id__inboxes__inbox_id__secrets_get: {
@@ -5162,15 +4857,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     rotate_secrets_api_v1_workspaces__workspace_id__inboxes__inbox_id__secrets_rotate_post: {
@@ -5196,15 +4886,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     invite_api_v1_workspaces__workspace_id__invitations_post: {
@@ -5233,15 +4918,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_labels_api_v1_workspaces__workspace_id__labels_get: {
@@ -5264,15 +4947,10 @@ export interface operations {
                     "application/json": components["schemas"]["Label"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_label_api_v1_workspaces__workspace_id__labels_post: {
@@ -5299,15 +4977,13 @@ export interface operations {
                     "application/json": components["schemas"]["Label"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     delete_label_api_v1_workspaces__workspace_id__labels__label_id__delete: {
@@ -5329,15 +5005,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     update_label_api_v1_workspaces__workspace_id__labels__label_id__patch: {
@@ -5365,15 +5036,13 @@ export interface operations {
                     "application/json": components["schemas"]["Label"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_members_api_v1_workspaces__workspace_id__members_get: {
@@ -5396,15 +5065,10 @@ export interface operations {
                     "application/json": components["schemas"]["Member"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     set_member_active_api_v1_workspaces__workspace_id__members__user_id__active_put: {
@@ -5430,15 +5094,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     set_role_api_v1_workspaces__workspace_id__members__user_id__role_put: {
@@ -5464,15 +5125,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     get_presence_api_v1_workspaces__workspace_id__presence_get: {
@@ -5495,15 +5153,10 @@ export interface operations {
                     "application/json": components["schemas"]["Presence"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     set_presence_api_v1_workspaces__workspace_id__presence_put: {
@@ -5528,15 +5181,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     search_api_v1_workspaces__workspace_id__search_get: {
@@ -5562,15 +5212,10 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResults"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_teams_api_v1_workspaces__workspace_id__teams_get: {
@@ -5593,15 +5238,10 @@ export interface operations {
                     "application/json": components["schemas"]["Team"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     create_team_api_v1_workspaces__workspace_id__teams_post: {
@@ -5628,15 +5268,13 @@ export interface operations {
                     "application/json": components["schemas"]["Team"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     delete_team_api_v1_workspaces__workspace_id__teams__team_id__delete: {
@@ -5658,15 +5296,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     rename_team_api_v1_workspaces__workspace_id__teams__team_id__patch: {
@@ -5694,15 +5327,13 @@ export interface operations {
                     "application/json": components["schemas"]["Team"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     add_team_member_api_v1_workspaces__workspace_id__teams__team_id__members_post: {
@@ -5728,15 +5359,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     remove_team_member_api_v1_workspaces__workspace_id__teams__team_id__members__user_id__delete: {
@@ -5759,15 +5387,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     list_live_visitors_api_v1_workspaces__workspace_id__visitors_live_get: {
@@ -5790,15 +5413,10 @@ export interface operations {
                     "application/json": components["schemas"]["LiveVisitors"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     start_chat_api_v1_workspaces__workspace_id__visitors__visit_id__chat_post: {
@@ -5826,15 +5444,13 @@ export interface operations {
                     "application/json": components["schemas"]["ChatStarted"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     download_avatar_files_avatars__year___month___token__get: {
@@ -5850,24 +5466,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The file, in its own content type. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "*/*": string;
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     download_header_image_files_email_headers__year___month___token__get: {
@@ -5883,24 +5492,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The file, in its own content type. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "*/*": string;
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     download_files__year___month___token__get: {
@@ -5916,24 +5518,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The file, in its own content type. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "*/*": string;
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     healthz_healthz_get: {
@@ -5973,7 +5568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/plain": string;
                 };
             };
         };
@@ -5989,6 +5584,17 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description The database cannot be reached: {status: unavailable, reason: <the error's class>}. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6021,15 +5627,12 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAnswer"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     upload_widget_v1__inbox_uid__attachments_post: {
@@ -6043,7 +5646,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    client_id: string;
+                    /** Format: binary */
+                    file: string;
+                    text?: string;
+                };
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -6054,15 +5666,14 @@ export interface operations {
                     "application/json": components["schemas"]["WidgetMessageOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
     config_widget_v1__inbox_uid__config_get: {
@@ -6085,15 +5696,11 @@ export interface operations {
                     "application/json": components["schemas"]["WidgetConfig"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
     rate_widget_v1__inbox_uid__csat_post: {
@@ -6122,15 +5729,15 @@ export interface operations {
                     "application/json": components["schemas"]["CsatOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
     list_messages_widget_v1__inbox_uid__messages_get: {
@@ -6157,15 +5764,12 @@ export interface operations {
                     "application/json": components["schemas"]["WidgetMessages"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
     send_message_widget_v1__inbox_uid__messages_post: {
@@ -6194,15 +5798,14 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorMessageOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
     offline_form_widget_v1__inbox_uid__offline_post: {
@@ -6229,15 +5832,14 @@ export interface operations {
                     "application/json": components["schemas"]["OfflineOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
     start_session_widget_v1__inbox_uid__sessions_post: {
@@ -6264,15 +5866,14 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorSessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+            429: components["responses"]["RateLimited"];
         };
     };
 }

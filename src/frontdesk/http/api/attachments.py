@@ -15,10 +15,11 @@ from frontdesk.domain.errors import InvalidInput, NotFound, TooLarge
 from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
 
 router = APIRouter(tags=["attachments"])
-files_router = APIRouter(tags=["attachments"])
+files_router = APIRouter(tags=["attachments"], default_response_class=FileResponse)
 MAX_FILES = 5
 CHUNK = 256 * 1024
 _PATH = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}$")
@@ -57,6 +58,7 @@ async def _store_uploads(svc: Svc, uploads: list[UploadFile]) -> list[StoredFile
     "/workspaces/{workspace_id}/conversations/{conversation_id}/attachments",
     status_code=201,
     response_model=schemas.Message,
+    responses=answers(409),
 )
 async def upload(
     conversation_id: Id,

@@ -12,12 +12,13 @@ from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.input import Id
 from frontdesk.http.api.models import LoginIn, TokenIn
 from frontdesk.http.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentAuth, Svc
+from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses=answers(401))
 async def login(body: LoginIn, response: Response, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         session = await do_login(tx, body.email, body.password, svc.settings.session_days)
@@ -32,7 +33,7 @@ async def login(body: LoginIn, response: Response, svc: Svc) -> dict[str, Any]:
     return {"user_id": session.user_id, "csrf_token": session.csrf_token}
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, responses=answers(422))
 async def logout(auth: CurrentAuth, response: Response, svc: Svc) -> None:
     if auth.session_id is None:
         raise InvalidInput("API tokens are revoked with DELETE /api/v1/me/tokens/{id}", field="authorization")

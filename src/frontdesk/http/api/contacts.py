@@ -13,6 +13,7 @@ from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import ContactIn, ContactUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
 from frontdesk.store.views import contact_view, conversation_view
 
@@ -39,7 +40,12 @@ async def list_contacts(
     }
 
 
-@router.post("/workspaces/{workspace_id}/contacts", status_code=201, response_model=schemas.Contact)
+@router.post(
+    "/workspaces/{workspace_id}/contacts",
+    status_code=201,
+    response_model=schemas.Contact,
+    responses=answers(409),
+)
 async def create_contact(body: ContactIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """An email another contact of the workspace has (compared without case) is refused: 409
     `contact_email_taken`, with that contact's id in `error.details.contact_id`."""
@@ -88,7 +94,9 @@ async def get_contact(contact_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[s
     }
 
 
-@router.patch("/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.Contact)
+@router.patch(
+    "/workspaces/{workspace_id}/contacts/{contact_id}", response_model=schemas.Contact, responses=answers(409)
+)
 async def update_contact(
     contact_id: Id, body: ContactUpdateIn, actor: WorkspaceActor, svc: Svc
 ) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from frontdesk.http.api.models import (
     ParticipantIn,
 )
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import queries
 from frontdesk.store.views import conversation_view
 
@@ -144,7 +145,11 @@ async def remove_participant(conversation_id: Id, user_id: Id, actor: WorkspaceA
         await check_remove_participant(tx, actor, conversation_id, user_id)
 
 
-@router.post("/workspaces/{workspace_id}/conversations/{conversation_id}/offer", status_code=202)
+@router.post(
+    "/workspaces/{workspace_id}/conversations/{conversation_id}/offer",
+    status_code=202,
+    responses=answers(409),
+)
 async def offer(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     """The notification's "Later": an ephemeral `conversation.offered` event goes to every agent
     who may see the conversation, so someone else can take it. 409 once it is assigned."""
@@ -157,6 +162,7 @@ async def offer(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> None:
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/retry",
     status_code=202,
     response_model=schemas.Message,
+    responses=answers(409),
 )
 async def retry_delivery(
     conversation_id: Id, message_id: Id, actor: WorkspaceActor, svc: Svc
@@ -171,6 +177,7 @@ async def retry_delivery(
 @router.post(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/cancel",
     response_model=schemas.Message,
+    responses=answers(409),
 )
 async def cancel_delivery(
     conversation_id: Id, message_id: Id, actor: WorkspaceActor, svc: Svc
@@ -218,7 +225,10 @@ async def list_messages(
     "/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
     status_code=201,
     response_model=schemas.Message,
-    responses={200: {"model": schemas.Message, "description": "A repeat of a post with the same key"}},
+    responses={
+        200: {"model": schemas.Message, "description": "A repeat of a post with the same key"},
+        **answers(409),
+    },
 )
 async def create_message(
     conversation_id: Id,

@@ -9,6 +9,7 @@ from frontdesk.actions.email_start import check_start_email_conversation
 from frontdesk.domain.input import Id
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 
 __all__ = ["EmailConversationIn", "EmailConversationStarted", "router"]
 
@@ -32,6 +33,7 @@ class EmailConversationStarted(BaseModel):
     "/workspaces/{workspace_id}/inboxes/{inbox_id}/email-conversations",
     status_code=201,
     response_model=EmailConversationStarted,
+    responses=answers(409),
 )
 async def start_email_conversation(
     inbox_id: Id, body: EmailConversationIn, actor: WorkspaceActor, svc: Svc

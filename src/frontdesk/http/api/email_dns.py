@@ -17,13 +17,15 @@ from frontdesk.domain.input import Id
 from frontdesk.domain.mail_addresses import hosted_address
 from frontdesk.domain.mail_dns import DnsRecord, RecordKind, RecordStatus, own_domain, records_for
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.mail.dkim import DkimError, generate_private_key, public_key
 from frontdesk.mail.dns_check import check_records
 from frontdesk.services import Services
 
 __all__ = ["EmailDns", "EmailDnsCheck", "router"]
 
-router = APIRouter(tags=["inboxes"])
+# 409 for an inbox without its own address or an installation without a mail domain.
+router = APIRouter(tags=["inboxes"], responses=answers(409))
 _PATH = "/workspaces/{workspace_id}/inboxes/{inbox_id}/email-dns"
 
 

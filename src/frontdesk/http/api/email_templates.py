@@ -33,7 +33,7 @@ from frontdesk.store.types import utcnow
 __all__ = ["files_router", "router"]
 
 router = APIRouter(tags=["inboxes"])
-files_router = APIRouter(tags=["inboxes"])
+files_router = APIRouter(tags=["inboxes"], default_response_class=FileResponse)
 _PATH = "/workspaces/{workspace_id}/inboxes/{inbox_id}/email-template"
 _FILE = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}$")
 

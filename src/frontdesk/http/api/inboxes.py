@@ -21,6 +21,7 @@ from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
 from frontdesk.http.deps import CurrentAuth, Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
 from frontdesk.store.views import inbox_view
 
@@ -88,7 +89,12 @@ async def list_inboxes(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     return [inbox_view(r, webhook_path(r)) for r in rows]
 
 
-@router.post("/workspaces/{workspace_id}/inboxes", status_code=201, response_model=schemas.InboxCreated)
+@router.post(
+    "/workspaces/{workspace_id}/inboxes",
+    status_code=201,
+    response_model=schemas.InboxCreated,
+    responses=answers(409),
+)
 async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         inbox_id = await check_create_inbox(
@@ -123,7 +129,9 @@ async def get_inbox_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> di
     return _readable_secrets(svc, row)
 
 
-@router.patch("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox)
+@router.patch(
+    "/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox, responses=answers(409)
+)
 async def update_inbox(inbox_id: Id, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Administrators only. `is_enabled: false` makes the inbox refuse webhooks (410) and new
     replies (409) while its conversations stay readable. `secrets` are write-only."""

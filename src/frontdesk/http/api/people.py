@@ -46,7 +46,7 @@ from frontdesk.store.views import member_view, profile_view
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["people"])
-files_router = APIRouter(tags=["people"])
+files_router = APIRouter(tags=["people"], default_response_class=FileResponse)
 _AVATAR_PATH = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}$")
 
 

@@ -19,6 +19,7 @@ from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import CannedIn, CannedUpdateIn, LabelIn, LabelUpdateIn
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import queries
 from frontdesk.store import tables as t
 
@@ -43,14 +44,18 @@ async def list_labels(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-@router.post("/workspaces/{workspace_id}/labels", status_code=201, response_model=schemas.Label)
+@router.post(
+    "/workspaces/{workspace_id}/labels", status_code=201, response_model=schemas.Label, responses=answers(409)
+)
 async def create_label(body: LabelIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         label_id = await check_create_label(tx, actor, body.name, body.color)
     return {"id": label_id, "name": body.name.strip(), "color": body.color}
 
 
-@router.patch("/workspaces/{workspace_id}/labels/{label_id}", response_model=schemas.Label)
+@router.patch(
+    "/workspaces/{workspace_id}/labels/{label_id}", response_model=schemas.Label, responses=answers(409)
+)
 async def update_label(label_id: Id, body: LabelUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Supervisors and administrators. A new name is applied to every conversation that has the
     label (one `label.updated` event tells open dashboards)."""
@@ -77,7 +82,10 @@ async def list_canned(actor: WorkspaceActor, svc: Svc, q: str | None = None) -> 
 
 
 @router.post(
-    "/workspaces/{workspace_id}/canned-responses", status_code=201, response_model=schemas.CannedResponse
+    "/workspaces/{workspace_id}/canned-responses",
+    status_code=201,
+    response_model=schemas.CannedResponse,
+    responses=answers(409),
 )
 async def create_canned(body: CannedIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
@@ -85,7 +93,9 @@ async def create_canned(body: CannedIn, actor: WorkspaceActor, svc: Svc) -> dict
     return {"id": canned_id, "short_code": body.short_code.strip().lstrip("/"), "text": body.text.strip()}
 
 
-@router.patch("/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204)
+@router.patch(
+    "/workspaces/{workspace_id}/canned-responses/{canned_id}", status_code=204, responses=answers(409)
+)
 async def update_canned(canned_id: Id, body: CannedUpdateIn, actor: WorkspaceActor, svc: Svc) -> None:
     """Change the short code and/or the text; a short code already taken is refused (409)."""
     async with svc.db.write() as tx:

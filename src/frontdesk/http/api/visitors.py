@@ -21,6 +21,7 @@ from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ async def list_contact_visits(contact_id: Id, actor: WorkspaceActor, svc: Svc) -
     "/workspaces/{workspace_id}/visitors/{visit_id}/chat",
     status_code=201,
     response_model=schemas.ChatStarted,
+    responses=answers(409),
 )
 async def start_chat(visit_id: Id, body: ChatIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Write first to a visitor: the text is a reply in the visitor's open conversation (opened

@@ -32,6 +32,7 @@ from frontdesk.http.api.models import (
     WorkspaceIn,
 )
 from frontdesk.http.deps import CurrentAuth, Svc, WorkspaceActor
+from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
 
 router = APIRouter(tags=["workspaces"])
@@ -67,7 +68,7 @@ async def set_role(user_id: Id, body: RoleIn, actor: WorkspaceActor, svc: Svc) -
         await check_set_role(tx, actor, user_id, body.role)
 
 
-@router.post("/workspaces/{workspace_id}/invitations", status_code=201)
+@router.post("/workspaces/{workspace_id}/invitations", status_code=201, responses=answers(409))
 async def invite(body: InvitationIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Returns the invitation token once; the dashboard turns it into a link for the invitee. With
     email configured (FRONTDESK_SMTP_HOST) the invitee is also sent the link by email."""
@@ -78,7 +79,7 @@ async def invite(body: InvitationIn, actor: WorkspaceActor, svc: Svc) -> dict[st
     return {"email": body.email, "role": body.role.value, "token": token}
 
 
-@router.post("/invitations/accept", status_code=201)
+@router.post("/invitations/accept", status_code=201, responses=answers(404, 409))
 async def accept_invitation(body: AcceptInvitationIn, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         user_id, workspace_id = await do_accept_invitation(tx, body.token, body.name, body.password)
@@ -111,7 +112,9 @@ async def list_teams(actor: WorkspaceActor, svc: Svc) -> list[dict[str, Any]]:
     return [{**r, "member_ids": sorted(by_team.get(r["id"], []))} for r in teams]
 
 
-@router.post("/workspaces/{workspace_id}/teams", status_code=201, response_model=schemas.Team)
+@router.post(
+    "/workspaces/{workspace_id}/teams", status_code=201, response_model=schemas.Team, responses=answers(409)
+)
 async def create_team(body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         team_id = await check_create_team(tx, actor, body.name)
@@ -124,7 +127,9 @@ async def add_team_member(team_id: Id, body: TeamMemberIn, actor: WorkspaceActor
         await check_add_team_member(tx, actor, team_id, body.user_id)
 
 
-@router.patch("/workspaces/{workspace_id}/teams/{team_id}", response_model=schemas.Team)
+@router.patch(
+    "/workspaces/{workspace_id}/teams/{team_id}", response_model=schemas.Team, responses=answers(409)
+)
 async def rename_team(team_id: Id, body: TeamIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Administrators only; a name another team has is refused (409)."""
     tm = t.team_members
