@@ -333,7 +333,11 @@ export interface paths {
         /** List Contacts */
         get: operations["list_contacts_api_v1_workspaces__workspace_id__contacts_get"];
         put?: never;
-        /** Create Contact */
+        /**
+         * Create Contact
+         * @description An email another contact of the workspace has (compared without case) is refused: 409
+         *     `contact_email_taken`, with that contact's id in `error.details.contact_id`.
+         */
         post: operations["create_contact_api_v1_workspaces__workspace_id__contacts_post"];
         delete?: never;
         options?: never;
@@ -355,7 +359,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update Contact */
+        /**
+         * Update Contact
+         * @description Only the fields sent change. An email another contact has: 409 as when adding one.
+         */
         patch: operations["update_contact_api_v1_workspaces__workspace_id__contacts__contact_id__patch"];
         trace?: never;
     };
@@ -520,8 +527,32 @@ export interface paths {
         /**
          * Create Message
          * @description A reply to the customer (queued for delivery), or with private=true a note for the team.
+         *     With a key (`client_id`, or the Idempotency-Key header) the message is stored once: a repeat
+         *     answers 200 with the message the first post stored (409 when the key came with other text).
          */
         post: operations["create_message_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/conversations/{conversation_id}/messages/{message_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Delivery
+         * @description Stop a reply that has not gone out (queued, waiting to be retried, or failed): it becomes
+         *     `cancelled` and is never sent. 409 `delivery_running` once an attempt is out to the provider,
+         *     `not_cancellable` for any other message.
+         */
+        post: operations["cancel_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -539,8 +570,9 @@ export interface paths {
         put?: never;
         /**
          * Retry Delivery
-         * @description Queue a reply whose delivery failed again (status back to `queued`, `message.updated`).
-         *     Any other message, or a reply not failed, is refused with 409.
+         * @description Send a reply again now: one whose delivery failed (back to `queued`), or one waiting between
+         *     attempts (its next attempt made due at once); `message.updated` either way. Any other message
+         *     is refused with 409 (`not_failed`), as is a reply whose attempt is running (`delivery_running`).
          */
         post: operations["retry_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__retry_post"];
         delete?: never;
@@ -1306,7 +1338,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readyz */
+        /**
+         * Readyz
+         * @description 503 while the database cannot be reached, or while the bus to the other processes (Redis)
+         *     is lost: sockets opened here then would miss events, so a load balancer should look elsewhere.
+         */
         get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
@@ -1576,9 +1612,9 @@ export interface components {
         /** CannedUpdateIn */
         CannedUpdateIn: {
             /** Short Code */
-            short_code?: string | null;
+            short_code?: string;
             /** Text */
-            text?: string | null;
+            text?: string;
         };
         /** ChannelType */
         ChannelType: {
@@ -1702,16 +1738,20 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** ContactUpdateIn */
+        /**
+         * ContactUpdateIn
+         * @description Only the fields sent change; email and phone null clear them; name and attributes may
+         *     not be null. `attributes` replaces the whole set (bounds in domain/contacts.py).
+         */
         ContactUpdateIn: {
             /** Attributes */
             attributes?: {
                 [key: string]: unknown;
-            } | null;
+            };
             /** Email */
             email?: string | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Phone */
             phone?: string | null;
         };
@@ -1813,10 +1853,13 @@ export interface components {
         ConversationStatus: "open" | "pending" | "snoozed" | "resolved";
         /** ConversationUpdateIn */
         ConversationUpdateIn: {
-            priority?: components["schemas"]["Priority"] | null;
-            /** Snoozed Until */
+            priority?: components["schemas"]["Priority"];
+            /**
+             * Snoozed Until
+             * @description With a time zone (Z or an offset).
+             */
             snoozed_until?: string | null;
-            status?: components["schemas"]["ConversationStatus"] | null;
+            status?: components["schemas"]["ConversationStatus"];
         };
         /** CsatOut */
         CsatOut: {
@@ -1827,6 +1870,11 @@ export interface components {
             /** Rating */
             rating: number;
         };
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "queued" | "sent" | "delivered" | "read" | "failed" | "cancelled";
         /** DnsRecordOut */
         DnsRecordOut: {
             /**
@@ -2122,6 +2170,13 @@ export interface components {
             /** Last Seq */
             last_seq: number;
         };
+        /**
+         * FailureReason
+         * @description Why a delivery attempt failed, as a code the dashboard translates; the provider's own
+         *     words travel beside it as the message's failure_detail.
+         * @enum {string}
+         */
+        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "undeliverable" | "internal_error" | "unknown";
         /** Identity */
         Identity: {
             /** Id */
@@ -2248,21 +2303,21 @@ export interface components {
         /**
          * InboxUpdateIn
          * @description Only the fields sent change. `settings` are merged into the current ones; `secrets` too,
-         *     and they are never sent back.
+         *     and they are never sent back. None of them may be null.
          */
         InboxUpdateIn: {
             /** Is Enabled */
-            is_enabled?: boolean | null;
+            is_enabled?: boolean;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Secrets */
             secrets?: {
                 [key: string]: string;
-            } | null;
+            };
             /** Settings */
             settings?: {
                 [key: string]: unknown;
-            } | null;
+            };
         };
         /** InvitationIn */
         InvitationIn: {
@@ -2302,9 +2357,9 @@ export interface components {
         /** LabelUpdateIn */
         LabelUpdateIn: {
             /** Color */
-            color?: string | null;
+            color?: string;
             /** Name */
-            name?: string | null;
+            name?: string;
         };
         /** LabelsIn */
         LabelsIn: {
@@ -2361,6 +2416,8 @@ export interface components {
         };
         /** Message */
         Message: {
+            /** Annotations */
+            annotations: components["schemas"]["MessageAnnotation"][];
             /** Content Type */
             content_type: string;
             /** Conversation Id */
@@ -2368,16 +2425,31 @@ export interface components {
             /** Created At */
             created_at: string;
             data: components["schemas"]["MessageData"];
-            /** Delivery Status */
-            delivery_status: string | null;
-            /** Failure Reason */
-            failure_reason: string | null;
+            /**
+             * Delivery Attempts
+             * @description Delivery attempts made so far.
+             */
+            delivery_attempts: number;
+            /** @description Outgoing messages only. */
+            delivery_status: components["schemas"]["DeliveryStatus"] | null;
+            /**
+             * Failure Detail
+             * @description The same failure in the provider's own words (an SMTP answer, an HTTP status); untranslated.
+             */
+            failure_detail: string | null;
+            /** @description Why the last delivery attempt failed, as a code: set with `failed`, and while a reply waits to be retried (`queued` with `next_attempt_at`). */
+            failure_reason: components["schemas"]["FailureReason"] | null;
             /** Id */
             id: number;
             /** Inbox Id */
             inbox_id: number;
             /** Kind */
             kind: string;
+            /**
+             * Next Attempt At
+             * @description When the next delivery attempt is due, while a reply waits between attempts.
+             */
+            next_attempt_at: string | null;
             /** Sender Id */
             sender_id: number | null;
             /** Sender Type */
@@ -2386,6 +2458,34 @@ export interface components {
             source_id: string | null;
             /** Text */
             text: string;
+        };
+        /**
+         * MessageAnnotation
+         * @description What the system says about a message (domain/annotations.py), beside its text: `code` and
+         *     the parameters that code takes. attachment_too_large: filename, size, limit (bytes);
+         *     attachment_refused: filename, size, content_type, reason; email_unreadable: detail (technical,
+         *     in English), original (the file name the whole mail is attached as). Clients word each code
+         *     in their language and show unknown codes generically.
+         */
+        MessageAnnotation: {
+            /** Code */
+            code: string;
+            /** Content Type */
+            content_type?: string;
+            /** Detail */
+            detail?: string;
+            /** Filename */
+            filename?: string;
+            /** Limit */
+            limit?: number;
+            /** Original */
+            original?: string;
+            /** Reason */
+            reason?: string;
+            /** Size */
+            size?: number;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * MessageData
@@ -2400,6 +2500,8 @@ export interface components {
             attachments?: components["schemas"]["Attachment"][];
             /** By */
             by?: string;
+            /** By Reply */
+            by_reply?: boolean;
             /** Comment */
             comment?: string | null;
             /** Mentions */
@@ -2419,6 +2521,11 @@ export interface components {
         };
         /** MessageIn */
         MessageIn: {
+            /**
+             * Client Id
+             * @description The client's id of this message (or the Idempotency-Key header): stored once.
+             */
+            client_id?: string | null;
             /**
              * Private
              * @default false
@@ -2559,16 +2666,20 @@ export interface components {
         };
         /**
          * ProfileIn
-         * @description Only the fields sent change; display_name null clears it; preferences are merged.
+         * @description Only the fields sent change; display_name null clears it (the other fields may not be
+         *     null); preferences are merged.
          */
         ProfileIn: {
             /** Display Name */
             display_name?: string | null;
-            /** Locale */
-            locale?: ("en" | "tr" | "fa") | null;
+            /**
+             * Locale
+             * @enum {string}
+             */
+            locale?: "en" | "tr" | "fa";
             /** Name */
-            name?: string | null;
-            preferences?: components["schemas"]["PreferencesPatch"] | null;
+            name?: string;
+            preferences?: components["schemas"]["PreferencesPatch"];
         };
         /** RecordCheckOut */
         RecordCheckOut: {
@@ -2943,8 +3054,22 @@ export interface components {
             colour: string;
             /** Greeting */
             greeting: string;
+            /**
+             * Greeting Translations
+             * @description The greeting by language code; the widget shows the visitor's, else `greeting`.
+             */
+            greeting_translations: {
+                [key: string]: string;
+            };
             /** Invitation Text */
             invitation_text: string;
+            /**
+             * Invitation Text Translations
+             * @description The invitation by language code; the widget shows the visitor's, else `invitation_text`.
+             */
+            invitation_text_translations: {
+                [key: string]: string;
+            };
             /** Language */
             language: string;
             /** Max Upload Bytes */
@@ -4150,7 +4275,10 @@ export interface operations {
     create_message_api_v1_workspaces__workspace_id__conversations__conversation_id__messages_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's id of this message, as `client_id` in the body may also give it */
+                "idempotency-key"?: string | null;
+            };
             path: {
                 conversation_id: number;
                 workspace_id: number;
@@ -4163,6 +4291,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A repeat of a post with the same key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -4178,6 +4315,35 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+        };
+    };
+    cancel_delivery_api_v1_workspaces__workspace_id__conversations__conversation_id__messages__message_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                message_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["InvalidInput"];
         };
     };
@@ -5571,6 +5737,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
         };
     };
     readyz_readyz_get: {
@@ -5593,7 +5761,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database cannot be reached: {status: unavailable, reason: <the error's class>}. */
+            /** @description The database cannot be reached ({status: unavailable, reason: <the error's class>}), or the bus to the other processes is lost ({status: unavailable, reason: redis}). */
             503: {
                 headers: {
                     [name: string]: unknown;
