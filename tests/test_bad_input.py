@@ -306,6 +306,12 @@ async def test_binary_frames_close_the_sockets_with_a_protocol_code(
     async with websockets.connect(server.ws_url(f"{web.base}/socket")) as sock:
         await sock.send(b"\x00\x01binary")
         assert await close_code(sock) == 4401
+    # After hello too: the socket closes with 1003 rather than crashing or answering on.
+    token = (await session(http, web))["visitor_token"]
+    async with visitor_socket(server, web, token) as sock:
+        await next_frame(sock, "ready")
+        await sock.send(b"\x00\x01binary")
+        assert await close_code(sock) == 1003
 
 
 async def test_a_second_contact_with_the_same_email_is_a_conflict(

@@ -52,6 +52,9 @@ MAX_FRAME = 70_000  # characters: a message's text (65,536) and its envelope
 OWN_CLIENT_IDS = 16  # what this socket sent lately: its echo is not sent back to it
 NAME_SECONDS = 60.0
 CLOSE_BAD_TOKEN, CLOSE_BLOCKED, CLOSE_NO_INBOX, CLOSE_GONE, CLOSE_LIMITED = 4401, 4403, 4404, 4410, 4429
+# RFC 6455 "unsupported data": the widget never sends binary, so a binary frame is a broken client
+# (the agent socket closes with the same code).
+CLOSE_UNSUPPORTED = 1003
 
 
 class _Close(Exception):
@@ -246,8 +249,7 @@ class VisitorSocket:
 
     async def handle(self, raw: str | None) -> None:
         if raw is None:
-            await self._error("invalid_input", "frames must be JSON text")
-            return
+            raise _Close(CLOSE_UNSUPPORTED, "binary frames are not accepted")
         if len(raw) > MAX_FRAME:
             await self._error("invalid_input", f"frames are at most {MAX_FRAME} characters")
             return
@@ -368,7 +370,7 @@ async def _hello(ws: WebSocket, svc: Services, inbox_uid: str) -> tuple[str, dic
 
 
 async def _receive_text(ws: WebSocket) -> str | None:
-    """The next text frame; None for a binary one (refused by handle, not a crash)."""
+    """The next text frame; None for a binary one (handle closes with 1003, not a crash)."""
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
