@@ -16,7 +16,7 @@ BACKENDS = ["memory"] + (["redis"] if REDIS_URL else [])
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-async def test_every_process_receives_every_event_in_order(kind: str) -> None:
+async def test_every_process_receives_every_event_in_each_publishers_order(kind: str) -> None:
     url = REDIS_URL if kind == "redis" else ""
     # In memory there is one process, whose own events must come back; Redis links two.
     processes = (
@@ -36,8 +36,12 @@ async def test_every_process_receives_every_event_in_order(kind: str) -> None:
         async with asyncio.timeout(5):
             while any(len(sink) < 5 for sink in received):
                 await asyncio.sleep(0.01)
+        # Each publisher's events keep its order; two processes' sends may interleave (publishing
+        # is queued, never awaited by the write: clients apply events by seq, docs/events.md).
         for sink in received:
-            assert [e["seq"] for e in sink] == [0, 1, 2, 3, 4]
+            seqs = [e["seq"] for e in sink]
+            assert sorted(seqs) == [0, 1, 2, 3, 4]
+            assert [q for q in seqs if q < 3] == [0, 1, 2] and [q for q in seqs if q >= 3] == [3, 4]
     finally:
         for bus in processes:
             await bus.close()

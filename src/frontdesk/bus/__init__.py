@@ -11,8 +11,10 @@ OnStatus = Callable[[bool], None]  # told when the bus loses (False) or regains 
 
 class Bus(Protocol):
     """Every published event reaches `deliver` in every process, the publisher's included, in
-    the order published — while `up`. When the link to the other processes is lost, `on_status`
-    is told (the hub then closes the sockets, which resume from the events table)."""
+    the order that process published them — while `up`. Two processes' events may interleave
+    (publishing is queued, not awaited by the write); clients apply events by `seq`.
+    When the link to the other processes is lost, `on_status` is told (the hub then closes the
+    sockets, which resume from the events table)."""
 
     @property
     def up(self) -> bool: ...
