@@ -95,6 +95,22 @@ async def test_every_operation_documents_its_errors_with_the_error_schema(http: 
                 assert {"410", "429"} <= responses.keys(), name
 
 
+async def test_every_json_body_has_a_typed_schema(http: httpx.AsyncClient) -> None:
+    """A route that returns a plain dict with no response model is documented as any object, and
+    the run cannot check its body: each 2xx JSON body names its fields (or its values' type)."""
+    document = (await http.get("/api/openapi.json")).json()
+    untyped = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if not status.startswith("2") or schema.get("type") != "object":
+                    continue
+                if "properties" not in schema and not isinstance(schema.get("additionalProperties"), dict):
+                    untyped.append(f"{method.upper()} {path} {status}")
+    assert not untyped, untyped
+
+
 def test_every_error_status_is_documented() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "api-errors.md").read_text(encoding="utf-8")
     missing = [f"{s} {name}" for s, name in RESPONSE_NAMES.items() if f"| `{s}` | `{name}` |" not in text]

@@ -1524,6 +1524,31 @@ export interface components {
             /** User Id */
             user_id: number;
         };
+        /** ApiToken */
+        ApiToken: {
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Revoked At */
+            revoked_at: string | null;
+        };
+        /**
+         * ApiTokenCreated
+         * @description The token in clear, shown this once; only its digest is kept.
+         */
+        ApiTokenCreated: {
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Token */
+            token: string;
+        };
         /** AssignmentIn */
         AssignmentIn: {
             /** Assignee Id */
@@ -1548,6 +1573,37 @@ export interface components {
             url: string;
         } & {
             [key: string]: unknown;
+        };
+        /** AuditEvent */
+        AuditEvent: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: number | null;
+            /** Created At */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Target Id */
+            target_id: number | null;
+            /** Target Type */
+            target_type: string;
+            /** Workspace Id */
+            workspace_id: number;
+        };
+        /**
+         * AuditEventPage
+         * @description Newest first; `next_before` is the `before` of the next page, null on the last.
+         */
+        AuditEventPage: {
+            /** Events */
+            events: components["schemas"]["AuditEvent"][];
+            /** Next Before */
+            next_before: number | null;
         };
         /**
          * Availability
@@ -2319,6 +2375,25 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * Invitation
+         * @description The invitation token, shown this once; the dashboard turns it into a link.
+         */
+        Invitation: {
+            /** Email */
+            email: string;
+            /** Role */
+            role: string;
+            /** Token */
+            token: string;
+        };
+        /** InvitationAccepted */
+        InvitationAccepted: {
+            /** User Id */
+            user_id: number;
+            /** Workspace Id */
+            workspace_id: number;
+        };
         /** InvitationIn */
         InvitationIn: {
             /** Email */
@@ -2377,6 +2452,16 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /**
+         * LoginResult
+         * @description The session itself travels in cookies; `csrf_token` goes back in X-CSRF-Token.
+         */
+        LoginResult: {
+            /** Csrf Token */
+            csrf_token: string;
+            /** User Id */
+            user_id: number;
         };
         /** Member */
         Member: {
@@ -2563,6 +2648,14 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** PasswordResetAccepted */
+        PasswordResetAccepted: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "accepted";
         };
         /** PasswordResetConfirmIn */
         PasswordResetConfirmIn: {
@@ -3111,6 +3204,25 @@ export interface components {
             /** Messages */
             messages: components["schemas"]["WidgetMessage"][];
         };
+        /** Workspace */
+        Workspace: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /**
+         * WorkspaceDetail
+         * @description The workspace, with the caller's role in it.
+         */
+        WorkspaceDetail: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
         /** WorkspaceIn */
         WorkspaceIn: {
             /** Name */
@@ -3237,9 +3349,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["LoginResult"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3288,9 +3398,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["PasswordResetAccepted"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3363,9 +3471,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InvitationAccepted"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3540,9 +3646,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ApiToken"][];
                 };
             };
             401: components["responses"]["Unauthenticated"];
@@ -3567,9 +3671,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ApiTokenCreated"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3622,9 +3724,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Workspace"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3651,9 +3751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkspaceDetail"];
                 };
             };
             401: components["responses"]["Unauthenticated"];
@@ -3682,9 +3780,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AuditEventPage"];
                 };
             };
             401: components["responses"]["Unauthenticated"];
@@ -5019,7 +5115,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        [key: string]: string;
                     };
                 };
             };
@@ -5048,7 +5144,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        [key: string]: string;
                     };
                 };
             };
@@ -5079,9 +5175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Invitation"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 from frontdesk.actions.users import do_create_api_token, do_login, do_logout, do_revoke_api_token
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.input import Id
+from frontdesk.http.api import schemas
 from frontdesk.http.api.models import LoginIn, TokenIn
 from frontdesk.http.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentAuth, Svc
 from frontdesk.http.openapi import answers
@@ -18,7 +19,7 @@ from frontdesk.store import tables as t
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", responses=answers(401))
+@router.post("/auth/login", response_model=schemas.LoginResult, responses=answers(401))
 async def login(body: LoginIn, response: Response, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         session = await do_login(tx, body.email, body.password, svc.settings.session_days)
@@ -43,7 +44,7 @@ async def logout(auth: CurrentAuth, response: Response, svc: Svc) -> None:
     response.delete_cookie(CSRF_COOKIE)
 
 
-@router.get("/me/tokens")
+@router.get("/me/tokens", response_model=list[schemas.ApiToken])
 async def list_tokens(auth: CurrentAuth, svc: Svc) -> list[dict[str, Any]]:
     a = t.api_tokens
     async with svc.db.read() as conn:
@@ -68,7 +69,7 @@ async def list_tokens(auth: CurrentAuth, svc: Svc) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/me/tokens", status_code=201)
+@router.post("/me/tokens", status_code=201, response_model=schemas.ApiTokenCreated)
 async def create_token(body: TokenIn, auth: CurrentAuth, svc: Svc) -> dict[str, Any]:
     """The token is shown once, here; only its digest is kept."""
     async with svc.db.write() as tx:

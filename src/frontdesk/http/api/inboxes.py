@@ -121,7 +121,7 @@ async def get_inbox(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, 
     return {**inbox_view(row, webhook_path(row)), "member_ids": sorted(members)}
 
 
-@router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets")
+@router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets", response_model=dict[str, str])
 async def get_inbox_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     actor.require_admin()
     async with svc.db.read() as conn:
@@ -162,7 +162,7 @@ async def update_inbox(inbox_id: Id, body: InboxUpdateIn, actor: WorkspaceActor,
     return inbox_view(row, webhook_path(row))
 
 
-@router.post("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets/rotate")
+@router.post("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets/rotate", response_model=dict[str, str])
 async def rotate_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """New generated secrets (shown here once more); requests signed with the old ones fail."""
     async with svc.db.write() as tx:

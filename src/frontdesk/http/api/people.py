@@ -156,7 +156,7 @@ async def download_avatar(year: str, month: str, token: str, svc: Svc) -> FileRe
     )
 
 
-@router.post("/auth/password-reset", status_code=202)
+@router.post("/auth/password-reset", status_code=202, response_model=schemas.PasswordResetAccepted)
 async def request_password_reset(body: PasswordResetIn, svc: Svc) -> dict[str, str]:
     """Always 202, whether or not an account has this email: the answer tells nobody who has one."""
     mail_on = svc.settings.mail_config.enabled

@@ -129,7 +129,7 @@ async def list_events(
     return {"events": events, "last_seq": events[-1]["seq"] if events else since}
 
 
-@router.get("/workspaces/{workspace_id}/audit-events")
+@router.get("/workspaces/{workspace_id}/audit-events", response_model=schemas.AuditEventPage)
 async def list_audit_events(
     actor: WorkspaceActor, svc: Svc, before: Id | None = None, limit: int = Query(100, ge=1, le=500)
 ) -> dict[str, Any]:

@@ -355,3 +355,72 @@ class ContactVisits(BaseModel):
 
 class ChatStarted(BaseModel):
     conversation_id: int
+
+
+class LoginResult(BaseModel):
+    """The session itself travels in cookies; `csrf_token` goes back in X-CSRF-Token."""
+
+    user_id: int
+    csrf_token: str
+
+
+class ApiToken(BaseModel):
+    id: int
+    name: str
+    created_at: str
+    revoked_at: str | None
+
+
+class ApiTokenCreated(BaseModel):
+    """The token in clear, shown this once; only its digest is kept."""
+
+    id: int
+    name: str
+    token: str
+    created_at: str
+
+
+class Workspace(BaseModel):
+    id: int
+    name: str
+
+
+class WorkspaceDetail(Workspace):
+    """The workspace, with the caller's role in it."""
+
+    role: str
+
+
+class Invitation(BaseModel):
+    """The invitation token, shown this once; the dashboard turns it into a link."""
+
+    email: str
+    role: str
+    token: str
+
+
+class InvitationAccepted(BaseModel):
+    user_id: int
+    workspace_id: int
+
+
+class AuditEvent(BaseModel):
+    id: int
+    workspace_id: int
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: int | None
+    data: dict[str, Any]
+    created_at: str
+
+
+class AuditEventPage(BaseModel):
+    """Newest first; `next_before` is the `before` of the next page, null on the last."""
+
+    events: list[AuditEvent]
+    next_before: int | None
+
+
+class PasswordResetAccepted(BaseModel):
+    status: Literal["accepted"]

@@ -38,14 +38,14 @@ from frontdesk.store import tables as t
 router = APIRouter(tags=["workspaces"])
 
 
-@router.post("/workspaces", status_code=201)
+@router.post("/workspaces", status_code=201, response_model=schemas.Workspace)
 async def create_workspace(body: WorkspaceIn, auth: CurrentAuth, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         workspace_id = await do_create_workspace(tx, body.name, auth.user_id)
     return {"id": workspace_id, "name": body.name.strip()}
 
 
-@router.get("/workspaces/{workspace_id}")
+@router.get("/workspaces/{workspace_id}", response_model=schemas.WorkspaceDetail)
 async def get_workspace(actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
         row = (
@@ -68,7 +68,12 @@ async def set_role(user_id: Id, body: RoleIn, actor: WorkspaceActor, svc: Svc) -
         await check_set_role(tx, actor, user_id, body.role)
 
 
-@router.post("/workspaces/{workspace_id}/invitations", status_code=201, responses=answers(409))
+@router.post(
+    "/workspaces/{workspace_id}/invitations",
+    status_code=201,
+    response_model=schemas.Invitation,
+    responses=answers(409),
+)
 async def invite(body: InvitationIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Returns the invitation token once; the dashboard turns it into a link for the invitee. With
     email configured (FRONTDESK_SMTP_HOST) the invitee is also sent the link by email."""
@@ -79,7 +84,12 @@ async def invite(body: InvitationIn, actor: WorkspaceActor, svc: Svc) -> dict[st
     return {"email": body.email, "role": body.role.value, "token": token}
 
 
-@router.post("/invitations/accept", status_code=201, responses=answers(404, 409))
+@router.post(
+    "/invitations/accept",
+    status_code=201,
+    response_model=schemas.InvitationAccepted,
+    responses=answers(404, 409),
+)
 async def accept_invitation(body: AcceptInvitationIn, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
         user_id, workspace_id = await do_accept_invitation(tx, body.token, body.name, body.password)
