@@ -352,3 +352,37 @@ async def test_signed_webhook_to_a_disabled_inbox_stores_nothing(
     async with server.services.db.read() as conn:
         for table in (t.messages, t.conversations, t.contacts):
             assert (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one() == 0
+
+
+async def test_rotating_secrets_shows_only_the_generated_ones(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """Rotation answers with the new generated secrets; a password the administrator typed (an
+    own mail server's IMAP password) is write-only there too and is kept, not shown."""
+    admin, ws = await make_admin(server, http)
+    settings = {
+        "address_mode": "own_server",
+        "own_address": "help@shop.example",
+        "imap_host": "127.0.0.1",
+        "imap_username": "help",
+        "smtp_host": "127.0.0.1",
+    }
+    typed = "the-mailbox-password-only-the-admin-knows"
+    r = await http.post(
+        f"/api/v1/workspaces/{ws}/inboxes",
+        headers=admin.headers,
+        json={
+            "name": "Mail",
+            "channel_type": "email",
+            "settings": settings,
+            "secrets": {"imap_password": typed},
+        },
+    )
+    assert r.status_code == 201, r.text
+    url = f"/api/v1/workspaces/{ws}/inboxes/{r.json()['id']}/secrets"
+    before = (await http.get(url, headers=admin.headers)).json()
+    rotated = await http.post(f"{url}/rotate", headers=admin.headers)
+    assert rotated.status_code == 200, rotated.text
+    assert typed not in rotated.text and "imap_password" not in rotated.json()
+    assert rotated.json().keys() == before.keys() and rotated.json() != before
+    assert (await http.get(url, headers=admin.headers)).json() == rotated.json()
