@@ -48,7 +48,7 @@ class Subscription:
     queue: asyncio.Queue[dict[str, Any] | None] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
     )
-    overflowed: bool = False  # nothing more is queued; the socket closes (close_code or 4408)
+    overflowed: bool = False  # nothing more is queued; the socket closes with close_code
     close_code: int | None = None  # set by the hub: the socket closes with it
 
     def sees(self, event: dict[str, Any]) -> bool:
@@ -111,7 +111,7 @@ class Hub:
         self.bus_up = True
         # Credentials revoked lately: a socket authenticated just before its token or session was
         # revoked, and subscribed just after the news came, is closed all the same.
-        self._revoked: deque[tuple[str, int]] = deque(maxlen=REVOKED_KEPT)
+        self._revoked: dict[tuple[str, int], None] = {}  # oldest first, at most REVOKED_KEPT
 
     def subscribe(
         self,
@@ -182,7 +182,10 @@ class Hub:
         """Sockets opened with a revoked token or session are closed, in every workspace; the same
         user's sockets with other credentials stay open."""
         tokens, sessions = set(data["token_ids"]), set(data["session_ids"])
-        self._revoked.extend([("token", i) for i in tokens] + [("session", i) for i in sessions])
+        self._revoked.update(dict.fromkeys([("token", i) for i in tokens]))
+        self._revoked.update(dict.fromkeys([("session", i) for i in sessions]))
+        while len(self._revoked) > REVOKED_KEPT:
+            del self._revoked[next(iter(self._revoked))]
         for subs in self._by_workspace.values():
             for sub in subs:
                 if sub.user_id == data["user_id"] and (
@@ -295,10 +298,7 @@ class Hub:
             try:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
-                sub.overflowed = True
-                # Make room for the wake-up so the socket notices and closes.
-                sub.queue.get_nowait()
-                sub.queue.put_nowait(None)
+                sub.close(CLOSE_TOO_SLOW)
 
 
 def _discard(index: dict[int, set[VisitorSubscription]], key: int, sub: VisitorSubscription) -> bool:

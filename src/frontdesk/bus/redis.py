@@ -138,10 +138,10 @@ class RedisBus:
 
     async def _send(self) -> None:
         while True:
-            batch = await self._queue.get()
+            batch = list(await self._queue.get())  # a copy: the first list is the writer's
             taken = 1
             while len(batch) < BATCH_EVENTS and not self._queue.empty():
-                batch = batch + self._queue.get_nowait()
+                batch.extend(self._queue.get_nowait())
                 taken += 1
             try:
                 if self.up:
