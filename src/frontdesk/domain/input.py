@@ -51,6 +51,8 @@ def is_id(value: object) -> TypeGuard[int]:
 def clean(value: T) -> T:
     """`value` with every NUL in its text replaced by U+FFFD: strings, and the strings inside
     lists, tuples, dicts (keys too) and dataclasses (such as the inbound events)."""
+    if not has_nul(value):
+        return value  # the common case: nothing copied
     return _clean(value)  # type: ignore[no-any-return]  # same shape in, same shape out
 
 
@@ -68,13 +70,16 @@ def _clean(value: Any) -> Any:
 
 
 def has_nul(value: Any) -> bool:
-    """Whether NUL occurs in a string or in any string inside lists and dicts (keys too)."""
+    """Whether NUL occurs in a string or in any string inside lists, dicts (keys too) and
+    dataclasses."""
     if isinstance(value, str):
         return NUL in value
     if isinstance(value, dict):
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple):
         return any(has_nul(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(has_nul(getattr(value, f.name)) for f in dataclasses.fields(value))
     return False
 
 
