@@ -136,7 +136,7 @@ async def do_activity(tx: Tx, conversation: Row, actor_id: int | None, text: str
     )
 
 
-async def _user_name(tx: Tx, user_id: int) -> str:
+async def user_name(tx: Tx, user_id: int) -> str:
     return str((await tx.conn.execute(sa.select(t.users.c.name).where(t.users.c.id == user_id))).scalar_one())
 
 
@@ -161,7 +161,7 @@ async def check_set_status(
     changes: dict[str, Any] = {"status": status.value, "snoozed_until": snoozed_until}
     if status == ConversationStatus.RESOLVED:
         changes["waiting_since"] = None
-    name = await _user_name(tx, actor.user_id)
+    name = await user_name(tx, actor.user_id)
     await do_activity(
         tx,
         conv,
@@ -242,7 +242,7 @@ async def check_assign(
     if team_id is not None:
         team = await access_team_by_id(tx.conn, actor, team_id)
         parts.append(str(team["name"]))
-    name = await _user_name(tx, actor.user_id)
+    name = await user_name(tx, actor.user_id)
     target = " / ".join(parts) if parts else "nobody"
     text = f"{name} assigned the conversation to {target}" + (f": {comment}" if comment else "")
     await do_activity(
@@ -275,7 +275,7 @@ async def check_set_priority(
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
     if conv["priority"] == priority:
         return dict(conv)
-    name = await _user_name(tx, actor.user_id)
+    name = await user_name(tx, actor.user_id)
     await do_activity(
         tx,
         conv,
@@ -327,7 +327,7 @@ async def check_add_participant(tx: Tx, actor: Actor, conversation_id: int, user
     if not await _may_handle(tx, actor, user, conv["inbox_id"]):
         raise InvalidInput(f"{user['name']} is not a member of this conversation's inbox", field="user_id")
     await do_add_participants(tx, conv["id"], [user_id])
-    name = await _user_name(tx, actor.user_id)
+    name = await user_name(tx, actor.user_id)
     await do_activity(
         tx,
         conv,
@@ -354,7 +354,7 @@ async def check_remove_participant(
     )
     if removed.rowcount == 0:
         raise NotFound(f"{user['name']} is not a participant of this conversation", field="user_id")
-    name = await _user_name(tx, actor.user_id)
+    name = await user_name(tx, actor.user_id)
     text = f"{name} left the conversation" if user_id == actor.user_id else f"{name} removed {user['name']}"
     await do_activity(tx, conv, actor.user_id, text, activity="participant_removed", by=name, user_id=user_id)
     return await do_update_conversation(tx, conv, {})

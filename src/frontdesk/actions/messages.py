@@ -16,6 +16,7 @@ from frontdesk.actions.conversations import (
     do_add_participants,
     do_open_conversation,
     do_update_conversation,
+    user_name,
 )
 from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
 from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
@@ -373,8 +374,7 @@ async def check_send_reply(
 async def _take_by_reply(tx: Tx, conv: Row, user_id: int) -> None:
     """The activity line of an assignment by reply: an "assigned" line (the dashboard already
     follows those) marked `by_reply` so it reads as taking, not as being handed."""
-    u = t.users
-    name = (await tx.conn.execute(sa.select(u.c.name).where(u.c.id == user_id))).scalar_one()
+    name = await user_name(tx, user_id)
     text = f"{name} took the conversation by replying"
     await do_activity(
         tx,

@@ -295,10 +295,12 @@ async def check_rotate_inbox_secrets(
     tx: Tx, actor: Actor, box: SecretBox, channels: ChannelLookup, inbox_id: int
 ) -> dict[str, Any]:
     """Replace the secrets Frontdesk generated (the API channel's HMAC secret); the old ones stop
-    working at once. Secrets the administrator typed in are kept."""
+    working at once. Secrets the administrator typed in are kept, and stay write-only: the result
+    holds the generated ones only."""
     actor.require_admin()
     inbox = await access_inbox_by_id(tx.conn, actor, inbox_id)
-    fresh = channels(inbox["channel_type"]).rotated_secrets()
+    channel = channels(inbox["channel_type"])
+    fresh = channel.rotated_secrets()
     if not fresh:
         raise InvalidInput("this channel has no secrets Frontdesk generates", field="inbox_id")
     secrets = {**box.open(inbox["secrets_encrypted"]), **fresh}
@@ -306,7 +308,8 @@ async def check_rotate_inbox_secrets(
         t.inboxes.update().where(t.inboxes.c.id == inbox_id).values(secrets_encrypted=box.seal(secrets))
     )
     await do_audit(tx, actor.workspace_id, actor.user_id, "inbox.rotate_secrets", "inbox", inbox_id)
-    return secrets
+    generated = channel.generated_secret_names()
+    return {k: v for k, v in secrets.items() if k in generated}
 
 
 async def check_set_inbox_members(tx: Tx, actor: Actor, inbox_id: int, user_ids: list[int]) -> None:

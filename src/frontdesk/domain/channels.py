@@ -20,6 +20,9 @@ class ChannelSpec(Protocol):
     @classmethod
     def rotated_secrets(cls) -> dict[str, str]: ...
 
+    @classmethod
+    def generated_secret_names(cls) -> frozenset[str]: ...
+
 
 # Given a channel type, its spec; raises InvalidInput for an unknown type. The registry lives
 # with the adapters, outside the domain, and is handed in by the caller.

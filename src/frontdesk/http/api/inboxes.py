@@ -37,15 +37,11 @@ def _wake_mail_import(svc: Svc) -> None:
         svc.imap.wake()
 
 
-def _generated_only(channel_type: str, secrets: dict[str, Any]) -> dict[str, Any]:
+def _readable_secrets(svc: Svc, row: Any) -> dict[str, Any]:
     """The secrets Frontdesk generated (to be copied into the other system); those an
     administrator typed (an IMAP password) are write-only and never come back."""
-    generated = adapter_class(channel_type).generated_secret_names()
-    return {k: v for k, v in secrets.items() if k in generated}
-
-
-def _readable_secrets(svc: Svc, row: Any) -> dict[str, Any]:
-    return _generated_only(row["channel_type"], svc.box.open(row["secrets_encrypted"]))
+    generated = adapter_class(row["channel_type"]).generated_secret_names()
+    return {k: v for k, v in svc.box.open(row["secrets_encrypted"]).items() if k in generated}
 
 
 def webhook_path(row: Any) -> str:
@@ -171,9 +167,8 @@ async def rotate_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[
     """New generated secrets (shown here once more); requests signed with the old ones fail."""
     async with svc.db.write() as tx:
         secrets = await check_rotate_inbox_secrets(tx, actor, svc.box, adapter_class, inbox_id)
-        channel_type = (await access_inbox_by_id(tx.conn, actor, inbox_id))["channel_type"]
     svc.inboxes.forget(inbox_id)
-    return _generated_only(channel_type, secrets)
+    return secrets
 
 
 @router.put("/workspaces/{workspace_id}/inboxes/{inbox_id}/members", status_code=204)
