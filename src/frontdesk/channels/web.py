@@ -27,7 +27,7 @@ from frontdesk.channels.base import (
     assign_on_reply_field,
 )
 from frontdesk.domain.inbound import InboundEvent
-from frontdesk.security import same_secret
+from frontdesk.security import hmac_sha256_hex, same_secret
 
 TOKEN_PREFIX = "vt1"
 PrechatField = Literal["name", "email", "phone"]
@@ -123,8 +123,7 @@ class WebAdapter(ChannelAdapter):
 
 
 def identity_hash_matches(identity_secret: str, user_id: str, given: str) -> bool:
-    expected = hmac.new(identity_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-    return same_secret(expected, given.strip().lower())
+    return same_secret(hmac_sha256_hex(identity_secret, user_id.encode()), given.strip().lower())
 
 
 def _token_key(secret_key: str) -> bytes:

@@ -84,10 +84,6 @@ def smtp_failure(exc: aiosmtplib.SMTPException) -> FailureReason:
         return FailureReason.RECIPIENT_REFUSED
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return FailureReason.AUTH_FAILED
-    if isinstance(exc, aiosmtplib.SMTPTimeoutError):
-        return FailureReason.TIMEOUT
-    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-        return FailureReason.CONNECTION_FAILED
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         # 552 and the enhanced status 5.3.4 are how servers say a message is over their size limit.
         if exc.code == 552 or "5.3.4" in exc.message:
@@ -154,7 +150,7 @@ def _mail_error(config: MailConfig, exc: aiosmtplib.SMTPException | OSError) -> 
     ):
         code = (
             FailureReason.TIMEOUT
-            if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError)
+            if isinstance(exc, TimeoutError)  # aiosmtplib's SMTPTimeoutError is one
             else FailureReason.CONNECTION_FAILED
         )
         return MailError(code, f"cannot reach the SMTP server {config.host}: {exc}", retryable=True)
