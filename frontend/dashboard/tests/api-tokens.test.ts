@@ -5,6 +5,7 @@ import { createPinia, setActivePinia } from "pinia";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { applyLanguage, i18n } from "@/i18n";
 import ApiTokensSettings from "@/views/settings/ApiTokensSettings.vue";
+import { formatDateTime } from "@/composables/format";
 
 const sendMock = vi.hoisted(() => vi.fn());
 vi.mock("@/api/client", () => ({
@@ -56,7 +57,7 @@ describe("API tokens", () => {
     const list = w.findAll('[data-testid="token-row"]');
     expect(list.map((r) => r.attributes("data-id"))).toEqual(["2"]);
     expect(list[0]!.text()).toContain("Order system");
-    expect(list[0]!.text()).toContain("Created");
+    expect(list[0]!.text()).toContain(formatDateTime("2026-11-03T09:00:00+00:00"));
   });
 
   it("creates a token and shows it once, with Copy", async () => {
