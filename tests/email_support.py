@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
+from tests.conftest import Server, free_port
 from tests.factories import Agent
 
 MAIL_DOMAIN = "mail.test"
@@ -143,3 +144,10 @@ async def make_email_inbox(
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+async def rows(server: Server, table: sa.Table, *where: Any) -> list[dict[str, Any]]:
+    """The table's rows (matching `where`), oldest first, read straight from the database."""
+    async with server.services.db.read() as conn:
+        result = await conn.execute(sa.select(table).where(*where).order_by(table.c.id))
+        return [dict(r) for r in result.mappings().all()]

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from frontdesk.domain.arrival import arrival_of, joins_resolved
 from frontdesk.mail.dsn import RecipientStatus, read_report, summary
@@ -26,6 +24,7 @@ from tests.email_support import (
     new_port,
     relay_fixture,
     relay_settings,
+    rows,
 )
 from tests.factories import Agent, make_admin
 
@@ -34,12 +33,6 @@ LISTEN_PORT = new_port()
 with_relay = pytest.mark.parametrize("server", [relay_settings(RELAY_PORT, LISTEN_PORT)], indirect=True)
 relay = relay_fixture(RELAY_PORT)
 ADDRESS = f"support@acme.{MAIL_DOMAIN}"
-
-
-async def rows(server: Server, table: sa.Table) -> list[dict[str, Any]]:
-    async with server.services.db.read() as conn:
-        result = await conn.execute(sa.select(table).order_by(table.c.id))
-        return [dict(r) for r in result.mappings().all()]
 
 
 async def answered_and_resolved(

@@ -5,15 +5,13 @@ download, and empty parts that are named or pointed to are kept as empty files."
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from frontdesk.store import tables as t
 from tests.conftest import Server
-from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port
+from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port, rows
 from tests.factories import make_admin, make_inbox, post_inbound
 
 LISTEN_PORT = new_port()
@@ -103,12 +101,6 @@ def customer_mail() -> bytes:
             b"",
         ]
     )
-
-
-async def rows(server: Server, table: sa.Table) -> list[dict[str, Any]]:
-    async with server.services.db.read() as conn:
-        result = await conn.execute(sa.select(table).order_by(table.c.id))
-        return [dict(r) for r in result.mappings().all()]
 
 
 @with_listener

@@ -7,15 +7,13 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import socket
-from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from frontdesk.store import tables as t
 from tests.conftest import Server
-from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port
+from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port, rows
 from tests.factories import make_admin
 
 LISTEN_PORT = new_port()
@@ -27,12 +25,6 @@ ADDRESS = f"support@acme-cicek.{MAIL_DOMAIN}"
 async def setup(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws_id = await make_admin(server, http, workspace="Acme Çiçek")
     await make_email_inbox(http, admin, ws_id, local_part="support")
-
-
-async def rows(server: Server, table: sa.Table) -> list[dict[str, Any]]:
-    async with server.services.db.read() as conn:
-        result = await conn.execute(sa.select(table).order_by(table.c.id))
-        return [dict(r) for r in result.mappings().all()]
 
 
 def script_mail(line_end: bytes, message_id: str, paragraphs: int = 40) -> bytes:

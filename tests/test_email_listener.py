@@ -27,6 +27,7 @@ from tests.email_support import (
     make_email_inbox,
     new_port,
     relay_on,
+    rows,
     wire,
 )
 from tests.factories import make_admin
@@ -51,12 +52,6 @@ ADDRESS = f"support@acme-cicek.{MAIL_DOMAIN}"
 def relay() -> Iterator[Relay]:
     with relay_on(RELAY_PORT) as r:
         yield r
-
-
-async def rows(server: Server, table: sa.Table, *where: Any) -> list[dict[str, Any]]:
-    async with server.services.db.read() as conn:
-        result = await conn.execute(sa.select(table).where(*where).order_by(table.c.id))
-        return [dict(r) for r in result.mappings().all()]
 
 
 async def setup(server: Server, http: httpx.AsyncClient) -> tuple[Any, int, dict[str, Any]]:

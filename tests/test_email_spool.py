@@ -15,7 +15,6 @@ import time
 import tracemalloc
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +26,7 @@ from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
 from frontdesk.mail.smtp_spool import STALE_SPOOL_SECONDS
 from frontdesk.store import tables as t
 from tests.conftest import Server
-from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port, wire
+from tests.email_support import MAIL_DOMAIN, deliver, make_email_inbox, new_port, rows, wire
 from tests.factories import make_admin
 
 LISTEN_PORT = new_port()
@@ -80,12 +79,6 @@ async def send_from_another_process(raw: bytes, folder: Path) -> None:
 async def setup(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws_id = await make_admin(server, http, workspace="Acme Çiçek")
     await make_email_inbox(http, admin, ws_id, local_part="support")
-
-
-async def rows(server: Server, table: sa.Table) -> list[dict[str, Any]]:
-    async with server.services.db.read() as conn:
-        result = await conn.execute(sa.select(table).order_by(table.c.id))
-        return [dict(r) for r in result.mappings().all()]
 
 
 def spool_left(server: Server) -> list[Path]:

@@ -19,6 +19,7 @@ import websockets
 from tests.conftest import Server, make_settings, serving
 from tests.factories import PASSWORD, make_admin
 from tests.redis_server import RedisServer
+from tests.test_widget_socket import close_code
 
 
 @pytest.fixture
@@ -78,16 +79,6 @@ async def _open(server: Server, workspace_id: int, headers: dict[str, str]) -> A
     return sock
 
 
-async def _closed_with(sock: Any) -> int:
-    """The close code, once the server closes the socket (events before it are skipped)."""
-    with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
-        async with asyncio.timeout(5):
-            while True:
-                await sock.recv()
-    assert closed.value.rcvd is not None
-    return int(closed.value.rcvd.code)
-
-
 async def _still_open(sock: Any) -> None:
     await sock.send('{"type":"ping"}')
     async with asyncio.timeout(5):
@@ -109,8 +100,8 @@ async def test_deleting_a_token_closes_its_sockets_on_every_process(
     try:
         r = await http.delete(f"/api/v1/me/tokens/{token_id}", headers=admin.headers)
         assert r.status_code == 204, r.text
-        assert await _closed_with(on_a) == 4401
-        assert await _closed_with(on_b) == 4401  # told over the bus
+        assert await close_code(on_a) == 4401
+        assert await close_code(on_b) == 4401  # told over the bus
         for sock in (other_token, session):
             await _still_open(sock)
         with pytest.raises(websockets.exceptions.InvalidStatus):
@@ -136,8 +127,8 @@ async def test_signing_out_closes_that_sessions_sockets_on_every_process(
             "/api/v1/auth/logout", headers={"X-CSRF-Token": csrf, "Cookie": f"frontdesk_session={leaving}"}
         )
         assert r.status_code == 204, r.text
-        assert await _closed_with(on_a) == 4401
-        assert await _closed_with(on_b) == 4401
+        assert await close_code(on_a) == 4401
+        assert await close_code(on_b) == 4401
         for sock in (other_session, by_token):
             await _still_open(sock)
     finally:
@@ -161,7 +152,7 @@ async def test_a_password_change_closes_the_other_sessions_sockets(
             headers={"X-CSRF-Token": csrf, "Cookie": f"frontdesk_session={current}"},
         )
         assert r.status_code == 204, r.text
-        assert await _closed_with(theirs) == 4401
+        assert await close_code(theirs) == 4401
         await _still_open(mine)
     finally:
         for sock in (mine, theirs):
