@@ -191,8 +191,7 @@ async def test_mail_in_by_imap_replies_out_by_smtp_without_a_hosted_domain_and_c
     with own_smtp("ssl", cert=SHARED_CERT, port=SMTP_PORT) as smtp:
         r = await create_inbox(http, admin, ws_id, dovecot)
         assert r.status_code == 201, r.text
-        assert server.services.imap is not None
-        server.services.imap.wake()
+        server.services.inboxes_changed()
         [incoming] = await _messages(server, 1)
         base = f"/api/v1/workspaces/{ws_id}/conversations/{incoming['conversation_id']}/messages"
         assert (await http.post(base, headers=admin.headers, json={"text": "Gönderdik."})).status_code == 201

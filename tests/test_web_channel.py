@@ -307,7 +307,8 @@ async def test_disabled_inbox_is_gone_and_the_webhook_address_takes_nothing(
     inbox = await make_web_inbox(http, admin, ws_id)
     token = (await session(http, inbox))["visitor_token"]
     hook = await http.post(f"/webhooks/web/{inbox.uid}", content=b"{}")
-    assert hook.status_code == 401, hook.text
+    assert hook.status_code == 404, hook.text
+    assert hook.json()["error"]["message"] == "the web channel takes no webhooks"
     off = await http.patch(
         f"/api/v1/workspaces/{ws_id}/inboxes/{inbox.id}", headers=admin.headers, json={"is_enabled": False}
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,35 +14,32 @@ from starlette.types import Receive, Scope, Send
 from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
-from frontdesk.channels.base import Installation
+from frontdesk.channels.registry import (
+    channel_background,
+    channel_middleware,
+    channel_routers,
+    channel_socket_routes,
+)
 from frontdesk.events import ephemeral
 from frontdesk.geo import geoip_for
-from frontdesk.http import errors, openapi, ops, web, webhooks, widget, widget_preview, widget_socket, ws
+from frontdesk.http import errors, openapi, ops, web, webhooks, ws
 from frontdesk.http.api import (
     attachments,
     auth,
     contacts,
     conversations,
-    email_addresses,
-    email_connection,
-    email_conversations,
-    email_dns,
-    email_templates,
-    imap_status,
     inboxes,
     people,
     resources,
-    visitors,
     workspaces,
 )
 from frontdesk.http.inbox_cache import InboxCache
 from frontdesk.http.middleware import BodyLimitAndMetrics
 from frontdesk.http.url_guard import RefuseNulInUrl
-from frontdesk.jobs.handlers import JobContext
+from frontdesk.jobs.handlers import job_kinds
+from frontdesk.jobs.kinds import JobContext
 from frontdesk.jobs.queue import JobQueue
 from frontdesk.jobs.worker import Worker, worker_id
-from frontdesk.mail.imap_supervisor import ImapSupervisor
-from frontdesk.mail.listener import mail_listener
 from frontdesk.security import SecretBox
 from frontdesk.services import Services
 from frontdesk.settings import Settings
@@ -83,13 +79,9 @@ def build_worker(services: Services) -> Worker:
             box=services.box,
             public_url=s.effective_public_url,
             mail=s.mail_config,
-            installation=Installation(
-                mail=s.mail_config,
-                mail_domain=s.mail_domain,
-                files_root=s.attachments_dir,
-                mail_ca_file=s.mail_ca_file,
-            ),
+            settings=s,
         ),
+        job_kinds(),
         poll_seconds=s.job_poll_seconds,
         max_attempts=s.job_max_attempts,
         events_retention_days=s.events_retention_days,
@@ -134,20 +126,18 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
     # A configured geo-IP file that cannot be read is reported now (logged; serving goes on).
     await asyncio.to_thread(geoip_for(services.settings.geoip_db).check_configured)
     worker_task: asyncio.Task[None] | None = None
-    imap_task: asyncio.Task[None] | None = None
     if with_worker:
         services.worker = build_worker(services)
         worker_task = asyncio.create_task(services.worker.run())
-        services.imap = ImapSupervisor(services)
-        imap_task = asyncio.create_task(services.imap.run())
     elif services.settings.redis_url:
         _wake_remote_workers(services)
     try:
-        yield services
+        async with contextlib.AsyncExitStack() as stack:
+            # Each channel's own services (the SMTP listener, the IMAP imports), stopped first.
+            for service in channel_background(services, with_worker=with_worker):
+                await stack.enter_async_context(service)
+            yield services
     finally:
-        if services.imap is not None and imap_task is not None:
-            await services.imap.stop()
-            await imap_task
         if services.worker is not None and worker_task is not None:
             await services.worker.stop()
             await worker_task
@@ -156,23 +146,24 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
         await services.db.dispose()
 
 
-VISITOR_SOCKET_PATH = re.compile(r"/widget/v1/(?P<inbox_uid>[^/]+)/socket")
-
-
 class FrontdeskApp(FastAPI):
-    """Visitor sockets go straight to their handler, past the middleware stack and the router:
-    those layers do nothing for them (no body, no CORS, no dependencies), yet each kept a frame
-    alive for as long as the socket stays open, and an idle site visitor's socket stays open for
-    the whole visit (bench/widget.py measures the memory per socket)."""
+    """A channel's socket routes (the website visitors') go straight to their handler, past the
+    middleware stack and the router: those layers do nothing for them (no body, no CORS, no
+    dependencies), yet each kept a frame alive for as long as the socket stays open, and an idle
+    site visitor's socket stays open for the whole visit (bench/widget.py measures the memory per
+    socket)."""
+
+    socket_routes = channel_socket_routes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            match = VISITOR_SOCKET_PATH.fullmatch(scope["path"])
-            if match is not None:
-                scope["app"] = self
-                scope["path_params"] = {"inbox_uid": match["inbox_uid"]}
-                await widget_socket.visitor_socket(WebSocket(scope, receive, send))
-                return
+            for route in self.socket_routes:
+                match = route.path.fullmatch(scope["path"])
+                if match is not None:
+                    scope["app"] = self
+                    scope["path_params"] = match.groupdict()
+                    await route.handler(WebSocket(scope, receive, send))
+                    return
         await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
@@ -196,13 +187,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The SMTP listener for hosted addresses runs in the serve process only, never in a
-        # `frontdesk worker`; it is off unless FRONTDESK_SMTP_LISTEN_PORT is set.
-        async with (
-            running(services, with_worker=with_worker),
-            mail_listener(services),
-            _demo_relay(settings),
-        ):
+        async with running(services, with_worker=with_worker), _demo_relay(settings):
             yield
 
     app = FrontdeskApp(
@@ -217,30 +202,12 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     errors.install(app)
     # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
     app.include_router(webhooks.router)
-    app.include_router(widget.router)
-    app.include_router(widget_socket.router)
-    app.include_router(widget_preview.router)
-    for module in (
-        auth,
-        people,
-        workspaces,
-        inboxes,
-        email_addresses,
-        email_connection,
-        email_conversations,
-        email_dns,
-        email_templates,
-        imap_status,
-        contacts,
-        conversations,
-        resources,
-        attachments,
-        visitors,
-    ):
+    for module in (auth, people, workspaces, inboxes, contacts, conversations, resources, attachments):
         app.include_router(module.router, prefix="/api/v1")
+    for channel in channel_routers():
+        app.include_router(channel.router, prefix=channel.prefix)
     app.include_router(attachments.files_router)
     app.include_router(people.files_router)
-    app.include_router(email_templates.files_router)
     app.include_router(ws.router)
     app.include_router(ops.router)
     if settings.demo_relay_port:
@@ -257,5 +224,6 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     )
     app.add_middleware(RefuseNulInUrl)
     # Added last, so outermost: a refused body or an error answer is readable by the widget too.
-    app.add_middleware(widget.WidgetCors)
+    for middleware in channel_middleware():
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -14,9 +14,6 @@ from frontdesk.jobs.worker import Worker
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings
 from frontdesk.store.db import Database
-
-if TYPE_CHECKING:
-    from frontdesk.mail.imap_supervisor import ImapSupervisor
 
 
 @dataclass
@@ -29,4 +26,10 @@ class Services:
     box: SecretBox
     inboxes: InboxCache
     worker: Worker | None = None
-    imap: ImapSupervisor | None = None  # the IMAP imports, in a process that runs the worker
+    # Called after an inbox was added, changed or removed: a channel's background service (an
+    # IMAP import) picks the change up at once instead of at its next scan.
+    inbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def inboxes_changed(self) -> None:
+        for listener in self.inbox_listeners:
+            listener()

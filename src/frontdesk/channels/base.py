@@ -1,22 +1,57 @@
-"""The channel adapter interface: each channel knows its provider and nothing else.
+"""The channel seam: everything a channel is, behind one class with a default for each hook,
+so a small channel stays small (docs/channels/README.md, decision 0035).
 
-The domain sees only the neutral events below, so a new channel never touches conversation code.
+A channel package (channels/<name>/) subclasses ChannelAdapter and adds one line to
+channels/registry.py. Generic code (app.py, http/, actions/, jobs/) only calls these hooks and
+never names a channel: the registry hands app.py each channel's routes, background services and
+job kinds, the webhook route calls handshake/verify/parse, the ingest action stores the typed
+events of domain/inbound.py, and the worker calls prepare/send/fetch_media.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.domain.channel_rules import NO_RULES, ChannelRules
 from frontdesk.domain.enums import FailureReason
-from frontdesk.domain.inbound import InboundEvent
-from frontdesk.mail.outbound import MailConfig
+from frontdesk.domain.inbound import InboundEvent, MediaRef
+from frontdesk.jobs.kinds import DeliveryError, JobKind
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, WebSocket
+    from starlette.middleware import Middleware
+
+    from frontdesk.services import Services
+    from frontdesk.settings import Settings
+
+__all__ = [
+    "ChannelAdapter",
+    "ChannelError",
+    "ChannelRouter",
+    "ChannelRules",
+    "ConnectionCheck",
+    "EntryPoint",
+    "FetchedMedia",
+    "HandshakeReply",
+    "InboxAddress",
+    "Installation",
+    "Outbound",
+    "ProviderReceipt",
+    "SocketRoute",
+    "WebhookRejected",
+    "WebhookRequest",
+    "assign_on_reply_field",
+]
 
 
 def assign_on_reply_field() -> Any:
@@ -39,14 +74,33 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True)
-class Opening:
-    """Email: how a conversation an agent started by email began (empty otherwise): the subject
-    the agent gave, the Message-ID its first mail left with (None until it was sent), and whether
-    the message being sent is that first mail."""
+class HandshakeReply:
+    """The answer to a provider's GET verification (Meta's hub.challenge, WeChat's echostr)."""
 
-    subject: str | None = None
-    message_id: str | None = None
-    is_this: bool = False
+    body: str
+    media_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The installation around an adapter: its settings (the channel reads its own from them)
+    and the public address providers reach it at."""
+
+    settings: Settings | None = None
+    public_url: str = ""
+
+    @property
+    def files_root(self) -> Path | None:
+        return self.settings.attachments_dir if self.settings is not None else None
+
+
+@dataclass(frozen=True)
+class InboxAddress:
+    """Where an inbox is reached: what on_saved registers and entry_points link to."""
+
+    inbox_id: int
+    uid: str
+    webhook_url: str  # absolute: <public url>/webhooks/<channel type>/<uid>
 
 
 @dataclass(frozen=True)
@@ -62,27 +116,12 @@ class Outbound:
     # Each: file_name, content_type, size and an absolute url the provider can fetch.
     attachments: tuple[dict[str, Any], ...] = ()
     # The data of the conversation's latest incoming message ({} if none): what a channel that
-    # threads its replies (email: Message-ID, subject, Reply-To, CC) answers to.
+    # threads its replies answers to (email: Message-ID; LINE: the reply token).
     thread: Mapping[str, Any] = field(default_factory=dict)
-    # Email: the Cc and other To addresses of the conversation's incoming mails, newest first
-    # ({"name", "address"} each), so whoever the customer copied stays copied.
-    conversation_cc: tuple[Mapping[str, Any], ...] = ()
-    mail_slug: str | None = None  # the workspace's label in hosted email addresses
-    # Email inboxes with a saved template (E5): {"fields": {...}, "header_image_url": absolute or None}.
-    email_template: Mapping[str, Any] | None = None
-    opening: Opening = field(default_factory=Opening)
-
-
-@dataclass(frozen=True)
-class Installation:
-    """Installation-wide things a channel may need to send (email: the relay, the mail domain
-    and the folder the attachments are stored in); adapters of other channels ignore it."""
-
-    mail: MailConfig | None = None
-    mail_domain: str = ""
-    files_root: Path | None = None
-    # FRONTDESK_MAIL_CA_FILE: authorities trusted for own-server inboxes' SMTP servers.
-    mail_ca_file: Path | None = None
+    # The message's own data as the agent's request left it (a subject, a template choice).
+    data: Mapping[str, Any] = field(default_factory=dict)
+    # What the channel's prepare() added for its own send (email: copies, template, opening).
+    extras: object = None
 
 
 @dataclass(frozen=True)
@@ -91,34 +130,63 @@ class ProviderReceipt:
 
 
 @dataclass(frozen=True)
-class ChannelRules:
-    """What a channel allows (PRODUCT C14). Declared now, not yet enforced: the API channel has no
-    reply window and its text limit is the general one. The reply checks in actions/messages.py
-    take these over with the first channel that has a window (WhatsApp, LINE, WeChat)."""
+class FetchedMedia:
+    """A file fetch_media wrote to disk (the path is the caller's; the size is checked)."""
 
-    customer_writes_first: bool = False
-    reply_window_seconds: int | None = None
-    max_text_length: int = 65_536
+    content_type: str | None  # as the provider's answer says; checked again by magic bytes
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The dashboard's Test connection: ok, or what is wrong in words the admin can act on."""
+
+    ok: bool
+    detail: str
+    code: str | None = None  # a FailureReason value where the failure has one
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """A way for a customer to start a conversation: a deep link (shown with a QR code made
+    locally) or an address."""
+
+    kind: str  # deep_link, address, …
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ChannelRouter:
+    """HTTP routes a channel brings; prefix "/api/v1" for its admin API, "" for public paths."""
+
+    router: APIRouter
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class SocketRoute:
+    """A websocket path served before the middleware stack and router (an idle socket that
+    holds a frame per layer for hours costs memory: bench/widget.py)."""
+
+    path: re.Pattern[str]
+    handler: Callable[[WebSocket], Awaitable[None]]
 
 
 class WebhookRejected(Exception):
     """The request failed the provider's signature or handshake: refused, logged, never stored."""
 
 
-class ChannelError(Exception):
-    """A send failed: `code` says what kind of failure (the agent sees it translated), `detail`
-    says it in the provider's own words, `retryable` whether trying again can help."""
-
-    def __init__(self, code: FailureReason, detail: str, *, retryable: bool) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.retryable = retryable
+class ChannelError(DeliveryError):
+    """A send, fetch or provider call failed: `code` says what kind of failure (the agent sees
+    it translated), `detail` says it in the provider's own words, `retryable` whether trying
+    again can help."""
 
 
 class ChannelAdapter(ABC):
     channel_type: ClassVar[str]
-    rules: ClassVar[ChannelRules] = ChannelRules()
+    # The rules of every inbox of this channel; rules_for may read an inbox's settings.
+    rules: ClassVar[ChannelRules] = NO_RULES
     # What the administrator fills in; fields listed in secret_fields are encrypted at rest.
     settings_schema: ClassVar[type[BaseModel]]
     secret_fields: ClassVar[tuple[str, ...]] = ()
@@ -129,6 +197,10 @@ class ChannelAdapter(ABC):
     # Secrets that only matter for some settings (email: the IMAP password in own_server mode):
     # {secret: {setting: (values…)}}; the form shows them only then.
     secret_shown_when: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {}
+    # Whether /webhooks/<type>/<uid> takes this channel's traffic (email and web have their own ways in).
+    takes_webhooks: ClassVar[bool] = True
+    # The channel's setup guide, linked from the inbox form.
+    docs_path: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -141,6 +213,37 @@ class ChannelAdapter(ABC):
         self.secrets = secrets
         self.http = http
         self.installation = installation or Installation()
+
+    # --- What the channel brings to the installation (collected by channels/registry.py) ---
+
+    @classmethod
+    def routers(cls) -> Sequence[ChannelRouter]:
+        """The channel's own HTTP routes (its admin API, its public endpoints)."""
+        return ()
+
+    @classmethod
+    def socket_routes(cls) -> Sequence[SocketRoute]:
+        return ()
+
+    @classmethod
+    def middleware(cls) -> Sequence[Middleware]:
+        """ASGI middleware the channel's public paths need (the widget's CORS), outermost."""
+        return ()
+
+    @classmethod
+    def background(
+        cls, services: Services, *, with_worker: bool
+    ) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
+        """Services that run while the app does (a listener, a poller): entered at start-up,
+        left at shutdown. `with_worker`: this process also runs the job worker."""
+        return ()
+
+    @classmethod
+    def job_kinds(cls) -> Mapping[str, JobKind]:
+        """The channel's own durable job kinds, by name (unique across channels)."""
+        return {}
+
+    # --- Secrets and rules ---
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:
@@ -157,14 +260,65 @@ class ChannelAdapter(ABC):
         """New values for the secrets the rotate action replaces: by default every generated one."""
         return cls.generated_secrets()
 
-    @abstractmethod
-    def verify(self, request: WebhookRequest) -> None:
-        """Raise WebhookRejected unless the request really comes from the provider."""
+    @classmethod
+    def rules_for(cls, settings: Mapping[str, Any]) -> ChannelRules:
+        """The rules of one inbox (an inbox setting may change them: the API channel's window)."""
+        return cls.rules
 
-    @abstractmethod
+    # --- Inbound ---
+
+    def handshake(self, request: WebhookRequest) -> HandshakeReply | None:
+        """Answer the provider's GET verification; raise WebhookRejected unless it is genuine.
+        None: the channel has none (the GET is answered 405, POST only)."""
+        return None
+
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise WebhookRejected unless the request really comes from the provider. Called on
+        the raw bytes before anything is parsed."""
+        raise WebhookRejected(f"the {self.channel_type} channel takes no webhooks")
+
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        """Provider payload to neutral events; raise InvalidInput naming what is wrong."""
+        """Provider payload to typed events; raise InvalidInput naming what is wrong. Events the
+        channel does not handle become InboundUnknown (acknowledged, counted, ignored)."""
+        return []
+
+    async def fetch_media(self, media: MediaRef, destination: Path, max_bytes: int) -> FetchedMedia:
+        """Download one file the provider holds to `destination`, streamed, refusing more than
+        `max_bytes` (ChannelError TOO_LARGE); run by the fetch_media job at arrival."""
+        raise ChannelError(
+            FailureReason.MISCONFIGURED, f"the {self.channel_type} channel fetches no media", retryable=False
+        )
+
+    # --- Outbound ---
+
+    async def prepare(self, conn: AsyncConnection, outbound: Outbound) -> Outbound:
+        """Add what this channel needs to send (read in the worker, before the attempt)."""
+        return outbound
 
     @abstractmethod
     async def send(self, outbound: Outbound) -> ProviderReceipt:
         """Deliver one outgoing message; raise ChannelError on failure."""
+
+    async def send_typing(self, recipient_source_id: str) -> None:
+        """Show the customer that an agent is typing, where the provider can (best effort)."""
+        return None
+
+    async def mark_read(self, recipient_source_id: str, up_to_source_id: str | None) -> None:
+        """Tell the provider the customer's messages were read by an agent (best effort)."""
+        return None
+
+    # --- Setup ---
+
+    def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint]:
+        """Deep links and addresses a customer starts a conversation at (QR codes are made from
+        their urls)."""
+        return ()
+
+    async def check_connection(self) -> ConnectionCheck:
+        """The dashboard's Test connection: call the provider with the saved credentials."""
+        return ConnectionCheck(ok=True, detail="this channel has no provider to call")
+
+    async def on_saved(self, address: InboxAddress) -> None:
+        """After the inbox was added or its settings changed: register the webhook with the
+        provider (idempotent); raise ChannelError to tell the admin what failed."""
+        return None

@@ -1,17 +1,35 @@
-"""Channel adapters by channel type: the built-ins plus entry points "frontdesk.channels"."""
+"""Channel adapters by channel type: the built-ins plus entry points "frontdesk.channels".
+
+Adding a channel is one package under channels/ and one line in BUILT_INS; everything the
+channel brings (routes, sockets, background services, job kinds) is collected from it here and
+handed to app.py and the worker, which name no channel.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from frontdesk.channels.api import ApiAdapter
-from frontdesk.channels.base import ChannelAdapter
-from frontdesk.channels.email import EmailAdapter
-from frontdesk.channels.web import WebAdapter
+from frontdesk.channels.api.adapter import ApiAdapter
+from frontdesk.channels.base import ChannelAdapter, ChannelRouter, SocketRoute
+from frontdesk.channels.email.adapter import EmailAdapter
+from frontdesk.channels.web.adapter import WebAdapter
 from frontdesk.domain.errors import InvalidInput
+from frontdesk.jobs.kinds import JobKind
 
-BUILT_INS: tuple[type[ChannelAdapter], ...] = (ApiAdapter, EmailAdapter, WebAdapter)
+if TYPE_CHECKING:
+    from starlette.middleware import Middleware
+
+    from frontdesk.services import Services
+
+BUILT_INS: tuple[type[ChannelAdapter], ...] = (
+    ApiAdapter,
+    EmailAdapter,
+    WebAdapter,
+)
 
 
 @cache
@@ -32,3 +50,35 @@ def adapter_class(channel_type: str) -> type[ChannelAdapter]:
         raise InvalidInput(
             f"unknown channel type {channel_type!r}; known: {known}", field="channel_type"
         ) from None
+
+
+def channel_routers() -> list[ChannelRouter]:
+    return [router for cls in adapters().values() for router in cls.routers()]
+
+
+def channel_socket_routes() -> list[SocketRoute]:
+    return [route for cls in adapters().values() for route in cls.socket_routes()]
+
+
+def channel_middleware() -> list[Middleware]:
+    return [m for cls in adapters().values() for m in cls.middleware()]
+
+
+def channel_background(
+    services: Services, *, with_worker: bool
+) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
+    return [
+        service
+        for cls in adapters().values()
+        for service in cls.background(services, with_worker=with_worker)
+    ]
+
+
+def channel_job_kinds() -> dict[str, JobKind]:
+    found: dict[str, JobKind] = {}
+    for cls in adapters().values():
+        for name, kind in cls.job_kinds().items():
+            if name in found:
+                raise RuntimeError(f"job kind {name!r} is declared by two channels")
+            found[name] = kind
+    return found

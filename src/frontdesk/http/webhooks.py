@@ -6,14 +6,15 @@ import logging
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.messages import do_receive_message, do_receive_status
-from frontdesk.channels.base import WebhookRejected, WebhookRequest
+from frontdesk.channels.base import ChannelAdapter, Installation, WebhookRejected, WebhookRequest
 from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.errors import DomainError, Gone, NotFound, Unauthenticated
 from frontdesk.domain.inbound import InboundMessage
@@ -52,13 +53,8 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
             field="inbox",
             code="inbox_disabled",
         )
-    adapter = adapter_class(channel_type)(inbox["settings"], cached.secrets, svc.http)
-    hook = WebhookRequest(
-        method=request.method,
-        headers={k.lower(): v for k, v in request.headers.items()},
-        query=dict(request.query_params),
-        body=body,
-    )
+    adapter = _adapter(svc, channel_type, inbox, cached.secrets)
+    hook = _hook(request, body)
     try:
         adapter.verify(hook)
     except WebhookRejected as exc:
@@ -93,6 +89,43 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
     INGESTED.labels(channel_type, "stored").inc(len(events))
     # Serialised here rather than by the response model: this is the hottest endpoint.
     return Response(orjson.dumps(result), media_type="application/json")
+
+
+def _adapter(svc: Svc, channel_type: str, inbox: Any, secrets: Any) -> ChannelAdapter:
+    cls = adapter_class(channel_type)
+    if not cls.takes_webhooks:
+        raise NotFound(f"the {channel_type} channel takes no webhooks", field="inbox")
+    installation = Installation(settings=svc.settings, public_url=svc.settings.effective_public_url)
+    return cls(inbox["settings"], secrets, svc.http, installation)
+
+
+def _hook(request: Request, body: bytes) -> WebhookRequest:
+    return WebhookRequest(
+        method=request.method,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=dict(request.query_params),
+        body=body,
+    )
+
+
+@router.get(
+    "/webhooks/{channel_type}/{inbox_uid}", response_class=PlainTextResponse, responses=answers(404, 405)
+)
+async def handshake(channel_type: str, inbox_uid: str, request: Request, svc: Svc) -> Response:
+    """The provider's GET verification when the webhook is registered (Meta's hub.challenge,
+    WeChat's echostr): answered by the channel, refused (401) unless genuine."""
+    cached = await svc.inboxes.get(channel_type, inbox_uid)
+    if cached is None:
+        raise NotFound("no inbox at this address", field="inbox")
+    adapter = _adapter(svc, channel_type, cached.row, cached.secrets)
+    try:
+        reply = adapter.handshake(_hook(request, b""))
+    except WebhookRejected as exc:
+        INGESTED.labels(channel_type, "rejected").inc()
+        raise Unauthenticated(str(exc), field="signature") from None
+    if reply is None:
+        raise HTTPException(405, headers={"Allow": "POST"})
+    return Response(reply.body, media_type=reply.media_type)
 
 
 def _store_files(svc: Svc, events: list[Any]) -> list[list[StoredFile]]:

@@ -28,7 +28,7 @@ from frontdesk.actions.visitors import (
     visitor_messages,
 )
 from frontdesk.actions.visits import PageView
-from frontdesk.channels.web import (
+from frontdesk.channels.web.adapter import (
     WebSettings,
     identity_hash_matches,
     issue_visitor_token,

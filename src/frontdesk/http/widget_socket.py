@@ -30,7 +30,7 @@ from frontdesk.actions.visitors import (
     widget_message,
 )
 from frontdesk.bus.hub import Hub, VisitorSubscription
-from frontdesk.channels.web import read_visitor_token
+from frontdesk.channels.web.adapter import read_visitor_token
 from frontdesk.domain.enums import ConversationStatus, MessageKind
 from frontdesk.domain.errors import DomainError, Gone, RateLimited, VisitorBlocked
 from frontdesk.domain.input import is_id

@@ -8,11 +8,12 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Mapping
 
 from prometheus_client import Counter, Histogram
 
 from frontdesk.domain.enums import FailureReason
-from frontdesk.jobs.handlers import HANDLERS, JobContext, JobFailure, JobKind, PermanentJobError, failure_of
+from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError, failure_of
 from frontdesk.jobs.maintenance import prune_events
 from frontdesk.jobs.queue import Job, JobQueue
 from frontdesk.store.types import utcnow
@@ -36,6 +37,7 @@ class Worker:
         self,
         queue: JobQueue,
         ctx: JobContext,
+        kinds: Mapping[str, JobKind],
         *,
         poll_seconds: float,
         max_attempts: int,
@@ -44,6 +46,7 @@ class Worker:
     ) -> None:
         self.queue = queue
         self.ctx = ctx
+        self.kinds = kinds
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self.events_retention_days = events_retention_days
@@ -113,7 +116,7 @@ class Worker:
                 log.warning("could not renew a job lease", extra={"job_id": job.id}, exc_info=True)
 
     async def _run_one(self, job: Job) -> None:
-        kind = HANDLERS.get(job.kind)
+        kind = self.kinds.get(job.kind)
         started = time.perf_counter()
         try:
             if kind is None:

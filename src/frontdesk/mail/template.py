@@ -46,7 +46,7 @@ def sample_reply(locale: str) -> str:
 
 
 def _direction_of(text: str, default: str) -> str:
-    """"rtl" or "ltr" by the first letter with a strong direction (as the Unicode bidi algorithm
+    """ "rtl" or "ltr" by the first letter with a strong direction (as the Unicode bidi algorithm
     picks a paragraph's), else `default`. Each user-written paragraph gets its own, written out as
     dir="…" rather than dir="auto", which Outlook ignores: an English sentence in a Persian mail
     then keeps its full stop at its end instead of being laid out right to left."""

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from frontdesk.access import access_email_inbox
 from frontdesk.actions.workspace_objects import parse_settings
-from frontdesk.channels.email import EmailSettings
+from frontdesk.channels.email.adapter import EmailSettings
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.input import Id
 from frontdesk.http.api.models import AgentInput

@@ -30,11 +30,10 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["inboxes"])
 
 
-def _wake_mail_import(svc: Svc) -> None:
-    """An own-server email inbox starts (or restarts, or stops) importing at once when this
-    process runs the worker; a worker elsewhere sees the change at its next scan (30 s)."""
-    if svc.imap is not None:
-        svc.imap.wake()
+def _inboxes_changed(svc: Svc) -> None:
+    """A channel's background service in this process (an IMAP import) picks the change up at
+    once; one in another process sees it at its next scan."""
+    svc.inboxes_changed()
 
 
 def _readable_secrets(svc: Svc, row: Any) -> dict[str, Any]:
@@ -101,7 +100,7 @@ async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[s
             tx, actor, svc.box, adapter_class, body.name, body.channel_type, body.settings, body.secrets
         )
         row = await access_inbox_by_id(tx.conn, actor, inbox_id)
-    _wake_mail_import(svc)
+    _inboxes_changed(svc)
     return {**inbox_view(row, webhook_path(row)), "secrets": _readable_secrets(svc, row)}
 
 
@@ -148,7 +147,7 @@ async def update_inbox(inbox_id: Id, body: InboxUpdateIn, actor: WorkspaceActor,
             secrets=body.secrets,
         )
     svc.inboxes.forget(inbox_id)
-    _wake_mail_import(svc)
+    _inboxes_changed(svc)
     if body.is_enabled is False:
         # Every process closes the inbox's website visitor sockets (4410): best effort, the
         # sockets would also be refused at their next frame.

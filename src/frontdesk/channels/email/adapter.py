@@ -11,28 +11,31 @@ finds its conversation again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.channels.base import (
     ChannelAdapter,
     ChannelError,
+    ChannelRouter,
     Outbound,
     ProviderReceipt,
-    WebhookRejected,
-    WebhookRequest,
     assign_on_reply_field,
 )
+from frontdesk.channels.email import wiring
+from frontdesk.channels.email.reply_context import ReplyContext, read_reply_context
 from frontdesk.domain.email_template import template_from_stored
 from frontdesk.domain.email_threading import reply_address
 from frontdesk.domain.enums import FailureReason
-from frontdesk.domain.inbound import InboundEvent
 from frontdesk.domain.mail_addresses import hosted_address, hosted_domain, valid_local_part
 from frontdesk.domain.mail_dns import own_domain
 from frontdesk.mail.compose import (
@@ -45,6 +48,9 @@ from frontdesk.mail.compose import (
 )
 from frontdesk.mail.dkim import DkimError, generate_private_key, sign_message
 from frontdesk.mail.outbound import MailConfig, MailError, send_mail
+
+if TYPE_CHECKING:
+    from frontdesk.services import Services
 
 __all__ = ["EmailAdapter", "EmailSettings"]
 
@@ -209,6 +215,10 @@ def _addresses(values: Any) -> list[MailAddress]:
     return list({a.address: a for a in found}.values())
 
 
+def _context(outbound: Outbound) -> ReplyContext:
+    return outbound.extras if isinstance(outbound.extras, ReplyContext) else ReplyContext()
+
+
 def _threading(last: Mapping[str, Any], outbound: Outbound) -> tuple[str, str | None, list[str]]:
     """Subject, In-Reply-To and References of a mail: the answer to the customer's latest mail;
     in a conversation an agent started by email and the customer has not answered yet, the first
@@ -218,7 +228,7 @@ def _threading(last: Mapping[str, Any], outbound: Outbound) -> tuple[str, str | 
         message_id = str(last.get("message_id") or "") or None
         references = [str(r) for r in last.get("references") or [] if isinstance(r, str)]
         return reply_subject(subject), message_id, references
-    opening = outbound.opening
+    opening = _context(outbound).opening
     if opening.subject is not None:
         if opening.is_this:
             return opening.subject, None, []
@@ -229,6 +239,7 @@ def _threading(last: Mapping[str, Any], outbound: Outbound) -> tuple[str, str | 
 
 class EmailAdapter(ChannelAdapter):
     channel_type = "email"
+    takes_webhooks = False
     settings_schema = EmailSettings
     secret_fields = ("reply_secret", "dkim_private_key", "imap_password", "smtp_password")
     secret_shown_when: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
@@ -249,6 +260,16 @@ class EmailAdapter(ChannelAdapter):
     }
 
     @classmethod
+    def routers(cls) -> Sequence[ChannelRouter]:
+        return wiring.routers()
+
+    @classmethod
+    def background(
+        cls, services: Services, *, with_worker: bool
+    ) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
+        return wiring.background(services, with_worker=with_worker)
+
+    @classmethod
     def generated_secrets(cls) -> dict[str, str]:
         return {"reply_secret": secrets.token_urlsafe(32), "dkim_private_key": generate_private_key()}
 
@@ -262,11 +283,15 @@ class EmailAdapter(ChannelAdapter):
         # record is updated, so it has its own action (POST …/email-dns/dkim-key).
         return {"reply_secret": secrets.token_urlsafe(32)}
 
-    def verify(self, request: WebhookRequest) -> None:
-        raise WebhookRejected("the email channel receives mail through the SMTP listener, not by webhook")
+    async def prepare(self, conn: AsyncConnection, outbound: Outbound) -> Outbound:
+        public_url = self.installation.public_url
+        context = await read_reply_context(conn, outbound.message_id, outbound.conversation_id, public_url)
+        return replace(outbound, extras=context)
 
-    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        return []  # never reached: verify refuses every webhook
+    @property
+    def _mail_domain(self) -> str:
+        settings = self.installation.settings
+        return settings.mail_domain if settings is not None else ""
 
     def _own_server(self) -> bool:
         return self.settings.get("address_mode") == "own_server"
@@ -278,8 +303,8 @@ class EmailAdapter(ChannelAdapter):
         else:
             address = hosted_address(
                 str(self.settings.get("local_part") or "support"),
-                str(outbound.mail_slug),
-                self.installation.mail_domain,
+                str(_context(outbound).mail_slug),
+                self._mail_domain,
             )
         return MailAddress(str(self.settings.get("from_name") or ""), address)
 
@@ -292,10 +317,8 @@ class EmailAdapter(ChannelAdapter):
         address's domain."""
         sender = self._sender(outbound)
         # Our hosted domain, where there is one: its addresses (hosted, reply+) are never copied.
-        mail_domain = self.installation.mail_domain
-        hosted = (
-            hosted_domain(outbound.mail_slug, mail_domain) if mail_domain and outbound.mail_slug else None
-        )
+        mail_domain, mail_slug = self._mail_domain, _context(outbound).mail_slug
+        hosted = hosted_domain(mail_slug, mail_domain) if mail_domain and mail_slug else None
         if self._own_server():
             reply_domain = None
             message_id_domain = sender.address.rsplit("@", 1)[-1]
@@ -321,7 +344,7 @@ class EmailAdapter(ChannelAdapter):
         to_addresses = {a.address for a in to}
         # Everyone the customer copied in this conversation stays copied (E4), the latest
         # mail's Cc first, then the others of its earlier mails.
-        copied = _addresses([*(last.get("cc") or []), *outbound.conversation_cc])
+        copied = _addresses([*(last.get("cc") or []), *_context(outbound).conversation_cc])
         cc = [a for a in copied if foreign(a) and a.address not in to_addresses][:MAX_CC]
         subject, message_id, references = _threading(last, outbound)
         return ReplyMail(
@@ -362,7 +385,8 @@ class EmailAdapter(ChannelAdapter):
     def _smtp_server(self) -> MailConfig:
         """own_server mode: the inbox's own SMTP server, logged in as its user; otherwise the
         installation's relay."""
-        relay = self.installation.mail
+        settings = self.installation.settings
+        relay = settings.mail_config if settings is not None else None
         if self.settings.get("address_mode") != "own_server":
             if relay is None or not relay.enabled:
                 raise ChannelError(
@@ -387,7 +411,7 @@ class EmailAdapter(ChannelAdapter):
             security=self.settings.get("smtp_security") or "starttls",
             mail_from=str(self.settings.get("own_address") or ""),
             timeout=relay.timeout if relay is not None else _SMTP_TIMEOUT,
-            ca_file=self.installation.mail_ca_file,
+            ca_file=settings.mail_ca_file if settings is not None else None,
         )
 
     def _dkim_signed(self, message: EmailMessage) -> EmailMessage:
@@ -432,7 +456,7 @@ class EmailAdapter(ChannelAdapter):
 
 def _reply_template(outbound: Outbound) -> ReplyTemplate | None:
     """The inbox's saved template (E5); None keeps the simple HTML part."""
-    saved = outbound.email_template
+    saved = _context(outbound).template
     if not saved:
         return None
     image = saved.get("header_image_url")

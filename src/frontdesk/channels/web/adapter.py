@@ -13,20 +13,21 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+from starlette.middleware import Middleware
 
 from frontdesk.channels.base import (
     ChannelAdapter,
+    ChannelRouter,
     Outbound,
     ProviderReceipt,
-    WebhookRejected,
-    WebhookRequest,
+    SocketRoute,
     assign_on_reply_field,
 )
-from frontdesk.domain.inbound import InboundEvent
+from frontdesk.channels.web import wiring
 from frontdesk.security import hmac_sha256_hex, same_secret
 
 TOKEN_PREFIX = "vt1"
@@ -98,6 +99,7 @@ class WebSettings(BaseModel):
 
 class WebAdapter(ChannelAdapter):
     channel_type = "web"
+    takes_webhooks = False  # visitors write through /widget/v1/<inbox uid>/…
     settings_schema = WebSettings
     secret_fields = ("identity_secret",)
     secret_descriptions: ClassVar[Mapping[str, str]] = {
@@ -107,14 +109,20 @@ class WebAdapter(ChannelAdapter):
     }
 
     @classmethod
+    def routers(cls) -> Sequence[ChannelRouter]:
+        return wiring.routers()
+
+    @classmethod
+    def socket_routes(cls) -> Sequence[SocketRoute]:
+        return wiring.socket_routes()
+
+    @classmethod
+    def middleware(cls) -> Sequence[Middleware]:
+        return wiring.middleware()
+
+    @classmethod
     def generated_secrets(cls) -> dict[str, str]:
         return {"identity_secret": secrets.token_urlsafe(32)}
-
-    def verify(self, request: WebhookRequest) -> None:
-        raise WebhookRejected("the web channel takes messages at /widget/v1/<inbox uid>/messages only")
-
-    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        return []  # never reached: verify refuses every webhook
 
     async def send(self, outbound: Outbound) -> ProviderReceipt:
         # The reply is already stored where the visitor's widget fetches it; no provider to call.

@@ -1,0 +1,1 @@
+"""The api channel: see adapter.py."""

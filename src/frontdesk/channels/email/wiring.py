@@ -1,0 +1,67 @@
+"""What the email channel brings to the installation: its admin API, its public files, the
+SMTP listener (serve process) and the IMAP imports (worker process)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
+
+from frontdesk.channels.base import ChannelRouter
+
+if TYPE_CHECKING:
+    from frontdesk.services import Services
+
+
+def routers() -> Sequence[ChannelRouter]:
+    from frontdesk.http.api import (
+        email_addresses,
+        email_connection,
+        email_conversations,
+        email_dns,
+        email_templates,
+        imap_status,
+    )
+
+    api = [
+        ChannelRouter(module.router, "/api/v1")
+        for module in (
+            email_addresses,
+            email_connection,
+            email_conversations,
+            email_dns,
+            email_templates,
+            imap_status,
+        )
+    ]
+    return [*api, ChannelRouter(email_templates.files_router)]
+
+
+@contextlib.asynccontextmanager
+async def imap_imports(services: Services) -> AsyncIterator[None]:
+    """One IMAP import per enabled own-server inbox, woken when an inbox is saved."""
+    from frontdesk.mail.imap_supervisor import ImapSupervisor
+
+    supervisor = ImapSupervisor(services)
+    services.inbox_listeners.append(supervisor.wake)
+    task = asyncio.create_task(supervisor.run())
+    try:
+        yield
+    finally:
+        services.inbox_listeners.remove(supervisor.wake)
+        await supervisor.stop()
+        await task
+
+
+def background(
+    services: Services, *, with_worker: bool
+) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
+    from frontdesk.mail.listener import mail_listener
+
+    # The listener for hosted addresses runs in the serve process (off unless
+    # FRONTDESK_SMTP_LISTEN_PORT is set); the imports only where the worker runs.
+    found: list[contextlib.AbstractAsyncContextManager[object]] = [mail_listener(services)]
+    if with_worker:
+        found.append(imap_imports(services))
+    return found

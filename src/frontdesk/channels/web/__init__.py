@@ -1,0 +1,1 @@
+"""The web channel: see adapter.py."""
