@@ -51,6 +51,8 @@ DESCRIPTIONS = {
     "blocked, or a cookie session sent no or a wrong X-CSRF-Token header.",
     404: "Not found, or not visible to the caller (an object of another workspace or of an inbox the "
     "agent is not a member of is reported the same way).",
+    405: "The method is not allowed here (Allow names the ones that are): a GET on the webhook "
+    "address of a channel that has no GET verification.",
     409: "Conflicts with the current state: it already exists, or it cannot happen now.",
     410: "The inbox is disabled: nothing was stored.",
     413: "The body or a file is larger than the limit.",
@@ -133,6 +135,7 @@ RESPONSE_NAMES = {
     401: "Unauthenticated",
     403: "Forbidden",
     404: "NotFound",
+    405: "MethodNotAllowed",
     409: "Conflict",
     410: "Gone",
     413: "TooLarge",
