@@ -20,10 +20,12 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.app import build_services, running
+from frontdesk.channels.email.wiring import imap_supervisor
 from frontdesk.domain.enums import Role
 from frontdesk.mail.connection import mail_tls_context, provider_advice
 from frontdesk.mail.imap import check_imap
 from frontdesk.mail.imap_client import open_imap
+from frontdesk.mail.imap_supervisor import ImapSupervisor
 from frontdesk.services import Services
 from frontdesk.store import tables as t
 from tests.cert_authority import make_server_cert
@@ -33,6 +35,14 @@ from tests.email_support import MAIL_DOMAIN, Relay, mail, make_email_inbox, new_
 from tests.factories import Agent, make_admin, make_inbox, make_member
 
 RELAY_PORT = new_port()
+
+
+def running_supervisor(services: Services) -> ImapSupervisor:
+    supervisor = imap_supervisor(services)
+    assert supervisor is not None, "the IMAP imports run in a process with the worker"
+    return supervisor
+
+
 SETTINGS = {
     "mail_domain": MAIL_DOMAIN,
     "mail_ca_file": SHARED_CERT.ca_file,
@@ -85,8 +95,8 @@ async def setup(
         },
     )
     assert r.status_code == 201, r.text
-    assert server.services.imap is not None
-    server.services.imap.wake()  # the supervisor would see the new inbox on its next scan
+    supervisor = running_supervisor(server.services)
+    supervisor.wake()  # the supervisor would see the new inbox on its next scan
     return admin, ws_id, r.json()
 
 
@@ -172,8 +182,8 @@ async def test_a_restart_imports_only_what_is_new(
     dovecot.append(mail(OWN, "One", message_id="<one@customer.test>"))
     admin, ws_id, inbox = await setup(server, http, dovecot)
     await wait_messages(server.services, 1)
-    assert server.services.imap is not None
-    await server.services.imap.stop()  # this process stops importing (and gives its lease back)
+    supervisor = running_supervisor(server.services)
+    await supervisor.stop()  # this process stops importing (and gives its lease back)
     dovecot.append(mail(OWN, "Two", message_id="<two@customer.test>"))
     async with second_process(server) as services:
         found = await wait_messages(services, 2)
@@ -195,8 +205,8 @@ async def test_a_new_uidvalidity_imports_nothing_twice(
     admin, ws_id, inbox = await setup(server, http, dovecot, imap_folder="Support")
     await wait_messages(server.services, 2)
     before = dovecot.uidvalidity("Support")
-    assert server.services.imap is not None
-    await server.services.imap.stop()
+    supervisor = running_supervisor(server.services)
+    await supervisor.stop()
     dovecot.delete("Support")
     await asyncio.sleep(1.1)  # Dovecot's UIDVALIDITY is a time in seconds
     dovecot.create("Support")
@@ -339,8 +349,8 @@ async def test_a_wrong_password_is_shown_with_the_servers_words(
         json={"secrets": {"imap_password": PASSWORD}},
     )
     assert r.status_code == 200, r.text
-    assert server.services.imap is not None
-    server.services.imap.wake()  # a new password is a changed inbox: its import starts again
+    supervisor = running_supervisor(server.services)
+    supervisor.wake()  # a new password is a changed inbox: its import starts again
     await wait_messages(server.services, 1)
     await wait_status(http, admin, ws_id, inbox["id"], lambda s: s["error"] is None)
 
@@ -434,8 +444,8 @@ async def test_two_worker_processes_import_each_mail_once(
     admin, ws_id, inbox = await setup(server, http, dovecot)
     await wait_status(http, admin, ws_id, inbox["id"], lambda s: s["last_checked_at"] is not None)
     async with second_process(server) as services:
-        assert services.imap is not None
-        services.imap.wake()
+        supervisor = running_supervisor(services)
+        supervisor.wake()
         for n in range(3):
             dovecot.append(mail(OWN, f"Mail {n}", message_id=f"<m{n}@customer.test>"))
         await wait_messages(services, 3)
@@ -443,7 +453,7 @@ async def test_two_worker_processes_import_each_mail_once(
         assert len(await messages(services)) == 3
         async with services.db.read() as conn:
             owner = (await conn.execute(sa.select(t.imap_states.c.lease_owner))).scalar_one()
-        assert server.services.imap is not None and owner == server.services.imap.owner
+        assert imap_supervisor(server.services) is not None and owner == supervisor.owner
     state = await status(http, admin, ws_id, inbox["id"])
     assert (state["imported_count"], state["last_uid"]) == (3, 3)
 
@@ -459,15 +469,15 @@ async def test_changed_and_disabled_inboxes_are_followed(
     dovecot.append(mail(OWN, "In the other folder", message_id="<other@customer.test>"), MUSTERI_UTF7)
     r = await http.patch(path, headers=admin.headers, json={"settings": {"imap_folder": "Müşteri"}})
     assert r.status_code == 200, r.text
-    assert server.services.imap is not None
-    server.services.imap.wake()
+    supervisor = running_supervisor(server.services)
+    supervisor.wake()
     [moved] = await wait_messages(server.services, 1)
     assert "other@customer.test" in moved["source_id"]
     state = await wait_status(http, admin, ws_id, inbox["id"], lambda s: s["folder"] == "Müşteri")
     assert state["last_uid"] == 1
     r = await http.patch(path, headers=admin.headers, json={"is_enabled": False})
     assert r.status_code == 200, r.text
-    server.services.imap.wake()
+    supervisor.wake()
     await asyncio.sleep(0.5)
     dovecot.append(mail(OWN, "While disabled", message_id="<off@customer.test>"), MUSTERI_UTF7)
     await asyncio.sleep(1.5)

@@ -29,6 +29,9 @@ class Services:
     # Called after an inbox was added, changed or removed: a channel's background service (an
     # IMAP import) picks the change up at once instead of at its next scan.
     inbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # What a channel's background services keep while they run, by a name the channel owns
+    # (the email channel's IMAP supervisor), for its own code and its tests.
+    running_services: dict[str, object] = field(default_factory=dict)
 
     def inboxes_changed(self) -> None:
         for listener in self.inbox_listeners:

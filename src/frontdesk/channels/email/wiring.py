@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from frontdesk.channels.base import ChannelRouter
+from frontdesk.mail.imap_supervisor import ImapSupervisor
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
@@ -38,18 +39,27 @@ def routers() -> Sequence[ChannelRouter]:
     return [*api, ChannelRouter(email_templates.files_router)]
 
 
+IMAP_SUPERVISOR = "email.imap_supervisor"
+
+
+def imap_supervisor(services: Services) -> ImapSupervisor | None:
+    """This process's IMAP supervisor while it runs (in a process with the worker)."""
+    found = services.running_services.get(IMAP_SUPERVISOR)
+    return found if isinstance(found, ImapSupervisor) else None
+
+
 @contextlib.asynccontextmanager
 async def imap_imports(services: Services) -> AsyncIterator[None]:
     """One IMAP import per enabled own-server inbox, woken when an inbox is saved."""
-    from frontdesk.mail.imap_supervisor import ImapSupervisor
-
     supervisor = ImapSupervisor(services)
     services.inbox_listeners.append(supervisor.wake)
+    services.running_services[IMAP_SUPERVISOR] = supervisor
     task = asyncio.create_task(supervisor.run())
     try:
         yield
     finally:
         services.inbox_listeners.remove(supervisor.wake)
+        services.running_services.pop(IMAP_SUPERVISOR, None)
         await supervisor.stop()
         await task
 
