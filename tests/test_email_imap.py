@@ -453,7 +453,7 @@ async def test_two_worker_processes_import_each_mail_once(
         assert len(await messages(services)) == 3
         async with services.db.read() as conn:
             owner = (await conn.execute(sa.select(t.imap_states.c.lease_owner))).scalar_one()
-        assert imap_supervisor(server.services) is not None and owner == supervisor.owner
+        assert owner == running_supervisor(server.services).owner
     state = await status(http, admin, ws_id, inbox["id"])
     assert (state["imported_count"], state["last_uid"]) == (3, 3)
 
