@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from frontdesk import __version__
 from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
+from frontdesk.channels.base import SocketRoute
 from frontdesk.channels.registry import (
     channel_background,
     channel_middleware,
@@ -153,7 +154,7 @@ class FrontdeskApp(FastAPI):
     site visitor's socket stays open for the whole visit (bench/widget.py measures the memory per
     socket)."""
 
-    socket_routes = channel_socket_routes()
+    socket_routes: Sequence[SocketRoute] = ()  # set by create_app from the installed channels
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -199,6 +200,7 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+    app.socket_routes = channel_socket_routes()
     errors.install(app)
     # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
     app.include_router(webhooks.router)
