@@ -17,8 +17,8 @@ from typing import Literal
 
 import aiosmtplib
 
-from frontdesk.channels.email.connection import cause_of, mail_tls_context
 from frontdesk.domain.enums import FailureReason
+from frontdesk.mail.tls import cause_of, mail_tls_context
 
 __all__ = ["MailConfig", "MailError", "Security", "build_message", "send_mail", "smtp_failure", "smtp_reason"]
 

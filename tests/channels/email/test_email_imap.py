@@ -20,10 +20,11 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.app import build_services, running
-from frontdesk.channels.email.connection import mail_tls_context, provider_advice
+from frontdesk.channels.email.connection import provider_advice
 from frontdesk.channels.email.imap import check_imap
 from frontdesk.channels.email.imap_client import open_imap
 from frontdesk.domain.enums import Role
+from frontdesk.mail.tls import mail_tls_context
 from frontdesk.services import Services
 from frontdesk.store import tables as t
 from tests.channels.email.cert_authority import make_server_cert

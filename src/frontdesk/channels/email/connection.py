@@ -11,24 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import ssl
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 __all__ = [
     "Advice",
     "ConnectionReport",
     "Stage",
     "StageFailed",
-    "cause_of",
     "connect_tcp",
-    "mail_tls_context",
     "provider_advice",
     "resolve",
 ]
 
-E = TypeVar("E", bound=BaseException)
 _ADDRESSES = socket.AddressFamily.AF_INET, socket.AddressFamily.AF_INET6
 
 Stage = Literal["dns", "connect", "tls", "login", "folder"]
@@ -66,24 +61,6 @@ def provider_advice(host: str) -> Advice | None:
         return "gmail_app_password"
     if any(name == d or name.endswith("." + d) for d in _OUTLOOK):
         return "outlook_app_password"
-    return None
-
-
-def mail_tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """Certificates are always verified: the system's authorities, plus FRONTDESK_MAIL_CA_FILE."""
-    context = ssl.create_default_context()
-    if ca_file is not None:
-        context.load_verify_locations(cafile=str(ca_file))
-    return context
-
-
-def cause_of(exc: BaseException, kind: type[E]) -> E | None:
-    """`exc` or the first exception of `kind` in its chain of causes (libraries wrap TLS errors)."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, kind):
-            return cause
-        cause = cause.__cause__
     return None
 
 

@@ -29,12 +29,12 @@ from frontdesk.channels.email.connection import (
     STAGES,
     ConnectionReport,
     StageFailed,
-    mail_tls_context,
     provider_advice,
 )
 from frontdesk.channels.email.imap_client import ImapClient, ImapClosed, ImapRefused, Security, open_imap
 from frontdesk.channels.email.smtp_spool import SPOOL_MEMORY_BYTES, new_spool_folder
 from frontdesk.mail.parse import ParsedEmail, parse_email, parse_email_file
+from frontdesk.mail.tls import mail_tls_context
 from frontdesk.services import Services
 from frontdesk.store.db import Tx
 

@@ -20,13 +20,12 @@ from frontdesk.channels.email.connection import (
     ConnectionReport,
     Stage,
     StageFailed,
-    cause_of,
     connect_tcp,
-    mail_tls_context,
     provider_advice,
     resolve,
 )
 from frontdesk.mail.outbound import Security, smtp_reason
+from frontdesk.mail.tls import cause_of, mail_tls_context
 
 __all__ = ["SmtpSettings", "check_smtp"]
 

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from frontdesk.access import access_email_inbox, mail_slug_of
+from frontdesk.channels.email.access import access_email_inbox, mail_slug_of
 from frontdesk.domain.email.addresses import hosted_address, hosted_domain
 from frontdesk.domain.input import Id
 from frontdesk.http.deps import Svc, WorkspaceActor

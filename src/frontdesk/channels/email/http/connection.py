@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from frontdesk.access import access_email_inbox
 from frontdesk.actions.workspace_objects import parse_settings
+from frontdesk.channels.email.access import access_email_inbox
 from frontdesk.channels.email.adapter import EmailSettings
 from frontdesk.channels.email.connection import Advice, ConnectionReport, Stage
 from frontdesk.channels.email.imap import check_imap

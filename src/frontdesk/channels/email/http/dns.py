@@ -10,8 +10,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from frontdesk.access import Actor, access_email_inbox, mail_slug_of
+from frontdesk.access import Actor
 from frontdesk.actions.email.dkim_keys import check_set_dkim_key
+from frontdesk.channels.email.access import access_email_inbox, mail_slug_of
 from frontdesk.channels.email.dns_check import check_records
 from frontdesk.domain.email.addresses import hosted_address
 from frontdesk.domain.email.dns import DnsRecord, RecordKind, RecordStatus, own_domain, records_for

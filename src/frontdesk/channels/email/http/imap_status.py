@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from frontdesk.access import access_email_inbox
+from frontdesk.channels.email.access import access_email_inbox
 from frontdesk.domain.input import Id
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.store import tables as t

@@ -10,7 +10,6 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from frontdesk.access import access_email_inbox
 from frontdesk.actions.attachments import storage_path, write_file
 from frontdesk.actions.email.templates import (
     HEADER_IMAGE_PREFIX,
@@ -19,6 +18,7 @@ from frontdesk.actions.email.templates import (
     do_set_header_image,
     load_template,
 )
+from frontdesk.channels.email.access import access_email_inbox
 from frontdesk.domain.email.template import HEADER_IMAGE_MAX_BYTES, check_header_image, check_template
 from frontdesk.domain.input import Id
 from frontdesk.http.api.attachments import _read_limited
