@@ -23,6 +23,7 @@ from frontdesk.app import build_services, running
 from frontdesk.channels.email.connection import provider_advice
 from frontdesk.channels.email.imap import check_imap
 from frontdesk.channels.email.imap_client import open_imap
+from frontdesk.channels.email.imap_supervisor import ImapSupervisor
 from frontdesk.domain.enums import Role
 from frontdesk.mail.tls import mail_tls_context
 from frontdesk.services import Services
@@ -101,9 +102,17 @@ async def setup(
         },
     )
     assert r.status_code == 201, r.text
-    assert server.services.imap is not None
-    server.services.imap.wake()  # the supervisor would see the new inbox on its next scan
+    imap_supervisor(server.services).wake()  # the supervisor would see the new inbox on its next scan
     return admin, ws_id, r.json()
+
+
+def imap_supervisor(services: Services) -> ImapSupervisor:
+    """The IMAP imports of a process that runs the worker: the channel's background service,
+    found by the wake-up it registered with the services (saving an inbox calls it)."""
+    owners = [getattr(wake, "__self__", None) for wake in services.inbox_listeners]
+    found = [owner for owner in owners if isinstance(owner, ImapSupervisor)]
+    assert len(found) == 1, "no IMAP imports run in this process"
+    return found[0]
 
 
 async def messages(services: Services) -> list[dict[str, Any]]:
@@ -188,8 +197,7 @@ async def test_a_restart_imports_only_what_is_new(
     dovecot.append(mail(OWN, "One", message_id="<one@customer.test>"))
     admin, ws_id, inbox = await setup(server, http, dovecot)
     await wait_messages(server.services, 1)
-    assert server.services.imap is not None
-    await server.services.imap.stop()  # this process stops importing (and gives its lease back)
+    await imap_supervisor(server.services).stop()  # this process stops importing (and gives its lease back)
     dovecot.append(mail(OWN, "Two", message_id="<two@customer.test>"))
     async with second_process(server) as services:
         found = await wait_messages(services, 2)
@@ -211,8 +219,7 @@ async def test_a_new_uidvalidity_imports_nothing_twice(
     admin, ws_id, inbox = await setup(server, http, dovecot, imap_folder="Support")
     await wait_messages(server.services, 2)
     before = dovecot.uidvalidity("Support")
-    assert server.services.imap is not None
-    await server.services.imap.stop()
+    await imap_supervisor(server.services).stop()
     dovecot.delete("Support")
     await asyncio.sleep(1.1)  # Dovecot's UIDVALIDITY is a time in seconds
     dovecot.create("Support")
@@ -355,8 +362,7 @@ async def test_a_wrong_password_is_shown_with_the_servers_words(
         json={"secrets": {"imap_password": PASSWORD}},
     )
     assert r.status_code == 200, r.text
-    assert server.services.imap is not None
-    server.services.imap.wake()  # a new password is a changed inbox: its import starts again
+    imap_supervisor(server.services).wake()  # a new password is a changed inbox: its import starts again
     await wait_messages(server.services, 1)
     await wait_status(http, admin, ws_id, inbox["id"], lambda s: s["error"] is None)
 
@@ -450,8 +456,7 @@ async def test_two_worker_processes_import_each_mail_once(
     admin, ws_id, inbox = await setup(server, http, dovecot)
     await wait_status(http, admin, ws_id, inbox["id"], lambda s: s["last_checked_at"] is not None)
     async with second_process(server) as services:
-        assert services.imap is not None
-        services.imap.wake()
+        imap_supervisor(services).wake()
         for n in range(3):
             dovecot.append(mail(OWN, f"Mail {n}", message_id=f"<m{n}@customer.test>"))
         await wait_messages(services, 3)
@@ -459,7 +464,7 @@ async def test_two_worker_processes_import_each_mail_once(
         assert len(await messages(services)) == 3
         async with services.db.read() as conn:
             owner = (await conn.execute(sa.select(t.imap_states.c.lease_owner))).scalar_one()
-        assert server.services.imap is not None and owner == server.services.imap.owner
+        assert owner == imap_supervisor(server.services).owner
     state = await status(http, admin, ws_id, inbox["id"])
     assert (state["imported_count"], state["last_uid"]) == (3, 3)
 
@@ -475,15 +480,14 @@ async def test_changed_and_disabled_inboxes_are_followed(
     dovecot.append(mail(OWN, "In the other folder", message_id="<other@customer.test>"), MUSTERI_UTF7)
     r = await http.patch(path, headers=admin.headers, json={"settings": {"imap_folder": "Müşteri"}})
     assert r.status_code == 200, r.text
-    assert server.services.imap is not None
-    server.services.imap.wake()
+    imap_supervisor(server.services).wake()
     [moved] = await wait_messages(server.services, 1)
     assert "other@customer.test" in moved["source_id"]
     state = await wait_status(http, admin, ws_id, inbox["id"], lambda s: s["folder"] == "Müşteri")
     assert state["last_uid"] == 1
     r = await http.patch(path, headers=admin.headers, json={"is_enabled": False})
     assert r.status_code == 200, r.text
-    server.services.imap.wake()
+    imap_supervisor(server.services).wake()
     await asyncio.sleep(0.5)
     dovecot.append(mail(OWN, "While disabled", message_id="<off@customer.test>"), MUSTERI_UTF7)
     await asyncio.sleep(1.5)
