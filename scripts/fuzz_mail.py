@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from frontdesk.mail.parse import parse_email
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "mail_corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "channels" / "email" / "mail_corpus"
 SEEDS = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
 HANG_SECONDS = 20
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from frontdesk.cli import main
 from frontdesk.settings import Settings
+from tests.channels.email.email_support import MAIL_DOMAIN, make_email_inbox, relay_settings
 from tests.conftest import TEST_SECRET, Server, free_port
-from tests.email_support import MAIL_DOMAIN, make_email_inbox, relay_settings
 from tests.factories import make_admin
 
 LISTEN_PORT = free_port()

@@ -166,7 +166,7 @@ def _address(_: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="SMTP server.")
 @click.option("--port", default=2525, type=click.IntRange(1, 65535), show_default=True, help="Its port.")
 def send_test_mail(to: str, sender: str, subject: str, text: str, host: str, port: int) -> None:
-    from frontdesk.mail.test_mail import SendFailed, send_test_mail
+    from frontdesk.channels.email.test_mail import SendFailed, send_test_mail
 
     try:
         answer = send_test_mail(host, port, sender=sender, to=to, subject=subject, text=text)

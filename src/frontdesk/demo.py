@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from frontdesk.access import Actor, access_actor_by_workspace
 from frontdesk.actions.conversations import check_assign, check_set_labels, check_set_status
-from frontdesk.actions.email_intake import do_receive_email
+from frontdesk.actions.email.intake import do_receive_email
 from frontdesk.actions.messages import (
     check_add_note,
     check_send_reply,
@@ -31,9 +31,9 @@ from frontdesk.actions.workspace_objects import (
     check_set_inbox_members,
 )
 from frontdesk.channels.registry import adapter_class
+from frontdesk.domain.email.addresses import hosted_address
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, Role
 from frontdesk.domain.inbound import InboundContact, InboundMessage
-from frontdesk.domain.mail_addresses import hosted_address
 from frontdesk.mail.parse import parse_email
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings

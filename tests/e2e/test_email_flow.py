@@ -10,8 +10,7 @@ import email.utils
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import World
-from tests.email_support import (
+from tests.channels.email.email_support import (
     MAIL_DOMAIN,
     Relay,
     deliver,
@@ -21,6 +20,7 @@ from tests.email_support import (
     relay_fixture,
     relay_settings,
 )
+from tests.e2e.conftest import World
 
 LISTEN_PORT = new_port()
 RELAY_PORT = new_port()

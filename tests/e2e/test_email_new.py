@@ -7,8 +7,14 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from tests.channels.email.email_support import (
+    Relay,
+    make_email_inbox,
+    new_port,
+    relay_fixture,
+    relay_settings,
+)
 from tests.e2e.conftest import World
-from tests.email_support import Relay, make_email_inbox, new_port, relay_fixture, relay_settings
 
 RELAY_PORT = new_port()
 SETTINGS = relay_settings(RELAY_PORT)

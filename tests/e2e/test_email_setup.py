@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from playwright.async_api import Page, expect
 
 from frontdesk.store import tables as t
-from tests.dns_server import dns_server
-from tests.dovecot import PASSWORD, SHARED_CERT, USER, Dovecot, dovecot_fixture  # noqa: F401 (a fixture)
+from tests.channels.email.dns_server import dns_server
+from tests.channels.email.dovecot import PASSWORD, SHARED_CERT, USER, Dovecot, dovecot_fixture  # noqa: F401 (a fixture)
+from tests.channels.email.email_support import MAIL_DOMAIN, mail, new_port
+from tests.channels.email.test_email_own_smtp import PASSWORD as SMTP_PASSWORD
+from tests.channels.email.test_email_own_smtp import USER as SMTP_USER
+from tests.channels.email.test_email_own_smtp import own_smtp
 from tests.e2e.conftest import World
-from tests.email_support import MAIL_DOMAIN, mail, new_port
-from tests.test_email_own_smtp import PASSWORD as SMTP_PASSWORD
-from tests.test_email_own_smtp import USER as SMTP_USER
-from tests.test_email_own_smtp import own_smtp
 
 SMTP_PORT = new_port()
 DNS_PORT = new_port()

@@ -165,7 +165,7 @@ describe("the email template editor", () => {
 
   it("shows a 422's error beside the field it names, by its label, and keeps the typed values", async () => {
     const w = await mountEditor();
-    // What domain/email_template.py answers: the raw key in English. The editor says it in words.
+    // What domain/email/template.py answers: the raw key in English. The editor says it in words.
     net.routes[`PUT ${BASE}`] = { status: 422, body: { error: { code: "invalid", message: "terms_url must be an http:// or https:// address", field: "terms_url" } } };
     await w.get('[data-testid="template-terms_url"]').setValue("javascript:alert(1)");
     await w.get("form").trigger("submit");

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from frontdesk.access import Actor
 from frontdesk.actions.audit import do_audit
-from frontdesk.actions.mail_slugs import do_assign_mail_slug
+from frontdesk.actions.email.slugs import do_assign_mail_slug
 from frontdesk.domain.enums import Role
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from frontdesk.events import credentials_revoked

@@ -15,7 +15,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from frontdesk.domain.email_template import EmailTemplate
+from frontdesk.domain.email.template import EmailTemplate
 from frontdesk.mail.template import render
 
 __all__ = [

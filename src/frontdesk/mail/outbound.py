@@ -18,7 +18,7 @@ from typing import Literal
 import aiosmtplib
 
 from frontdesk.domain.enums import FailureReason
-from frontdesk.mail.connection import cause_of, mail_tls_context
+from frontdesk.mail.tls import cause_of, mail_tls_context
 
 __all__ = ["MailConfig", "MailError", "Security", "build_message", "send_mail", "smtp_failure", "smtp_reason"]
 

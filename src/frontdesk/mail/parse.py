@@ -18,7 +18,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 
-from frontdesk.domain.email_threading import MailKind, classify
+from frontdesk.domain.email.threading import MailKind, classify
 from frontdesk.mail.charsets import decode_header_value, raw_header
 from frontdesk.mail.dsn import RecipientStatus, read_report, summary
 from frontdesk.mail.html_text import html_to_text

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from frontdesk.domain.email_template import EmailTemplate, check_url
+from frontdesk.domain.email.template import EmailTemplate, check_url
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.i18n import CATALOGUE, translate
 

@@ -440,7 +440,7 @@ csat_ratings = sa.Table(
 )
 
 # The email template of an email inbox (E5): one per inbox, its checked fields as JSON
-# (domain/email_template.py), the uploaded header image under the attachments folder.
+# (domain/email/template.py), the uploaded header image under the attachments folder.
 email_templates = sa.Table(
     "email_templates",
     metadata,

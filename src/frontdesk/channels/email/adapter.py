@@ -1,6 +1,6 @@
 """The email channel (PRODUCT C2, E1): customers write to the inbox's hosted address
 `<local part>@<workspace mail slug>.<FRONTDESK_MAIL_DOMAIN>` (or to their own address that
-forwards there); mail arrives through Frontdesk's SMTP listener (mail/listener.py), not by webhook.
+forwards there); mail arrives through Frontdesk's SMTP listener (channels/email/listener.py), not by webhook.
 
 Replies leave through the installation's SMTP relay (FRONTDESK_SMTP_*), or through an own_server
 inbox's own SMTP server, as multipart mail threaded on the customer's last message
@@ -33,11 +33,11 @@ from frontdesk.channels.base import (
 )
 from frontdesk.channels.email import wiring
 from frontdesk.channels.email.reply_context import ReplyContext, read_reply_context
-from frontdesk.domain.email_template import template_from_stored
-from frontdesk.domain.email_threading import reply_address
+from frontdesk.domain.email.addresses import hosted_address, hosted_domain, valid_local_part
+from frontdesk.domain.email.dns import own_domain
+from frontdesk.domain.email.template import template_from_stored
+from frontdesk.domain.email.threading import reply_address
 from frontdesk.domain.enums import FailureReason
-from frontdesk.domain.mail_addresses import hosted_address, hosted_domain, valid_local_part
-from frontdesk.domain.mail_dns import own_domain
 from frontdesk.mail.compose import (
     MailAddress,
     ReplyFile,

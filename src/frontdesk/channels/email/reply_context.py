@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.actions.email_templates import HEADER_IMAGE_PREFIX
+from frontdesk.actions.email.templates import HEADER_IMAGE_PREFIX
 from frontdesk.domain.enums import MessageKind
 from frontdesk.store import tables as t
 

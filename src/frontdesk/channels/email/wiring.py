@@ -9,34 +9,34 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from frontdesk.channels.base import ChannelRouter
-from frontdesk.mail.imap_supervisor import ImapSupervisor
+from frontdesk.channels.email.imap_supervisor import ImapSupervisor
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
 
 
 def routers() -> Sequence[ChannelRouter]:
-    from frontdesk.http.api import (
-        email_addresses,
-        email_connection,
-        email_conversations,
-        email_dns,
-        email_templates,
+    from frontdesk.channels.email.http import (
+        addresses,
+        connection,
+        conversations,
+        dns,
         imap_status,
+        templates,
     )
 
     api = [
         ChannelRouter(module.router, "/api/v1")
         for module in (
-            email_addresses,
-            email_connection,
-            email_conversations,
-            email_dns,
-            email_templates,
+            addresses,
+            connection,
+            conversations,
+            dns,
+            templates,
             imap_status,
         )
     ]
-    return [*api, ChannelRouter(email_templates.files_router)]
+    return [*api, ChannelRouter(templates.files_router)]
 
 
 IMAP_SUPERVISOR = "email.imap_supervisor"
@@ -67,7 +67,7 @@ async def imap_imports(services: Services) -> AsyncIterator[None]:
 def background(
     services: Services, *, with_worker: bool
 ) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
-    from frontdesk.mail.listener import mail_listener
+    from frontdesk.channels.email.listener import mail_listener
 
     # The listener for hosted addresses runs in the serve process (off unless
     # FRONTDESK_SMTP_LISTEN_PORT is set); the imports only where the worker runs.

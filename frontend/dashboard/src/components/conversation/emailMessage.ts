@@ -1,4 +1,4 @@
-// Email messages (content_type "email"): reading data.email (actions/email_intake.py email_data)
+// Email messages (content_type "email"): reading data.email (actions/email/intake.py email_data)
 // and building the document shown in the sandboxed iframe of "Show formatted". The server has
 // already sanitised the HTML with nh3; what happens here is a second, independent line of
 // defence plus the policy that keeps remote content out until the agent asks for it.

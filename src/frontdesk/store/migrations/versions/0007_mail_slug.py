@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from frontdesk.domain.mail_addresses import slug_candidates
+from frontdesk.domain.email.addresses import slug_candidates
 
 revision = "0007"
 down_revision = "0006"

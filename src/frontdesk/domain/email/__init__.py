@@ -1,0 +1,1 @@
+"""Email rules without I/O: hosted addresses, DNS records, reply threading, templates."""
