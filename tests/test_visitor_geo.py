@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from frontdesk.actions.visits import describe_client
+from frontdesk.channels.web.client import describe_client
 from frontdesk.geo import GeoIp, Location, geoip_for, location_of_record
 from tests.conftest import Server, make_settings
 from tests.geo_fixture import AMSTERDAM_IP, GERMANY_IP, ISTANBUL_IP, write_test_geoip_db

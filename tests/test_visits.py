@@ -19,8 +19,6 @@ from frontdesk.actions.visitors import VISITOR_NAME
 from frontdesk.actions.visits import (
     ClientFacts,
     PageView,
-    clean_language,
-    describe_client,
     do_record_arrival,
     do_record_departure,
     do_record_page,
@@ -28,6 +26,7 @@ from frontdesk.actions.visits import (
     visit_left_event,
     visit_updated_event,
 )
+from frontdesk.channels.web.client import clean_language, describe_client
 from frontdesk.domain.traffic import SourceKind, classify, clean_url
 from frontdesk.domain.visitor_names import generated_name
 from frontdesk.domain.visits import is_live, time_on_site_seconds

@@ -16,7 +16,6 @@ from typing import Any
 
 from frontdesk.actions.visits import (
     PageView,
-    describe_client,
     do_record_arrival,
     do_record_departure,
     do_record_page,
@@ -24,6 +23,7 @@ from frontdesk.actions.visits import (
     visit_left_event,
     visit_updated_event,
 )
+from frontdesk.channels.web.client import describe_client
 from frontdesk.domain.input import clean
 from frontdesk.services import Services
 
