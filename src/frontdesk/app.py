@@ -20,8 +20,8 @@ from frontdesk.channels.registry import (
     channel_routers,
     channel_socket_routes,
 )
+from frontdesk.channels.web.geo import geoip_for
 from frontdesk.events import ephemeral
-from frontdesk.geo import geoip_for
 from frontdesk.http import errors, openapi, ops, web, webhooks, ws
 from frontdesk.http.api import (
     attachments,

@@ -6,7 +6,7 @@ than letting memory grow; it resumes from its last sequence number. The hub also
 whose member was deactivated (4403) or whose token or session was revoked (4401), and every
 socket when the bus loses its link to the other processes (4503: the clients resume).
 
-Website visitor sockets (http/widget_socket.py) subscribe with their contact and the ids of
+Website visitor sockets (channels/web/widget_socket.py) subscribe with their contact and the ids of
 their conversations, and see only those conversations' events. There may be thousands of idle
 ones per process, so a visitor subscription holds no queue until something is for it, and is
 found through indexes by conversation and contact rather than by scanning.

@@ -1,5 +1,5 @@
 """What a visitor's browser is (PRODUCT W2): location from its address, device from its user
-agent, language from its header. Read here, in the channel, so actions/visits.py only stores
+agent, language from its header. Read here, in the channel, so actions/web/visits.py only stores
 the facts (the geo-IP file and the user-agent parser are the web channel's own)."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import re
 
-from frontdesk.actions.visits import ClientFacts
-from frontdesk.geo import geoip_for, parse_ip
+from frontdesk.actions.web.visits import ClientFacts
+from frontdesk.channels.web.geo import geoip_for, parse_ip
+from frontdesk.channels.web.useragent import MAX_LENGTH as UA_LIMIT
+from frontdesk.channels.web.useragent import parse_user_agent
 from frontdesk.settings import Settings
-from frontdesk.useragent import MAX_LENGTH as UA_LIMIT
-from frontdesk.useragent import parse_user_agent
 
 _LANGUAGE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 

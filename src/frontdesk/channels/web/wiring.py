@@ -14,24 +14,23 @@ VISITOR_SOCKET_PATH = re.compile(r"/widget/v1/(?P<inbox_uid>[^/]+)/socket")
 
 
 def routers() -> Sequence[ChannelRouter]:
-    from frontdesk.http import widget, widget_preview, widget_socket
-    from frontdesk.http.api import visitors
+    from frontdesk.channels.web import visitors_api, widget, widget_preview, widget_socket
 
     return [
         ChannelRouter(widget.router),
         ChannelRouter(widget_socket.router),
         ChannelRouter(widget_preview.router),
-        ChannelRouter(visitors.router, "/api/v1"),
+        ChannelRouter(visitors_api.router, "/api/v1"),
     ]
 
 
 def socket_routes() -> Sequence[SocketRoute]:
-    from frontdesk.http import widget_socket
+    from frontdesk.channels.web import widget_socket
 
     return [SocketRoute(VISITOR_SOCKET_PATH, widget_socket.visitor_socket)]
 
 
 def middleware() -> Sequence[Middleware]:
-    from frontdesk.http import widget
+    from frontdesk.channels.web import widget
 
     return [Middleware(widget.WidgetCors)]

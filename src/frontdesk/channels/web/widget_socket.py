@@ -19,8 +19,8 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Gauge
 
-from frontdesk.actions.csat import is_rated
-from frontdesk.actions.visitors import (
+from frontdesk.actions.web.csat import is_rated
+from frontdesk.actions.web.visitors import (
     conversation_messages,
     do_mark_read,
     do_start_visitor_session,
@@ -31,15 +31,15 @@ from frontdesk.actions.visitors import (
 )
 from frontdesk.bus.hub import Hub, VisitorSubscription
 from frontdesk.channels.web.adapter import read_visitor_token
+from frontdesk.channels.web.ratelimit import client_ip, limits_of
+from frontdesk.channels.web.widget import agents_online, in_transaction, send_visitor_message, widget_inbox
+from frontdesk.channels.web.widget_tracking import page_view, tracker_of
 from frontdesk.domain.enums import ConversationStatus, MessageKind
 from frontdesk.domain.errors import DomainError, Gone, RateLimited, VisitorBlocked
 from frontdesk.domain.input import is_id
 from frontdesk.events import ephemeral
 from frontdesk.http.deps import get_services
 from frontdesk.http.inbox_cache import CachedInbox
-from frontdesk.http.ratelimit import client_ip, limits_of
-from frontdesk.http.widget import agents_online, in_transaction, send_visitor_message, widget_inbox
-from frontdesk.http.widget_tracking import page_view, tracker_of
 from frontdesk.services import Services
 
 log = logging.getLogger(__name__)

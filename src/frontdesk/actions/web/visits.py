@@ -3,8 +3,8 @@ traffic source, location, device — for the contact panel and the live visitors
 
 Tracking data is best-effort input from the visitor's browser: it is cleaned (only http(s)
 URLs, strings cut to their column sizes) and never refused, so it can never fail a chat.
-The widget's server side (src/frontdesk/http/widget_socket.py) calls these; the dashboard reads
-them through src/frontdesk/http/api/visitors.py.
+The widget's server side (src/frontdesk/channels/web/widget_socket.py) calls these; the dashboard reads
+them through src/frontdesk/channels/web/visitors_api.py.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.access import Actor, access_contact_by_id, visible_inboxes
 from frontdesk.actions.conversations import do_open_conversation
 from frontdesk.actions.messages import check_send_reply
-from frontdesk.actions.visitors import VISITOR_NAME
+from frontdesk.actions.web.visitors import VISITOR_NAME
 from frontdesk.domain.enums import ConversationStatus
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
-from frontdesk.domain.traffic import classify, clean_url
-from frontdesk.domain.visitor_names import generated_name
-from frontdesk.domain.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues, is_live
+from frontdesk.domain.web.traffic import classify, clean_url
+from frontdesk.domain.web.visitor_names import generated_name
+from frontdesk.domain.web.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues, is_live
 from frontdesk.events import ContactUpdated, ConversationCreated, ephemeral
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
