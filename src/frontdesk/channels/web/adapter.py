@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 from starlette.middleware import Middleware
@@ -29,6 +30,9 @@ from frontdesk.channels.base import (
 )
 from frontdesk.channels.web import wiring
 from frontdesk.security import hmac_sha256_hex, same_secret
+
+if TYPE_CHECKING:
+    from frontdesk.services import Services
 
 TOKEN_PREFIX = "vt1"
 PrechatField = Literal["name", "email", "phone"]
@@ -119,6 +123,12 @@ class WebAdapter(ChannelAdapter):
     @classmethod
     def middleware(cls) -> Sequence[Middleware]:
         return wiring.middleware()
+
+    @classmethod
+    def background(
+        cls, services: Services, *, with_worker: bool
+    ) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
+        return wiring.background(services)
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:
