@@ -36,11 +36,11 @@ from frontdesk.channels.web.adapter import (
     new_anonymous_visitor,
     read_visitor_token,
 )
+from frontdesk.channels.web.models import VisitorCsatIn, VisitorMessageIn, VisitorOfflineIn, VisitorSessionIn
 from frontdesk.channels.web.ratelimit import client_ip, limits_of
 from frontdesk.channels.web.widget_tracking import tracker_of
 from frontdesk.domain.errors import Conflict, Gone, InvalidInput, NotFound, TooLarge, Unauthenticated
 from frontdesk.domain.input import Id
-from frontdesk.http.api.models import VisitorCsatIn, VisitorMessageIn, VisitorOfflineIn, VisitorSessionIn
 from frontdesk.http.deps import Svc
 from frontdesk.http.inbox_cache import CachedInbox
 from frontdesk.http.openapi import answers
