@@ -1,4 +1,4 @@
-"""What the website channel brings: the widget's public endpoints and socket, the preview page,
+"""What the website channel brings: the widget's script, public endpoints and socket, the preview page,
 the visitors API, the CORS the widget's cross-site requests need, and the start-up check of the
 geo-IP file."""
 
@@ -21,12 +21,13 @@ VISITOR_SOCKET_PATH = re.compile(r"/widget/v1/(?P<inbox_uid>[^/]+)/socket")
 
 
 def routers() -> Sequence[ChannelRouter]:
-    from frontdesk.channels.web import visitors_api, widget, widget_preview, widget_socket
+    from frontdesk.channels.web import visitors_api, widget, widget_asset, widget_preview, widget_socket
 
     return [
         ChannelRouter(widget.router),
         ChannelRouter(widget_socket.router),
         ChannelRouter(widget_preview.router),
+        ChannelRouter(widget_asset.router),
         ChannelRouter(visitors_api.router, "/api/v1"),
     ]
 
