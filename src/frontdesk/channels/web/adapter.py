@@ -1,5 +1,5 @@
 """The website live-chat channel (PRODUCT C1, W1): a widget on the customer's site talks to
-/widget/v1/<inbox uid>/... (channels/web/widget.py) with a signed visitor token.
+/widget/v1/<inbox uid>/... (widget.py beside this file) with a signed visitor token.
 
 There is no provider to call: a reply is "sent" as soon as it is stored for the visitor to
 fetch, and the webhook address of the other channels takes nothing for this one.
