@@ -43,7 +43,7 @@ from bench.common import floor_server, frontdesk_cli, frontdesk_server, log, mak
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.host_site import host_site  # noqa: E402
 
-from frontdesk.http.web import WIDGET_FILE  # noqa: E402
+from frontdesk.channels.web.widget_asset import WIDGET_FILE  # noqa: E402
 
 MARKER = "## Website widget"
 ADMIN = "admin@demo.frontdesk.test"

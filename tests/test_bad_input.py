@@ -13,10 +13,10 @@ import sqlalchemy as sa
 import websockets
 
 from frontdesk.store import tables as t
+from tests.channels.web.test_web_channel import make_web_inbox, say, session, visitor
+from tests.channels.web.test_widget_socket import close_code, hello, next_frame, visitor_socket
 from tests.conftest import Server
 from tests.factories import Agent, make_admin, make_inbox, post_inbound, receive
-from tests.test_web_channel import make_web_inbox, say, session, visitor
-from tests.test_widget_socket import close_code, hello, next_frame, visitor_socket
 
 BIG = 2**64  # beyond BIGINT on both backends
 FFFD = "\ufffd"

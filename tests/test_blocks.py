@@ -9,11 +9,11 @@ import sqlalchemy as sa
 import websockets
 
 from frontdesk.store import tables as t
+from tests.channels.web.test_visits import PageView, arrive, new_visitor, set_members, setup, web_inbox
 from tests.conftest import Server
 from tests.factories import make_admin, make_member
 from tests.test_admin_objects import audit_actions
 from tests.test_loop import next_event
-from tests.test_visits import PageView, arrive, new_visitor, set_members, setup, web_inbox
 
 
 async def contact_events(server: Server, workspace_id: int) -> list[dict[str, object]]:

@@ -17,11 +17,11 @@ import pytest
 import websockets
 
 from frontdesk.bus.redis import RedisBus
+from tests.channels.web.test_web_channel import make_web_inbox, session
+from tests.channels.web.test_widget_socket import close_code, next_frame, visitor_socket
 from tests.conftest import Server, make_settings, serving
 from tests.factories import Agent, make_admin, make_inbox, receive
 from tests.redis_server import RedisServer
-from tests.test_web_channel import make_web_inbox, session
-from tests.test_widget_socket import close_code, next_frame, visitor_socket
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.store import tables as t
+from tests.channels.web.test_web_channel import make_web_inbox, say, session
 from tests.conftest import BACKEND, Server
 from tests.factories import Agent, make_admin, make_inbox, make_member, receive
-from tests.test_web_channel import make_web_inbox, say, session
 
 
 async def _conversation(server: Server, http: httpx.AsyncClient) -> tuple[Agent, str]:

@@ -16,10 +16,10 @@ import httpx
 import pytest
 import websockets
 
+from tests.channels.web.test_widget_socket import close_code
 from tests.conftest import Server, make_settings, serving
 from tests.factories import PASSWORD, make_admin
 from tests.redis_server import RedisServer
-from tests.test_widget_socket import close_code
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from frontdesk.channels.registry import (
     channel_socket_routes,
 )
 from frontdesk.events import ephemeral
-from frontdesk.geo import geoip_for
 from frontdesk.http import errors, openapi, ops, web, webhooks, ws
 from frontdesk.http.api import (
     attachments,
@@ -124,8 +123,6 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
 
     await services.bus.start(deliver, services.hub.bus_changed)
     services.db.on_commit(services.bus.publish)
-    # A configured geo-IP file that cannot be read is reported now (logged; serving goes on).
-    await asyncio.to_thread(geoip_for(services.settings.geoip_db).check_configured)
     worker_task: asyncio.Task[None] | None = None
     if with_worker:
         services.worker = build_worker(services)

@@ -182,3 +182,17 @@ def translate(locale: str | None, key: str, **params: Any) -> str:
     texts = CATALOGUE.get(locale or DEFAULT_LOCALE, CATALOGUE[DEFAULT_LOCALE])
     text = texts.get(key, CATALOGUE[DEFAULT_LOCALE][key])
     return text.format(**params)
+
+
+RTL = frozenset({"fa"})  # locales written right to left
+
+
+def preferred_locale(accept_language: str | None) -> str:
+    """The first language of the Accept-Language header that we speak (quality order is the
+    browser's own order in practice), else English."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        primary = tag.split("-")[0]
+        if primary in CATALOGUE:
+            return primary
+    return DEFAULT_LOCALE

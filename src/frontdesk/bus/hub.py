@@ -6,36 +6,41 @@ than letting memory grow; it resumes from its last sequence number. The hub also
 whose member was deactivated (4403) or whose token or session was revoked (4401), and every
 socket when the bus loses its link to the other processes (4503: the clients resume).
 
-Website visitor sockets (http/widget_socket.py) subscribe with their contact and the ids of
-their conversations, and see only those conversations' events. There may be thousands of idle
-ones per process, so a visitor subscription holds no queue until something is for it, and is
-found through indexes by conversation and contact rather than by scanning.
+Sockets a channel keeps itself (the website visitors': channels/web/visitor_hub.py) are a
+listener of the hub: made on first use, told every event after the agents' state is updated and
+when the bus is lost, so the hub knows no channel.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from frontdesk.events import CREDENTIALS_REVOKED
 
 QUEUE_LIMIT = 2000
 REVOKED_KEPT = 1000  # revoked tokens and sessions remembered (see Hub._revoked)
-VISITOR_QUEUE_LIMIT = 100  # events waiting for one visitor socket before it is closed (4408)
 # Close codes a socket is told to close with (docs/events.md, "Close codes").
 CLOSE_REVOKED = 4401  # agent: the token or sign-in session the socket opened with was revoked
 CLOSE_BLOCKED = 4403  # visitor: blocked; agent: deactivated in the workspace
-CLOSE_GONE = 4410  # the inbox was disabled
 CLOSE_TOO_SLOW = 4408
 # The bus to the other processes was lost: events may have been missed. Not final: the clients
 # reconnect (with ?since= / last_message_id) and catch up from the events table.
 CLOSE_BUS_LOST = 4503
-VISITOR_EVENTS = frozenset(
-    {"message.created", "message.updated", "typing", "conversation.created", "conversation.updated"}
-)
+
+
+class HubListener(Protocol):
+    """A channel's own sockets (see Hub.listener)."""
+
+    def deliver(self, event: dict[str, Any]) -> None: ...
+
+    def bus_changed(self, up: bool) -> None: ...
+
+
+L = TypeVar("L", bound=HubListener)
 
 
 @dataclass(eq=False)
@@ -65,45 +70,10 @@ class Subscription:
         self.queue.put_nowait(None)
 
 
-@dataclass(eq=False, slots=True)
-class VisitorSubscription:
-    workspace_id: int
-    inbox_id: int
-    contact_id: int
-    identity_id: int
-    conversation_ids: set[int]
-    wake: Callable[[], None]  # told that `pending` has something (the socket starts its sender)
-    pending: deque[dict[str, Any]] | None = None  # made on first use: idle sockets hold none
-    close_code: int | None = None  # set by the hub: the socket closes with it
-    agents_online: bool | None = None  # what the visitor was last told (widget_socket)
-
-    def push(self, event: dict[str, Any]) -> None:
-        if self.close_code is not None:
-            return
-        if self.pending is None:
-            self.pending = deque()
-        if len(self.pending) >= VISITOR_QUEUE_LIMIT:
-            self.close(CLOSE_TOO_SLOW)
-            return
-        self.pending.append(event)
-        self.wake()
-
-    def close(self, code: int) -> None:
-        if self.close_code is None:
-            self.close_code = code
-            self.pending = None
-            self.wake()
-
-
 class Hub:
     def __init__(self) -> None:
         self._by_workspace: dict[int, set[Subscription]] = defaultdict(set)
-        self._visitors_by_conversation: dict[int, set[VisitorSubscription]] = {}
-        self._visitors_by_contact: dict[int, set[VisitorSubscription]] = {}
-        self._visitor_count = 0
-        # Called with a workspace id when an agent's presence changed there and visitors of it
-        # are connected (widget_socket tells them whether agents are online).
-        self.on_visitor_presence: Callable[[int], None] | None = None
+        self._listeners: dict[Callable[[Hub], HubListener], HubListener] = {}
         # The latest presence status heard over the bus per (workspace, user), from every process.
         self.heard_presence: dict[tuple[int, int], str] = {}
         # False while the bus to the other processes is lost (bus_changed): sockets opened then
@@ -135,14 +105,13 @@ class Hub:
         every open socket is closed with 4503: the clients reconnect and resume from the events
         table, which has everything the bus could not carry."""
         self.bus_up = up
+        for listener in self._listeners.values():
+            listener.bus_changed(up)
         if up:
             return
         for subs in self._by_workspace.values():
             for sub in subs:
                 sub.close(CLOSE_BUS_LOST)
-        for visitors in self._visitors_by_contact.values():
-            for visitor in visitors:
-                visitor.close(CLOSE_BUS_LOST)
 
     def unsubscribe(self, sub: Subscription) -> None:
         subs = self._by_workspace.get(sub.workspace_id)
@@ -198,87 +167,13 @@ class Hub:
     def connection_count(self) -> int:
         return sum(len(s) for s in self._by_workspace.values())
 
-    # Visitors -----------------------------------------------------------------------------
-
-    def subscribe_visitor(
-        self,
-        workspace_id: int,
-        inbox_id: int,
-        contact_id: int,
-        identity_id: int,
-        conversation_ids: set[int],
-        wake: Callable[[], None],
-    ) -> VisitorSubscription:
-        sub = VisitorSubscription(workspace_id, inbox_id, contact_id, identity_id, set(), wake)
-        self._visitors_by_contact.setdefault(contact_id, set()).add(sub)
-        for conversation_id in conversation_ids:
-            self.follow_visitor(sub, conversation_id)
-        self._visitor_count += 1
-        if not self.bus_up:
-            sub.close(CLOSE_BUS_LOST)
-        return sub
-
-    def unsubscribe_visitor(self, sub: VisitorSubscription) -> None:
-        for conversation_id in sub.conversation_ids:
-            _discard(self._visitors_by_conversation, conversation_id, sub)
-        if _discard(self._visitors_by_contact, sub.contact_id, sub):
-            self._visitor_count -= 1
-
-    def visitor_workspaces(self) -> dict[int, set[int]]:
-        """Workspace id → inbox ids that have visitor sockets in this process."""
-        found: dict[int, set[int]] = {}
-        for subs in self._visitors_by_contact.values():
-            for sub in subs:
-                found.setdefault(sub.workspace_id, set()).add(sub.inbox_id)
-        return found
-
-    def visitors_of_inbox(self, inbox_id: int) -> list[VisitorSubscription]:
-        return [s for subs in self._visitors_by_contact.values() for s in subs if s.inbox_id == inbox_id]
-
-    def follow_visitor(self, sub: VisitorSubscription, conversation_id: int) -> None:
-        sub.conversation_ids.add(conversation_id)
-        self._visitors_by_conversation.setdefault(conversation_id, set()).add(sub)
-
-    def _deliver_to_visitors(self, event: dict[str, Any]) -> None:
-        kind, data = event["type"], event["data"]
-        if kind == "contact.blocked":
-            for sub in list(self._visitors_by_contact.get(data["contact_id"], ())):
-                if sub.workspace_id == event["workspace_id"]:
-                    sub.close(CLOSE_BLOCKED)
-            return
-        if kind == "inbox.disabled":
-            for sub in self.visitors_of_inbox(data["inbox_id"]):
-                sub.close(CLOSE_GONE)
-            return
-        if kind == "presence.updated":
-            if self.on_visitor_presence is not None:
-                self.on_visitor_presence(event["workspace_id"])
-            return
-        if kind not in VISITOR_EVENTS:
-            return
-        conversation_id = self._visitor_conversation(event)
-        if conversation_id is None:
-            return
-        for sub in self._visitors_by_conversation.get(conversation_id, ()):
-            sub.push(event)
-
-    def _visitor_conversation(self, event: dict[str, Any]) -> int | None:
-        """The conversation a visitor event is about; None when no visitor socket should get it."""
-        kind, data = event["type"], event["data"]
-        if kind.startswith("conversation."):
-            conversation = data["conversation"]
-            # A new conversation of a connected visitor (an agent started a chat, or the visitor's
-            # first message from another tab): follow it from now on.
-            for sub in self._visitors_by_contact.get(conversation["contact"]["id"], ()):
-                if sub.inbox_id == event["inbox_id"] and conversation["id"] not in sub.conversation_ids:
-                    self.follow_visitor(sub, conversation["id"])
-            return int(conversation["id"])
-        if kind == "typing":
-            # A visitor's own typing (no user_id) is for agents only.
-            return None if data.get("user_id") is None else int(data["conversation_id"])
-        return int(data["message"]["conversation_id"])
-
-    # --------------------------------------------------------------------------------------
+    def listener(self, make: Callable[[Hub], L]) -> L:
+        """The one listener `make` gives for this hub, made on first use: how a channel keeps its
+        own sockets (the website visitors') in the hub without the hub knowing the channel."""
+        found = self._listeners.get(make)
+        if found is None:
+            found = self._listeners[make] = make(self)
+        return cast(L, found)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         if event["type"] == CREDENTIALS_REVOKED:
@@ -290,8 +185,8 @@ class Hub:
             self._revoke(event)
         elif event["type"] == "presence.updated":
             self.heard_presence[(event["workspace_id"], event["data"]["user_id"])] = event["data"]["status"]
-        if self._visitor_count:
-            self._deliver_to_visitors(event)
+        for listener in self._listeners.values():
+            listener.deliver(event)
         for sub in list(self._by_workspace.get(event["workspace_id"], ())):
             if sub.overflowed or not sub.sees(event):
                 continue
@@ -299,13 +194,3 @@ class Hub:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
                 sub.close(CLOSE_TOO_SLOW)
-
-
-def _discard(index: dict[int, set[VisitorSubscription]], key: int, sub: VisitorSubscription) -> bool:
-    subs = index.get(key)
-    if subs is None or sub not in subs:
-        return False
-    subs.discard(sub)
-    if not subs:
-        del index[key]
-    return True

@@ -120,7 +120,7 @@ EPHEMERAL_TYPES = (
     "member.updated",
     "credentials.revoked",
     "conversation.offered",
-    # Website visitors (actions/visits.py, actions/blocks.py).
+    # Website visitors (actions/web/visits.py, actions/blocks.py).
     "visitor.updated",
     "visitor.left",
     "contact.blocked",

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from frontdesk.demo_relay import DEMO_RELAY_HOST, CapturedMail, outbox_dir, read_outbox
 from frontdesk.http.deps import Svc
-from frontdesk.http.widget_preview import RTL, preferred_locale
-from frontdesk.i18n import translate
+from frontdesk.i18n import RTL, preferred_locale, translate
 
 router = APIRouter(include_in_schema=False)
 

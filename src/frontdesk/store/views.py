@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from frontdesk.domain.visits import time_on_site_seconds
+from frontdesk.domain.web.visits import time_on_site_seconds
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -1,5 +1,5 @@
 """The website live-chat channel (PRODUCT C1, W1): a widget on the customer's site talks to
-/widget/v1/<inbox uid>/... (http/widget.py) with a signed visitor token.
+/widget/v1/<inbox uid>/... (widget.py beside this file) with a signed visitor token.
 
 There is no provider to call: a reply is "sent" as soon as it is stored for the visitor to
 fetch, and the webhook address of the other channels takes nothing for this one.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 from starlette.middleware import Middleware
@@ -29,6 +30,9 @@ from frontdesk.channels.base import (
 )
 from frontdesk.channels.web import wiring
 from frontdesk.security import hmac_sha256_hex, same_secret
+
+if TYPE_CHECKING:
+    from frontdesk.services import Services
 
 TOKEN_PREFIX = "vt1"
 PrechatField = Literal["name", "email", "phone"]
@@ -119,6 +123,12 @@ class WebAdapter(ChannelAdapter):
     @classmethod
     def middleware(cls) -> Sequence[Middleware]:
         return wiring.middleware()
+
+    @classmethod
+    def background(
+        cls, services: Services, *, with_worker: bool
+    ) -> Sequence[contextlib.AbstractAsyncContextManager[object]]:
+        return wiring.background(services)
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:

@@ -13,21 +13,9 @@ from fastapi.responses import HTMLResponse
 
 from frontdesk.domain.errors import NotFound
 from frontdesk.http.deps import Svc
-from frontdesk.i18n import CATALOGUE, DEFAULT_LOCALE, translate
+from frontdesk.i18n import RTL, preferred_locale, translate
 
 router = APIRouter(include_in_schema=False)
-RTL = frozenset({"fa"})
-
-
-def preferred_locale(accept_language: str | None) -> str:
-    """The first language of the Accept-Language header that we speak (quality order is the
-    browser's own order in practice), else English."""
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        primary = tag.split("-")[0]
-        if primary in CATALOGUE:
-            return primary
-    return DEFAULT_LOCALE
 
 
 @router.get("/widget/preview/{inbox_uid}", response_class=HTMLResponse)

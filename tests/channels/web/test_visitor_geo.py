@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from frontdesk.actions.visits import describe_client
-from frontdesk.geo import GeoIp, Location, geoip_for, location_of_record
+from frontdesk.channels.web.client import describe_client
+from frontdesk.channels.web.geo import GeoIp, Location, geoip_for, location_of_record
 from tests.conftest import Server, make_settings
 from tests.geo_fixture import AMSTERDAM_IP, GERMANY_IP, ISTANBUL_IP, write_test_geoip_db
 
@@ -102,7 +102,7 @@ async def test_an_unusable_database_is_reported_once_and_the_bundled_data_used(
     if kind == "corrupt":
         path.write_bytes(b"this is not a MaxMind database" * 100)
     geo = GeoIp(path)
-    with caplog.at_level(logging.ERROR, logger="frontdesk.geo"):
+    with caplog.at_level(logging.ERROR, logger="frontdesk.channels.web.geo"):
         first = geo.lookup("8.8.8.8")
         second = geo.lookup("1.1.1.1")
     assert first.country_code == "US" and second.country_code == "AU"
@@ -150,7 +150,7 @@ async def test_a_missing_database_is_reported_when_the_server_starts(
 ) -> None:
     # The server fixture has started the app; the error was logged then, before any visitor.
     started = caplog.get_records("setup")
-    errors = [r for r in started if r.levelno == logging.ERROR and r.name == "frontdesk.geo"]
+    errors = [r for r in started if r.levelno == logging.ERROR and r.name == "frontdesk.channels.web.geo"]
     assert len(errors) == 1 and str(MISSING_DB) == getattr(errors[0], "path", None)
     # Serving goes on, with the bundled data.
     facts = await describe_client(server.services.settings, "8.8.8.8", None, None)

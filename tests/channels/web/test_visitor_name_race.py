@@ -8,10 +8,10 @@ from __future__ import annotations
 import httpx
 import sqlalchemy as sa
 
-from frontdesk.actions.visits import _name_visitor
+from frontdesk.actions.web.visits import _name_visitor
 from frontdesk.store import tables as t
+from tests.channels.web.test_visits import contact_name, new_visitor, setup
 from tests.conftest import Server
-from tests.test_visits import contact_name, new_visitor, setup
 
 
 async def test_a_name_given_after_the_arrival_read_the_contact_wins(

@@ -1,4 +1,4 @@
-"""Visitor tracking hooks of the widget (actions/visits.py does the recording): arrival on the
+"""Visitor tracking hooks of the widget (actions/web/visits.py does the recording): arrival on the
 socket's hello and on POST /sessions with a page, pages of single-page sites, departure when the
 visitor's last socket in this process closes, and a keep-alive of every open visit.
 
@@ -14,9 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from frontdesk.actions.visits import (
+from frontdesk.actions.web.visits import (
     PageView,
-    describe_client,
     do_record_arrival,
     do_record_departure,
     do_record_page,
@@ -24,6 +23,7 @@ from frontdesk.actions.visits import (
     visit_left_event,
     visit_updated_event,
 )
+from frontdesk.channels.web.client import describe_client
 from frontdesk.domain.input import clean
 from frontdesk.services import Services
 

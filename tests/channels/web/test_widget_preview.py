@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
+from tests.channels.web.test_web_channel import make_web_inbox
 from tests.conftest import Server
 from tests.factories import make_admin
-from tests.test_web_channel import make_web_inbox
 
 
 async def test_preview_embeds_the_inbox_snippet_in_the_browsers_language(

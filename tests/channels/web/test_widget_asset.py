@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from frontdesk.http import web
+from frontdesk.channels.web import widget_asset
 from tests.conftest import Server
 
 
@@ -21,7 +21,7 @@ def widget_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "widget" / "widget.js"
     path.parent.mkdir()
     path.write_text('(()=>{"use strict";window.Frontdesk={};})();\n')
-    monkeypatch.setattr(web, "WIDGET_FILE", path)
+    monkeypatch.setattr(widget_asset, "WIDGET_FILE", path)
     return path
 
 
@@ -70,7 +70,7 @@ async def test_a_rebuilt_widget_gets_a_new_etag_at_once(
 async def test_missing_build_is_a_clear_404(
     server: Server, http: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(web, "WIDGET_FILE", tmp_path / "nowhere" / "widget.js")
+    monkeypatch.setattr(widget_asset, "WIDGET_FILE", tmp_path / "nowhere" / "widget.js")
     r = await http.get("/widget.js")
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/javascript")
@@ -79,12 +79,14 @@ async def test_missing_build_is_a_clear_404(
     assert r.headers["cache-control"] == "no-cache"
 
 
-@pytest.mark.skipif(not web.WIDGET_FILE.is_file(), reason="the widget is not built (scripts/web-build)")
+@pytest.mark.skipif(
+    not widget_asset.WIDGET_FILE.is_file(), reason="the widget is not built (scripts/web-build)"
+)
 async def test_the_real_build_is_one_small_script(server: Server, http: httpx.AsyncClient) -> None:
     r = await http.get("/widget.js")
     assert r.status_code == 200
     body = r.content
-    assert body == web.WIDGET_FILE.read_bytes()
+    assert body == widget_asset.WIDGET_FILE.read_bytes()
     # One self-contained IIFE that claims no global but window.Frontdesk.
     assert body.removeprefix(b'"use strict";').startswith(b"(()=>{")
     assert b"import " not in body[:200]

@@ -11,13 +11,13 @@ import httpx
 import sqlalchemy as sa
 import websockets
 
+from frontdesk.channels.web.ratelimit import IP_REQUESTS, IP_SESSIONS, VISITOR_MESSAGES
 from frontdesk.domain.ratelimit import Buckets, Rate
-from frontdesk.http.ratelimit import IP_REQUESTS, IP_SESSIONS, VISITOR_MESSAGES
 from frontdesk.store import tables as t
+from tests.channels.web.test_web_channel import count, make_web_inbox, say, session, visitor
+from tests.channels.web.test_widget_socket import close_code, next_frame, visitor_socket
 from tests.conftest import Server
 from tests.factories import make_admin
-from tests.test_web_channel import count, make_web_inbox, say, session, visitor
-from tests.test_widget_socket import close_code, next_frame, visitor_socket
 
 
 def from_ip(ip: str) -> dict[str, str]:

@@ -20,14 +20,14 @@ from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
-from frontdesk.actions.csat import do_rate_conversation
-from frontdesk.actions.visitors import (
+from frontdesk.actions.web.csat import do_rate_conversation
+from frontdesk.actions.web.visitors import (
     do_start_visitor_session,
     do_visitor_message,
     inbox_available_agents,
     visitor_messages,
 )
-from frontdesk.actions.visits import PageView
+from frontdesk.actions.web.visits import PageView
 from frontdesk.channels.web.adapter import (
     WebSettings,
     identity_hash_matches,
@@ -36,14 +36,14 @@ from frontdesk.channels.web.adapter import (
     new_anonymous_visitor,
     read_visitor_token,
 )
+from frontdesk.channels.web.models import VisitorCsatIn, VisitorMessageIn, VisitorOfflineIn, VisitorSessionIn
+from frontdesk.channels.web.ratelimit import client_ip, limits_of
+from frontdesk.channels.web.widget_tracking import tracker_of
 from frontdesk.domain.errors import Conflict, Gone, InvalidInput, NotFound, TooLarge, Unauthenticated
 from frontdesk.domain.input import Id
-from frontdesk.http.api.models import VisitorCsatIn, VisitorMessageIn, VisitorOfflineIn, VisitorSessionIn
 from frontdesk.http.deps import Svc
 from frontdesk.http.inbox_cache import CachedInbox
 from frontdesk.http.openapi import answers
-from frontdesk.http.ratelimit import client_ip, limits_of
-from frontdesk.http.widget_tracking import tracker_of
 from frontdesk.services import Services
 from frontdesk.store.db import Tx
 

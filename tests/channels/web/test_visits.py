@@ -15,12 +15,10 @@ import pytest
 import sqlalchemy as sa
 import websockets
 
-from frontdesk.actions.visitors import VISITOR_NAME
-from frontdesk.actions.visits import (
+from frontdesk.actions.web.visitors import VISITOR_NAME
+from frontdesk.actions.web.visits import (
     ClientFacts,
     PageView,
-    clean_language,
-    describe_client,
     do_record_arrival,
     do_record_departure,
     do_record_page,
@@ -28,12 +26,13 @@ from frontdesk.actions.visits import (
     visit_left_event,
     visit_updated_event,
 )
-from frontdesk.domain.traffic import SourceKind, classify, clean_url
-from frontdesk.domain.visitor_names import generated_name
-from frontdesk.domain.visits import is_live, time_on_site_seconds
+from frontdesk.channels.web.client import clean_language, describe_client
+from frontdesk.channels.web.useragent import parse_user_agent
+from frontdesk.domain.web.traffic import SourceKind, classify, clean_url
+from frontdesk.domain.web.visitor_names import generated_name
+from frontdesk.domain.web.visits import is_live, time_on_site_seconds
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
-from frontdesk.useragent import parse_user_agent
 from tests.conftest import Server, make_settings
 from tests.factories import Agent, make_admin, make_member
 from tests.geo_fixture import ISTANBUL_IP, write_test_geoip_db

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from frontdesk.actions.blocks import blocked_event, check_block_contact, check_unblock_contact
-from frontdesk.actions.visits import (
+from frontdesk.actions.web.visits import (
     check_start_chat,
     contact_visits,
     live_visits,

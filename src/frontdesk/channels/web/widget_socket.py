@@ -1,9 +1,9 @@
 """The website visitor's socket (docs/channels/web-widget-protocol.md, "The visitor socket").
 
 Built for many idle sockets per process: each is one asyncio task (this handler, reading) and a
-VisitorSubscription in the hub that holds nothing until an event is for it. Frames to the
-visitor are sent by a short-lived task started when the hub queues something and ended when
-the queue is empty again. Presence changes are worked out once per inbox, not per socket.
+VisitorSubscription in the visitor hub (visitor_hub.py) that holds nothing until an event is for
+it. Frames to the visitor are sent by a short-lived task started when the hub queues something
+and ended when the queue is empty again. Presence changes are worked out once per inbox, not per socket.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Gauge
 
-from frontdesk.actions.csat import is_rated
-from frontdesk.actions.visitors import (
+from frontdesk.actions.web.csat import is_rated
+from frontdesk.actions.web.visitors import (
     conversation_messages,
     do_mark_read,
     do_start_visitor_session,
@@ -29,17 +29,17 @@ from frontdesk.actions.visitors import (
     visitor_state,
     widget_message,
 )
-from frontdesk.bus.hub import Hub, VisitorSubscription
 from frontdesk.channels.web.adapter import read_visitor_token
+from frontdesk.channels.web.ratelimit import client_ip, limits_of
+from frontdesk.channels.web.visitor_hub import VisitorSubscription, visitor_hub
+from frontdesk.channels.web.widget import agents_online, in_transaction, send_visitor_message, widget_inbox
+from frontdesk.channels.web.widget_tracking import page_view, tracker_of
 from frontdesk.domain.enums import ConversationStatus, MessageKind
 from frontdesk.domain.errors import DomainError, Gone, RateLimited, VisitorBlocked
 from frontdesk.domain.input import is_id
 from frontdesk.events import ephemeral
 from frontdesk.http.deps import get_services
 from frontdesk.http.inbox_cache import CachedInbox
-from frontdesk.http.ratelimit import client_ip, limits_of
-from frontdesk.http.widget import agents_online, in_transaction, send_visitor_message, widget_inbox
-from frontdesk.http.widget_tracking import page_view, tracker_of
 from frontdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ async def _agent_name(svc: Services, app: Any, user_id: int | None) -> str | Non
 
 class _PresenceWatch:
     """Tells visitor sockets when their inbox's agents come online or all go away: one check per
-    inbox with visitors in this process, whatever the number of sockets (hub.on_visitor_presence)."""
+    inbox with visitors in this process, whatever the number of sockets (VisitorHub.on_presence)."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -109,11 +109,11 @@ class _PresenceWatch:
         try:
             while True:
                 self.again.discard(workspace_id)
-                hub = self.svc.hub
-                for inbox_id in hub.visitor_workspaces().get(workspace_id, set()):
+                visitors = visitor_hub(self.svc.hub)
+                for inbox_id in visitors.workspaces().get(workspace_id, set()):
                     online = await agents_online(self.svc, workspace_id, inbox_id)
                     event = ephemeral("widget.agents", workspace_id, inbox_id, {"online": online})
-                    for sub in hub.visitors_of_inbox(inbox_id):
+                    for sub in visitors.of_inbox(inbox_id):
                         if sub.agents_online != online:  # only sockets told otherwise get a frame
                             sub.agents_online = online
                             sub.push(event)
@@ -126,9 +126,9 @@ class _PresenceWatch:
 
 
 def _watch_presence(svc: Services) -> None:
-    hub: Hub = svc.hub
-    if hub.on_visitor_presence is None:
-        hub.on_visitor_presence = _PresenceWatch(svc)
+    visitors = visitor_hub(svc.hub)
+    if visitors.on_presence is None:
+        visitors.on_presence = _PresenceWatch(svc)
 
 
 class VisitorSocket:
@@ -317,7 +317,7 @@ class VisitorSocket:
         conversation_id = sent.pop("conversation_id")
         sent.pop("duplicate")
         if self.sub is not None and conversation_id not in self.sub.conversation_ids:
-            self.svc.hub.follow_visitor(self.sub, conversation_id)
+            visitor_hub(self.svc.hub).follow(self.sub, conversation_id)
         self.agents_read = False
         await self.ws.send_text(_dump({"type": "ack", "client_id": client_id, "message": sent}))
 
@@ -421,7 +421,7 @@ async def visitor_socket(ws: WebSocket) -> None:
     finally:
         if state is not None:
             if state.sub is not None:
-                svc.hub.unsubscribe_visitor(state.sub)
+                visitor_hub(svc.hub).unsubscribe(state.sub)
             if state.sender is not None and not state.sender.done():
                 state.sender.cancel()
             inbox = state.cached.row
@@ -448,14 +448,15 @@ async def _start(state: VisitorSocket, hello: dict[str, Any]) -> None:
     if found.blocked:
         raise _Close(CLOSE_BLOCKED, "visitor blocked")
     _watch_presence(svc)
-    state.sub = svc.hub.subscribe_visitor(
+    visitors = visitor_hub(svc.hub)
+    state.sub = visitors.subscribe(
         inbox["workspace_id"], inbox["id"], found.contact_id, found.identity_id, set(), state.wake
     )
     last = hello.get("last_message_id")
     after = last if is_id(last) and last > 0 else 0
     async with svc.db.read() as conn:
         for conversation_id in await visitor_conversation_ids(conn, found.identity_id):
-            svc.hub.follow_visitor(state.sub, conversation_id)
+            visitors.follow(state.sub, conversation_id)
         messages = (
             await conversation_messages(
                 conn, found.conversation_id, state.visitor, after, svc.settings.effective_public_url

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.actions.visitors import require_not_blocked, visitor_state
+from frontdesk.actions.web.visitors import require_not_blocked, visitor_state
 from frontdesk.domain.enums import ConversationStatus, MessageKind, SenderType
 from frontdesk.domain.errors import Conflict, NotFound
 from frontdesk.events import MessageCreated

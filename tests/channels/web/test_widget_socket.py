@@ -21,9 +21,9 @@ import websockets
 
 from frontdesk.app import create_app
 from frontdesk.store import tables as t
+from tests.channels.web.test_web_channel import WebInbox, count, make_web_inbox, say, session
 from tests.conftest import BACKEND, Server, free_port, make_settings
 from tests.factories import Agent, make_admin, make_member
-from tests.test_web_channel import WebInbox, count, make_web_inbox, say, session
 
 Socket = Any
 
@@ -400,7 +400,7 @@ async def test_a_visitor_who_came_while_agents_were_away_hears_them_return(
 async def test_open_visits_are_kept_alive_by_one_task(
     server: Server, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from frontdesk.http import widget_tracking
+    from frontdesk.channels.web import widget_tracking
 
     monkeypatch.setattr(widget_tracking, "TOUCH_SECONDS", 0.2)
     admin, ws_id = await make_admin(server, http)

@@ -3,14 +3,12 @@ traffic source, location, device — for the contact panel and the live visitors
 
 Tracking data is best-effort input from the visitor's browser: it is cleaned (only http(s)
 URLs, strings cut to their column sizes) and never refused, so it can never fail a chat.
-The widget's server side (src/frontdesk/http/widget_socket.py) calls these; the dashboard reads
-them through src/frontdesk/http/api/visitors.py.
+The widget's server side (src/frontdesk/channels/web/widget_socket.py) calls these; the dashboard reads
+them through src/frontdesk/channels/web/visitors_api.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,21 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.access import Actor, access_contact_by_id, visible_inboxes
 from frontdesk.actions.conversations import do_open_conversation
 from frontdesk.actions.messages import check_send_reply
-from frontdesk.actions.visitors import VISITOR_NAME
+from frontdesk.actions.web.visitors import VISITOR_NAME
 from frontdesk.domain.enums import ConversationStatus
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
-from frontdesk.domain.traffic import classify, clean_url
-from frontdesk.domain.visitor_names import generated_name
-from frontdesk.domain.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues, is_live
+from frontdesk.domain.web.traffic import classify, clean_url
+from frontdesk.domain.web.visitor_names import generated_name
+from frontdesk.domain.web.visits import LEFT_GRACE, LIVE_STALE, PAGES_KEPT, continues, is_live
 from frontdesk.events import ContactUpdated, ConversationCreated, ephemeral
-from frontdesk.geo import geoip_for, parse_ip
-from frontdesk.settings import Settings
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
 from frontdesk.store.views import contact_view, conversation_view, visit_view
-from frontdesk.useragent import MAX_LENGTH as UA_LIMIT
-from frontdesk.useragent import parse_user_agent
 
 Row = Mapping[Any, Any]
 LIVE_LIMIT = 500
@@ -44,7 +38,6 @@ CONTACT_VISITS = 10
 DEVICES = ("desktop", "mobile", "tablet", "bot")
 
 _v, _c, _conv, _ci = t.web_visits, t.contacts, t.conversations, t.contact_identities
-_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True)
@@ -68,48 +61,11 @@ class ClientFacts:
     language: str | None = None
 
 
-def clean_language(value: str | None) -> str | None:
-    """The first tag of a language or Accept-Language value ("tr-TR,tr;q=0.9" → "tr-TR")."""
-    if not value or not isinstance(value, str):
-        return None
-    first = value.split(",", 1)[0].split(";", 1)[0].strip()
-    return first[:20] if _LANGUAGE.fullmatch(first) else None
-
-
 def _text(value: str | None, limit: int) -> str | None:
     """Whitespace collapsed, cut to the column size; empty becomes None."""
     if not value or not isinstance(value, str):
         return None
     return " ".join(value.split())[:limit] or None
-
-
-async def describe_client(
-    settings: Settings, ip: str | None, user_agent: str | None, language: str | None
-) -> ClientFacts:
-    """Location and device of a visitor's browser. Never raises: an unknown, private or invalid
-    address gives no location. The lookups run in a thread (the first one loads the geo-IP
-    database), so the event loop is never held by them."""
-    geo = geoip_for(settings.geoip_db)
-    address = parse_ip(ip)
-    agent_text = _text(user_agent, UA_LIMIT)
-
-    def lookup() -> ClientFacts:
-        place = geo.lookup(address)
-        agent = parse_user_agent(agent_text)
-        return ClientFacts(
-            ip=address,
-            country_code=place.country_code,
-            country=place.country,
-            city=place.city,
-            isp=place.isp,
-            user_agent=agent_text,
-            browser=agent.browser,
-            os=agent.os,
-            device=agent.device,
-            language=clean_language(language),
-        )
-
-    return await asyncio.to_thread(lookup)
 
 
 def _latest_conversation(identity: sa.ColumnElement[int]) -> sa.ScalarSelect[Any]:

@@ -1,0 +1,1 @@
+"""The website channel's rules: visits, generated visitor names, traffic sources. No I/O."""
