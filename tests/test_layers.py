@@ -42,3 +42,14 @@ def test_layer_does_not_import_outer_layers(layer: str) -> None:
         if name.startswith(FORBIDDEN[layer])
     ]
     assert offenders == []
+
+
+def test_source_never_imports_test_equipment() -> None:
+    """tests/fakes/ (fake providers, signers) is test equipment: nothing in src/ may use it."""
+    offenders = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in imports_of(path)
+        if name == "tests" or name.startswith("tests.")
+    ]
+    assert offenders == []
