@@ -212,6 +212,17 @@ def fake_provider(fake_provider_server: FakeProvider) -> FakeProvider:
 
 
 @pytest.fixture
+def loopback_channel() -> Iterator[None]:
+    """The test-only "loopback" channel (tests/fakes/channel.py) installed for one test."""
+    from frontdesk.channels.registry import adapters
+    from tests.fakes.channel import LoopbackAdapter
+
+    adapters()["loopback"] = LoopbackAdapter
+    yield
+    adapters().pop("loopback", None)
+
+
+@pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of this test's own (tests/redis_server.py), to kill or hang at will."""
     from tests.redis_server import RedisServer

@@ -65,8 +65,11 @@ def _indexed(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 async def _message(tx: Tx, message_id: int) -> Mapping[Any, Any] | None:
+    # Locked: two files of one message fetched at once must not each write back the data they
+    # read (one file's attachment would be lost). SQLite has one writer and needs no lock.
     m = t.messages
-    return (await tx.conn.execute(sa.select(m).where(m.c.id == message_id))).mappings().first()
+    query = sa.select(m).where(m.c.id == message_id).with_for_update()
+    return (await tx.conn.execute(query)).mappings().first()
 
 
 async def _save(tx: Tx, message: Mapping[Any, Any], data: dict[str, Any]) -> None:

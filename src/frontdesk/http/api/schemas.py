@@ -222,7 +222,15 @@ class InboxDetail(Inbox):
     member_ids: list[int]
 
 
-class InboxCreated(Inbox):
+class InboxSaved(Inbox):
+    setup_warning: str | None = Field(
+        default=None,
+        description="What failed in the channel's setup step after the save (registering the webhook "
+        "with the provider), as `code: detail`; the inbox is saved all the same. Null: nothing failed.",
+    )
+
+
+class InboxCreated(InboxSaved):
     secrets: dict[str, Any]
 
 
