@@ -181,3 +181,13 @@ async def test_typing_and_reading_go_out_signed_only_when_switched_on(
         assert call.headers["x-frontdesk-signature"] == hmac_sha256_hex(loud.secret, call.body)
     await asyncio.sleep(0.3)
     assert len(fake_provider.calls_to(HOOK)) == 2 and fake_provider.calls_to("/quiet") == []
+
+
+async def test_channel_types_say_which_channels_test_a_connection(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, _ = await make_admin(server, http)
+    types = {c["type"]: c for c in (await http.get("/api/v1/channel-types", headers=admin.headers)).json()}
+    assert types["api"]["checks_connection"] is True
+    assert types["loopback"]["checks_connection"] is True
+    assert types["web"]["checks_connection"] is False  # the seam's default: no provider to call

@@ -34,8 +34,8 @@ beforeEach(() => {
   net.calls = [];
 });
 
-async function mounted() {
-  const w = mount(InboxConnectionCheck, { props: { inboxId: 12 }, global: { plugins: [i18n] } });
+async function mounted(checks = true) {
+  const w = mount(InboxConnectionCheck, { props: { inboxId: 12, checks }, global: { plugins: [i18n] } });
   await flushPromises();
   return w;
 }
@@ -72,6 +72,13 @@ describe("Test connection of a saved inbox", () => {
     await flushPromises();
     expect(w.get('[data-testid="test-connection-error"]').text()).toContain("only an administrator");
     expect(w.find('[data-testid="test-connection-result"]').exists()).toBe(false);
+  });
+
+  it("offers no test for a channel with no provider to call, and shows nothing at all without entry points", async () => {
+    const w = await mounted(false);
+    expect(w.find('[data-testid="test-connection"]').exists()).toBe(false);
+    expect(w.find('[data-testid="connection-check"]').exists()).toBe(false);
+    expect(net.calls.filter((c) => c.method === "POST")).toEqual([]);
   });
 
   it("lists entry points with their QR codes, and nothing when there are none", async () => {

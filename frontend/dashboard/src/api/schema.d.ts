@@ -1743,6 +1743,12 @@ export interface components {
         };
         /** ChannelType */
         ChannelType: {
+            /**
+             * Checks Connection
+             * @description The channel has a Test connection of its own (POST …/inboxes/{id}/check-connection calls its provider); false: the check only says there is no provider to call.
+             * @default false
+             */
+            checks_connection: boolean;
             /** Secret Fields */
             secret_fields: components["schemas"]["SecretField"][];
             /**

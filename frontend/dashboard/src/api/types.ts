@@ -94,6 +94,8 @@ export interface ChannelType {
   /** JSON Schema of the adapter's settings (pydantic's model_json_schema). */
   settings_schema: JsonSchema;
   secret_fields: SecretFieldInfo[];
+  /** The channel's Test connection calls its provider (POST …/inboxes/{id}/check-connection). */
+  checks_connection?: boolean;
 }
 
 /** A write-only secret of a channel; `shown_when` limits it to some settings (email: own_server). */

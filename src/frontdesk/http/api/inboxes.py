@@ -15,6 +15,7 @@ from frontdesk.actions.workspace_objects import (
     check_set_inbox_members,
     check_update_inbox,
 )
+from frontdesk.channels.base import ChannelAdapter
 from frontdesk.channels.registry import adapter_class, adapters
 from frontdesk.domain.input import Id
 from frontdesk.events import ephemeral
@@ -66,6 +67,7 @@ async def list_channel_types(_: CurrentAuth) -> list[dict[str, Any]]:
                 }
                 for name in cls.secret_fields
             ],
+            "checks_connection": cls.check_connection is not ChannelAdapter.check_connection,
         }
         for channel_type, cls in sorted(adapters().items())
     ]

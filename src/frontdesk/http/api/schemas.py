@@ -198,6 +198,11 @@ class ChannelType(BaseModel):
     type: str
     settings_schema: dict[str, Any] = Field(description="JSON Schema of the inbox settings.")
     secret_fields: list[SecretField]
+    checks_connection: bool = Field(
+        default=False,
+        description="The channel has a Test connection of its own (POST …/inboxes/{id}/check-connection "
+        "calls its provider); false: the check only says there is no provider to call.",
+    )
 
 
 class Team(BaseModel):
