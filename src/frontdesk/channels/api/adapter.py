@@ -35,6 +35,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    retry_after_seconds,
 )
 from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
@@ -329,8 +330,7 @@ class ApiAdapter(ChannelAdapter):
                 pass
             return ProviderReceipt(source_id=source_id)
         detail = f"webhook receiver answered HTTP {code}: {response.text[:300]}"
-        # 408 and 429 and 5xx are the receiver's temporary trouble; other 4xx will not change.
-        raise ChannelError(_http_failure(code), detail, retryable=code in (408, 425, 429) or code >= 500)
+        raise _refusal(code, detail, response)
 
 
 async def _save_media(response: httpx.Response, destination: Path, max_bytes: int) -> FetchedMedia:
@@ -343,8 +343,7 @@ async def _save_media(response: httpx.Response, destination: Path, max_bytes: in
         )
     if code != 200:
         await response.aread()
-        detail = f"the file's address answered HTTP {code}: {response.text[:300]}"
-        raise ChannelError(_http_failure(code), detail, retryable=code in (408, 425, 429) or code >= 500)
+        raise _refusal(code, f"the file's address answered HTTP {code}: {response.text[:300]}", response)
     too_large = ChannelError(
         FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
     )
@@ -359,6 +358,13 @@ async def _save_media(response: httpx.Response, destination: Path, max_bytes: in
                 raise too_large
             out.write(chunk)
     return FetchedMedia(content_type=response.headers.get("content-type"))
+
+
+def _refusal(code: int, detail: str, response: httpx.Response) -> ChannelError:
+    # 408 and 429 and 5xx are the other side's temporary trouble; other 4xx will not change.
+    retryable = code in (408, 425, 429) or code >= 500
+    wait = retry_after_seconds(response.headers.get("retry-after")) if retryable else None
+    return ChannelError(_http_failure(code), detail, retryable=retryable, retry_after=wait)
 
 
 def _http_failure(code: int) -> FailureReason:
