@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from frontdesk.actions.media import MEDIA_MAX_ATTEMPTS
 from frontdesk.store import tables as t
 from tests.conftest import Server
 from tests.factories import Agent, make_admin, make_inbox, post_inbound
@@ -156,7 +157,7 @@ async def test_an_outage_that_outlasts_the_retries_marks_the_file_failed(
     message = await message_when(http, admin, ws, conv, failed)
     [entry] = message["data"]["pending_media"]
     assert entry["reason"] == "provider_unavailable"
-    assert len(fake_provider.calls_to("/down")) == server.services.settings.job_max_attempts
+    assert len(fake_provider.calls_to("/down")) == MEDIA_MAX_ATTEMPTS  # its own budget, not the worker's
 
 
 async def test_a_refusal_or_a_redirect_off_http_is_a_lasting_failure(

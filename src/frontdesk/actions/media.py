@@ -28,6 +28,10 @@ from frontdesk.store.views import message_view
 
 PENDING = "pending_media"
 FETCH_JOB = "fetch_media"
+# Not the worker's day-long budget for replies: provider media URLs expire within minutes, so
+# after about 8 to 17 minutes of outage (the default back-off) the file is marked failed rather
+# than shown as "downloading" for a day.
+MEDIA_MAX_ATTEMPTS = 10
 
 
 def pending_media_entries(media: Sequence[MediaRef]) -> list[dict[str, Any]]:
@@ -48,7 +52,9 @@ async def do_queue_media(tx: Tx, message_id: int, count: int) -> None:
     """One fetch job per pending file, in the transaction that stores the message: the message
     and its jobs are committed together or not at all."""
     for index in range(count):
-        await enqueue(tx, FETCH_JOB, {"message_id": message_id, "index": index})
+        await enqueue(
+            tx, FETCH_JOB, {"message_id": message_id, "index": index}, max_attempts=MEDIA_MAX_ATTEMPTS
+        )
 
 
 def find_pending(data: Mapping[str, Any] | None, index: int) -> dict[str, Any] | None:
