@@ -26,6 +26,7 @@ from frontdesk.settings import Settings
 from frontdesk.store.migrate import upgrade
 
 if TYPE_CHECKING:
+    from tests.fakes import FakeProvider
     from tests.receiver import Receiver
     from tests.redis_server import RedisServer
 
@@ -190,6 +191,35 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.start()
     yield r
     await r.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_provider_server() -> Iterator[FakeProvider]:
+    """One fake provider server for the session (tests/fakes/provider.py), in its own thread."""
+    from tests.fakes import FakeProvider
+
+    provider = FakeProvider()
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def fake_provider(fake_provider_server: FakeProvider) -> FakeProvider:
+    """The session's fake provider, emptied for this test: no calls, scripts or media."""
+    fake_provider_server.reset()
+    return fake_provider_server
+
+
+@pytest.fixture
+def loopback_channel() -> Iterator[None]:
+    """The test-only "loopback" channel (tests/fakes/channel.py) installed for one test."""
+    from frontdesk.channels.registry import adapters
+    from tests.fakes.channel import LoopbackAdapter
+
+    adapters()["loopback"] = LoopbackAdapter
+    yield
+    adapters().pop("loopback", None)
 
 
 @pytest.fixture

@@ -202,6 +202,9 @@ async def _world(server: Server, http: httpx.AsyncClient) -> World:
         "inbox_id": api.id,
         "conversation_id": conversation_id,
         "token_id": tokens[-1]["id"],
+        # An entry point's QR code (the API inbox has none: 404 when resolved).
+        "number": 0,
+        "image_format": "svg",
     }
     for name, table in (
         ("message_id", t.messages),

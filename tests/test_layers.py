@@ -201,3 +201,14 @@ def test_the_channel_check_finds_what_it_should(source: str, named: bool) -> Non
     tree = ast.parse(source)
     found = channel_imports(tree, frozenset({"api", "email", "web"}), set()) + channel_branches(tree)
     assert bool(found) is named, found
+
+
+def test_source_never_imports_test_equipment() -> None:
+    """tests/fakes/ (fake providers, signers) is test equipment: nothing in src/ may use it."""
+    offenders = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in imports_of(path)
+        if name == "tests" or name.startswith("tests.")
+    ]
+    assert offenders == []

@@ -28,6 +28,7 @@ from frontdesk.http.api import (
     auth,
     contacts,
     conversations,
+    inbox_setup,
     inboxes,
     people,
     resources,
@@ -201,7 +202,8 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
     errors.install(app)
     # Webhooks first: routes are matched in order, and inbound traffic is the hottest path.
     app.include_router(webhooks.router)
-    for module in (auth, people, workspaces, inboxes, contacts, conversations, resources, attachments):
+    api = (auth, people, workspaces, inboxes, inbox_setup, contacts, conversations, resources, attachments)
+    for module in api:
         app.include_router(module.router, prefix="/api/v1")
     for channel in channel_routers():
         app.include_router(channel.router, prefix=channel.prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
+from frontdesk.actions.media import PENDING, do_queue_media, pending_media_entries
 from frontdesk.actions.messages import do_receive_message, do_receive_status
 from frontdesk.channels.base import ChannelAdapter, Installation, WebhookRejected, WebhookRequest
 from frontdesk.channels.registry import adapter_class
@@ -153,7 +155,15 @@ async def _store(svc: Svc, inbox: Any, events: list[Any], files: list[list[Store
     async with svc.db.write() as tx:
         for event, event_files in zip(events, files, strict=True):
             if isinstance(event, InboundMessage):
+                # Files still at the provider: listed on the message and fetched by a job
+                # committed with it. (Moves into the one ingest action, issue 12 item 3.)
+                if event.media:
+                    event = dataclasses.replace(
+                        event, data={**event.data, PENDING: pending_media_entries(event.media)}
+                    )
                 r = await do_receive_message(tx, inbox, event, event_files)
+                if event.media and not r.duplicate:
+                    await do_queue_media(tx, r.message_id, len(event.media))
                 stored.append(
                     {
                         "message_id": r.message_id,

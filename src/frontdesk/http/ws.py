@@ -25,6 +25,7 @@ from frontdesk.bus.hub import CLOSE_BLOCKED, CLOSE_BUS_LOST, CLOSE_REVOKED, CLOS
 from frontdesk.domain.errors import DomainError
 from frontdesk.domain.input import Id, is_id
 from frontdesk.events import ephemeral
+from frontdesk.http.channel_hooks import indicate_typing
 from frontdesk.http.deps import authenticate, get_services
 from frontdesk.services import Services
 from frontdesk.store import queries
@@ -170,6 +171,8 @@ async def _read(ws: WebSocket, services: Services, actor: Actor) -> None:
                     )
                 ]
             )
+            if msg.get("typing", True):
+                indicate_typing(services, conv["id"])
         else:
             await ws.send_text('{"type":"error","message":"unknown frame type"}')
 

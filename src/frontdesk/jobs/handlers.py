@@ -1,5 +1,5 @@
-"""Job handlers: send_reply (deliver an outgoing message through its channel), wake_snoozed, and
-the emails send_password_reset and send_invitation."""
+"""Job handlers: send_reply (deliver an outgoing message through its channel), wake_snoozed, the
+emails send_password_reset and send_invitation, and fetch_media (jobs/media.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind
 from frontdesk.domain.people import PASSWORD_RESET_HOURS
 from frontdesk.i18n import translate
 from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError
+from frontdesk.jobs.media import FETCH_MEDIA
 from frontdesk.mail.outbound import MailError, build_message, send_mail
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
@@ -212,6 +213,7 @@ GENERIC: dict[str, JobKind] = {
     "wake_snoozed": JobKind(wake_snoozed),
     "send_password_reset": JobKind(send_password_reset),
     "send_invitation": JobKind(send_invitation),
+    "fetch_media": FETCH_MEDIA,
 }
 
 

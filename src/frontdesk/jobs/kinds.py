@@ -54,13 +54,17 @@ class PermanentJobError(Exception):
 class DeliveryError(Exception):
     """A call to a provider failed: `code` says what kind of failure (the agent sees it
     translated), `detail` says it in the provider's own words, `retryable` whether trying again
-    can help. Channels raise their ChannelError, a subclass."""
+    can help, `retry_after` how many seconds the provider asked us to wait (its Retry-After), if
+    it said. Channels raise their ChannelError, a subclass."""
 
-    def __init__(self, code: FailureReason, detail: str, *, retryable: bool) -> None:
+    def __init__(
+        self, code: FailureReason, detail: str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 def failure_of(exc: Exception) -> JobFailure:

@@ -9,17 +9,20 @@ import os
 import socket
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 
 from prometheus_client import Counter, Histogram
 
 from frontdesk.domain.enums import FailureReason
-from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError, failure_of
+from frontdesk.jobs.kinds import DeliveryError, JobContext, JobFailure, JobKind, PermanentJobError, failure_of
 from frontdesk.jobs.maintenance import prune_events
 from frontdesk.jobs.queue import Job, JobQueue
 from frontdesk.store.types import utcnow
 
 log = logging.getLogger(__name__)
 MAINTENANCE_SECONDS = 600.0
+# A provider's Retry-After is honoured up to this; a longer one is the provider's mistake.
+MAX_RETRY_AFTER_SECONDS = 3600.0
 JOBS_DONE = Counter("frontdesk_jobs_total", "Jobs finished, by kind and outcome", ["kind", "outcome"])
 JOB_PICKUP = Histogram(
     "frontdesk_job_pickup_seconds",
@@ -129,7 +132,8 @@ class Worker:
             if job.attempts >= (job.max_attempts or self.max_attempts):
                 await self._dead(job, failure, f"gave up after {job.attempts} attempts: {failure}", kind)
             else:
-                await self._retry(job, failure, kind)
+                wait = exc.retry_after if isinstance(exc, DeliveryError) else None
+                await self._retry(job, failure, kind, wait)
         else:
             await self.queue.complete(job)
             JOBS_DONE.labels(job.kind, "done").inc()
@@ -142,8 +146,13 @@ class Worker:
                 },
             )
 
-    async def _retry(self, job: Job, failure: JobFailure, kind: JobKind | None) -> None:
+    async def _retry(
+        self, job: Job, failure: JobFailure, kind: JobKind | None, wait: float | None = None
+    ) -> None:
         run_at = self.queue.next_run_at(job)
+        if wait is not None and wait > 0:
+            # The provider said when to come back: never sooner, whatever our back-off says.
+            run_at = max(run_at, utcnow() + timedelta(seconds=min(wait, MAX_RETRY_AFTER_SECONDS)))
         async with self.queue.db.write() as tx:
             if not await self.queue.retry_later(tx, job, str(failure), run_at):
                 return

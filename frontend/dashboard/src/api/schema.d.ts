@@ -728,9 +728,32 @@ export interface paths {
         /**
          * Update Inbox
          * @description Administrators only. `is_enabled: false` makes the inbox refuse webhooks (410) and new
-         *     replies (409) while its conversations stay readable. `secrets` are write-only.
+         *     replies (409) while its conversations stay readable. `secrets` are write-only. After the
+         *     commit the channel's setup step runs (registering the webhook with the provider); what
+         *     failed there is `setup_warning`, and the inbox stays saved.
          */
         patch: operations["update_inbox_api_v1_workspaces__workspace_id__inboxes__inbox_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/check-connection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Connection
+         * @description Administrators only: calls the provider with the saved settings and credentials (the API
+         *     channel POSTs a signed {"event": "ping"} to its webhook_url) and reports the answer.
+         */
+        post: operations["check_connection_api_v1_workspaces__workspace_id__inboxes__inbox_id__check_connection_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/email-addresses": {
@@ -887,6 +910,47 @@ export interface paths {
          *     image is the saved one, at its public address).
          */
         post: operations["preview_email_template_api_v1_workspaces__workspace_id__inboxes__inbox_id__email_template_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/entry-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Entry Points
+         * @description Deep links and addresses of this inbox, each with its QR code (empty for channels that
+         *     have none, such as the API channel).
+         */
+        get: operations["list_entry_points_api_v1_workspaces__workspace_id__inboxes__inbox_id__entry_points_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{workspace_id}/inboxes/{inbox_id}/entry-points/{number}/qr.{image_format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entry Point Qr
+         * @description The entry point's url as a QR code (SVG or PNG), made locally.
+         */
+        get: operations["entry_point_qr_api_v1_workspaces__workspace_id__inboxes__inbox_id__entry_points__number__qr__image_format__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1359,7 +1423,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Handshake
+         * @description The provider's GET verification when the webhook is registered (Meta's hub.challenge,
+         *     WeChat's echostr): answered by the channel, refused (401) unless genuine.
+         */
+        get: operations["handshake_webhooks__channel_type___inbox_uid__get"];
         put?: never;
         /**
          * Receive
@@ -1674,6 +1743,12 @@ export interface components {
         };
         /** ChannelType */
         ChannelType: {
+            /**
+             * Checks Connection
+             * @description The channel has a Test connection of its own (POST …/inboxes/{id}/check-connection calls its provider); false: the check only says there is no provider to call.
+             * @default false
+             */
+            checks_connection: boolean;
             /** Secret Fields */
             secret_fields: components["schemas"]["SecretField"][];
             /**
@@ -1695,6 +1770,21 @@ export interface components {
         ChatStarted: {
             /** Conversation Id */
             conversation_id: number;
+        };
+        /** ConnectionCheckOut */
+        ConnectionCheckOut: {
+            /**
+             * Code
+             * @description A failure reason code (translated by the dashboard); null when ok.
+             */
+            code: string | null;
+            /**
+             * Detail
+             * @description What the provider answered, in its own words where it gave any (English).
+             */
+            detail: string;
+            /** Ok */
+            ok: boolean;
         };
         /** ConnectionTest */
         ConnectionTest: {
@@ -2188,6 +2278,22 @@ export interface components {
             /** Website Url */
             website_url?: string | null;
         };
+        /** EntryPointOut */
+        EntryPointOut: {
+            /**
+             * Kind
+             * @description deep_link, address, …
+             */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Qr Png Url */
+            qr_png_url: string;
+            /** Qr Svg Url */
+            qr_svg_url: string;
+            /** Url */
+            url: string;
+        };
         /**
          * Error
          * @description Every refusal: a stable machine code, a message for people, and the offending field.
@@ -2308,6 +2414,11 @@ export interface components {
             settings: {
                 [key: string]: unknown;
             };
+            /**
+             * Setup Warning
+             * @description What failed in the channel's setup step after the save (registering the webhook with the provider), as `code: detail`; the inbox is saved all the same. Null: nothing failed.
+             */
+            setup_warning?: string | null;
             /** Uid */
             uid: string;
             /** Webhook Path */
@@ -2355,6 +2466,32 @@ export interface components {
         InboxMembersIn: {
             /** User Ids */
             user_ids: number[];
+        };
+        /** InboxSaved */
+        InboxSaved: {
+            /** Channel Type */
+            channel_type: string;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Is Enabled */
+            is_enabled: boolean;
+            /** Name */
+            name: string;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /**
+             * Setup Warning
+             * @description What failed in the channel's setup step after the save (registering the webhook with the provider), as `code: detail`; the inbox is saved all the same. Null: nothing failed.
+             */
+            setup_warning?: string | null;
+            /** Uid */
+            uid: string;
+            /** Webhook Path */
+            webhook_path: string;
         };
         /**
          * InboxUpdateIn
@@ -3277,6 +3414,15 @@ export interface components {
         };
         /** @description Invalid input: a wrong type, a value out of range, a missing or unknown field; `field` names it. */
         InvalidInput: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The method is not allowed here (Allow names the ones that are): a GET on the webhook address of a channel that has no GET verification. */
+        MethodNotAllowed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -4755,7 +4901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Inbox"];
+                    "application/json": components["schemas"]["InboxSaved"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4764,6 +4910,33 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+        };
+    };
+    check_connection_api_v1_workspaces__workspace_id__inboxes__inbox_id__check_connection_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionCheckOut"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["InvalidInput"];
         };
     };
@@ -5035,6 +5208,63 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
+        };
+    };
+    list_entry_points_api_v1_workspaces__workspace_id__inboxes__inbox_id__entry_points_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryPointOut"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
+        };
+    };
+    entry_point_qr_api_v1_workspaces__workspace_id__inboxes__inbox_id__entry_points__number__qr__image_format__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                number: number;
+                image_format: "svg" | "png";
+                workspace_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                    "image/svg+xml": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["InvalidInput"];
         };
     };
@@ -5866,6 +6096,36 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    handshake_webhooks__channel_type___inbox_uid__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_type: string;
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     receive_webhooks__channel_type___inbox_uid__post: {

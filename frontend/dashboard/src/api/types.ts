@@ -11,6 +11,8 @@ export type Inbox = S["Inbox"];
 /** GET …/inboxes/{id}/email-addresses: where an email inbox receives and what to forward to it. */
 export type EmailAddresses = S["EmailAddresses"];
 export type ConnectionTest = S["ConnectionTest"];
+export type ConnectionCheck = S["ConnectionCheckOut"];
+export type EntryPoint = S["EntryPointOut"];
 export type ImapStatus = S["ImapStatus"];
 export type EmailDns = S["EmailDns"];
 export type EmailDnsCheck = S["EmailDnsCheck"];
@@ -92,6 +94,8 @@ export interface ChannelType {
   /** JSON Schema of the adapter's settings (pydantic's model_json_schema). */
   settings_schema: JsonSchema;
   secret_fields: SecretFieldInfo[];
+  /** The channel's Test connection calls its provider (POST …/inboxes/{id}/check-connection). */
+  checks_connection?: boolean;
 }
 
 /** A write-only secret of a channel; `shown_when` limits it to some settings (email: own_server). */
@@ -147,6 +151,8 @@ export interface AdminInbox {
   is_enabled?: boolean;
   member_ids?: number[];
   secrets?: Record<string, unknown>;
+  /** After a save: what failed in the channel's setup step (the inbox is saved all the same). */
+  setup_warning?: string | null;
 }
 
 /** POST …/invitations */

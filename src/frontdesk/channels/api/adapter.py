@@ -3,38 +3,58 @@
 Inbound:  POST /webhooks/api/<inbox uid>, JSON body, header
           X-Frontdesk-Signature: sha256=<hex HMAC-SHA256 of the raw body with the inbox secret>.
 Outbound: the worker POSTs each reply to the inbox's webhook_url, signed the same way, with
-          X-Frontdesk-Message-Id so the receiver can drop a repeated delivery.
+          X-Frontdesk-Message-Id so the receiver can drop a repeated delivery. With
+          send_indicators on, an agent's typing and reading are POSTed there too ({"event":
+          "typing"} / {"event": "read"}); Test connection POSTs {"event": "ping"}.
+Media:    an inbound attachment may give a "url" instead of base64 "data": the fetch_media job
+          GETs it (http/https only, streamed, size-capped) right after the message is stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError, model_validator
 
 from frontdesk.channels.base import (
     ChannelAdapter,
     ChannelError,
+    ConnectionCheck,
+    FetchedMedia,
     Outbound,
     ProviderReceipt,
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    retry_after_seconds,
 )
 from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
-from frontdesk.domain.inbound import InboundContact, InboundEvent, InboundFile, InboundMessage, InboundStatus
+from frontdesk.domain.inbound import (
+    InboundContact,
+    InboundEvent,
+    InboundFile,
+    InboundMessage,
+    InboundStatus,
+    MediaRef,
+)
 from frontdesk.domain.input import Id
 from frontdesk.security import hmac_sha256_hex, signature_matches
 
 SIGNATURE_HEADER = "x-frontdesk-signature"
 MESSAGE_ID_HEADER = "X-Frontdesk-Message-Id"
+MAX_REDIRECTS = 3
+# A whole media download, however slowly the sender trickles it (each read has its own timeout).
+MEDIA_SECONDS = 300.0
 
 
 class _Strict(BaseModel):
@@ -47,6 +67,11 @@ class ApiSettings(_Strict):
         default=True, description="Reopen the contact's last conversation instead of starting a new one."
     )
     assign_on_reply: bool = assign_on_reply_field()
+    send_indicators: bool = Field(
+        default=False,
+        description='POST {"event": "typing"} and {"event": "read"} to the webhook_url when an agent '
+        "types in or reads a conversation.",
+    )
 
 
 class ApiContactIn(_Strict):
@@ -59,7 +84,26 @@ class ApiContactIn(_Strict):
 class ApiFileIn(_Strict):
     file_name: str = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=1, max_length=100)
-    data: str = Field(min_length=1, description="The file's bytes, base64-encoded.")
+    data: str | None = Field(default=None, min_length=1, description="The file's bytes, base64-encoded.")
+    url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Where Frontdesk downloads the file (http or https) right after the message is stored; "
+        "instead of data.",
+    )
+    size: int | None = Field(
+        default=None, ge=0, description="The file's size in bytes, where known (with url)."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ApiFileIn:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("give either data or url")
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("url must be an absolute http or https address")
+        return self
 
 
 class ApiMessageIn(_Strict):
@@ -83,7 +127,7 @@ _Payload = TypeAdapter(Annotated[ApiMessageIn | ApiStatusIn, Field(discriminator
 
 def _decode(index: int, file: ApiFileIn) -> InboundFile:
     try:
-        content = base64.b64decode(file.data, validate=True)
+        content = base64.b64decode(file.data or "", validate=True)
     except binascii.Error:
         raise InvalidInput("data is not valid base64", field=f"attachments.{index}.data") from None
     return InboundFile(file_name=file.file_name, content_type=file.content_type, content=content)
@@ -144,11 +188,21 @@ class ApiAdapter(ChannelAdapter):
                 contact=InboundContact(source_id=c.source_id, name=c.name, email=c.email, phone=c.phone),
                 text=payload.text,
                 content_type=payload.content_type,
-                files=tuple(_decode(i, f) for i, f in enumerate(payload.attachments)),
+                files=tuple(_decode(i, f) for i, f in enumerate(payload.attachments) if f.data is not None),
+                media=tuple(
+                    MediaRef(reference=f.url, file_name=f.file_name, content_type=f.content_type, size=f.size)
+                    for f in payload.attachments
+                    if f.url is not None
+                ),
             )
         ]
 
     async def send(self, outbound: Outbound) -> ProviderReceipt:
+        response = await self._post(self._body(outbound), {MESSAGE_ID_HEADER: str(outbound.message_id)})
+        return self._receipt(response)
+
+    async def _post(self, payload: dict[str, Any], headers: Mapping[str, str] = {}) -> httpx.Response:
+        """POST a signed JSON body to the webhook_url (the client's timeout applies)."""
         url = self.settings.get("webhook_url")
         if not url:
             raise ChannelError(
@@ -156,14 +210,14 @@ class ApiAdapter(ChannelAdapter):
                 "the inbox has no webhook_url to deliver replies to",
                 retryable=False,
             )
-        body = orjson.dumps(self._body(outbound))
-        headers = {
+        body = orjson.dumps(payload)
+        signed = {
             "Content-Type": "application/json",
             "X-Frontdesk-Signature": "sha256=" + hmac_sha256_hex(self.secrets["hmac_secret"], body),
-            MESSAGE_ID_HEADER: str(outbound.message_id),
+            **headers,
         }
         try:
-            response = await self.http.post(url, content=body, headers=headers)
+            return await self.http.post(url, content=body, headers=signed)
         except httpx.TimeoutException:
             raise ChannelError(
                 FailureReason.TIMEOUT, "timed out waiting for the webhook receiver", retryable=True
@@ -174,7 +228,78 @@ class ApiAdapter(ChannelAdapter):
                 f"could not reach the webhook receiver: {exc}",
                 retryable=True,
             ) from None
-        return self._receipt(response)
+
+    # --- Typing and read out (best effort: the caller logs a failure and carries on) ---
+
+    async def send_typing(self, recipient_source_id: str) -> None:
+        await self._indicator({"event": "typing", "contact": {"source_id": recipient_source_id}})
+
+    async def mark_read(self, recipient_source_id: str, up_to_source_id: str | None) -> None:
+        await self._indicator(
+            {
+                "event": "read",
+                "contact": {"source_id": recipient_source_id},
+                "up_to_source_id": up_to_source_id,
+            }
+        )
+
+    async def _indicator(self, payload: dict[str, Any]) -> None:
+        if not self.settings.get("send_indicators") or not self.settings.get("webhook_url"):
+            return
+        self._receipt(await self._post(payload))
+
+    # --- Setup ---
+
+    async def check_connection(self) -> ConnectionCheck:
+        """POST a signed {"event": "ping"} to the webhook_url and report its answer: what a
+        reply's delivery would meet (reachable, signature accepted, 2xx), with nothing stored."""
+        if not self.settings.get("webhook_url"):
+            return ConnectionCheck(
+                ok=False,
+                detail="no webhook_url is set: replies have nowhere to go",
+                code=FailureReason.MISCONFIGURED.value,
+            )
+        try:
+            response = await self._post({"event": "ping"})
+            self._receipt(response)
+        except ChannelError as exc:
+            return ConnectionCheck(ok=False, detail=exc.detail, code=exc.code.value)
+        return ConnectionCheck(ok=True, detail=f"the webhook receiver answered HTTP {response.status_code}")
+
+    # --- Media ---
+
+    async def fetch_media(self, media: MediaRef, destination: Path, max_bytes: int) -> FetchedMedia:
+        """GET the file's url, following at most MAX_REDIRECTS redirects and only to http(s)."""
+        url = media.reference
+        try:
+            async with asyncio.timeout(MEDIA_SECONDS):
+                for _ in range(MAX_REDIRECTS + 1):
+                    if urlsplit(url).scheme not in ("http", "https"):
+                        raise ChannelError(
+                            FailureReason.PROVIDER_REJECTED,
+                            f"the file's address is not http or https: {url[:200]}",
+                            retryable=False,
+                        )
+                    async with self.http.stream("GET", url, follow_redirects=False) as response:
+                        if response.is_redirect and "location" in response.headers:
+                            url = urljoin(url, response.headers["location"])
+                            continue
+                        return await _save_media(response, destination, max_bytes)
+        except TimeoutError:
+            raise ChannelError(
+                FailureReason.TIMEOUT, "the file took too long to download", retryable=True
+            ) from None
+        except httpx.TimeoutException:
+            raise ChannelError(
+                FailureReason.TIMEOUT, "timed out downloading the file", retryable=True
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ChannelError(
+                FailureReason.CONNECTION_FAILED, f"could not download the file: {exc}", retryable=True
+            ) from None
+        raise ChannelError(
+            FailureReason.PROVIDER_REJECTED, "the file's address redirects too often", retryable=False
+        )
 
     @staticmethod
     def _body(outbound: Outbound) -> dict[str, Any]:
@@ -205,8 +330,41 @@ class ApiAdapter(ChannelAdapter):
                 pass
             return ProviderReceipt(source_id=source_id)
         detail = f"webhook receiver answered HTTP {code}: {response.text[:300]}"
-        # 408 and 429 and 5xx are the receiver's temporary trouble; other 4xx will not change.
-        raise ChannelError(_http_failure(code), detail, retryable=code in (408, 425, 429) or code >= 500)
+        raise _refusal(code, detail, response)
+
+
+async def _save_media(response: httpx.Response, destination: Path, max_bytes: int) -> FetchedMedia:
+    code = response.status_code
+    if code in (404, 410):
+        raise ChannelError(
+            FailureReason.ATTACHMENT_MISSING,
+            f"the file's address answered HTTP {code}: expired or removed",
+            retryable=False,
+        )
+    if code != 200:
+        await response.aread()
+        raise _refusal(code, f"the file's address answered HTTP {code}: {response.text[:300]}", response)
+    too_large = ChannelError(
+        FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    written = 0
+    with destination.open("wb") as out:
+        async for chunk in response.aiter_bytes():
+            written += len(chunk)
+            if written > max_bytes:
+                raise too_large
+            out.write(chunk)
+    return FetchedMedia(content_type=response.headers.get("content-type"))
+
+
+def _refusal(code: int, detail: str, response: httpx.Response) -> ChannelError:
+    # 408 and 429 and 5xx are the other side's temporary trouble; other 4xx will not change.
+    retryable = code in (408, 425, 429) or code >= 500
+    wait = retry_after_seconds(response.headers.get("retry-after")) if retryable else None
+    return ChannelError(_http_failure(code), detail, retryable=retryable, retry_after=wait)
 
 
 def _http_failure(code: int) -> FailureReason:

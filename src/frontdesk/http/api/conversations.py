@@ -32,6 +32,7 @@ from frontdesk.http.api.models import (
     MessageIn,
     ParticipantIn,
 )
+from frontdesk.http.channel_hooks import indicate_read
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.http.openapi import answers
 from frontdesk.store import queries
@@ -202,7 +203,9 @@ async def set_labels(conversation_id: Id, body: LabelsIn, actor: WorkspaceActor,
 )
 async def mark_read(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.write() as tx:
-        return conversation_view(await check_mark_read(tx, actor, conversation_id))
+        conv = await check_mark_read(tx, actor, conversation_id)
+    indicate_read(svc, conversation_id)
+    return conversation_view(conv)
 
 
 @router.get(

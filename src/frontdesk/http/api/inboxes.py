@@ -15,11 +15,13 @@ from frontdesk.actions.workspace_objects import (
     check_set_inbox_members,
     check_update_inbox,
 )
+from frontdesk.channels.base import ChannelAdapter
 from frontdesk.channels.registry import adapter_class, adapters
 from frontdesk.domain.input import Id
 from frontdesk.events import ephemeral
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import InboxIn, InboxMembersIn, InboxUpdateIn
+from frontdesk.http.channel_hooks import run_on_saved
 from frontdesk.http.deps import CurrentAuth, Svc, WorkspaceActor
 from frontdesk.http.openapi import answers
 from frontdesk.store import tables as t
@@ -65,6 +67,7 @@ async def list_channel_types(_: CurrentAuth) -> list[dict[str, Any]]:
                 }
                 for name in cls.secret_fields
             ],
+            "checks_connection": cls.check_connection is not ChannelAdapter.check_connection,
         }
         for channel_type, cls in sorted(adapters().items())
     ]
@@ -101,7 +104,11 @@ async def create_inbox(body: InboxIn, actor: WorkspaceActor, svc: Svc) -> dict[s
         )
         row = await access_inbox_by_id(tx.conn, actor, inbox_id)
     _inboxes_changed(svc)
-    return {**inbox_view(row, webhook_path(row)), "secrets": _readable_secrets(svc, row)}
+    return {
+        **inbox_view(row, webhook_path(row)),
+        "secrets": _readable_secrets(svc, row),
+        "setup_warning": await run_on_saved(svc, row),
+    }
 
 
 @router.get("/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.InboxDetail)
@@ -129,11 +136,13 @@ async def get_inbox_secrets(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> di
 
 
 @router.patch(
-    "/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.Inbox, responses=answers(409)
+    "/workspaces/{workspace_id}/inboxes/{inbox_id}", response_model=schemas.InboxSaved, responses=answers(409)
 )
 async def update_inbox(inbox_id: Id, body: InboxUpdateIn, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     """Administrators only. `is_enabled: false` makes the inbox refuse webhooks (410) and new
-    replies (409) while its conversations stay readable. `secrets` are write-only."""
+    replies (409) while its conversations stay readable. `secrets` are write-only. After the
+    commit the channel's setup step runs (registering the webhook with the provider); what
+    failed there is `setup_warning`, and the inbox stays saved."""
     async with svc.db.write() as tx:
         await check_update_inbox(
             tx,
@@ -158,7 +167,8 @@ async def update_inbox(inbox_id: Id, body: InboxUpdateIn, actor: WorkspaceActor,
             log.warning("could not publish inbox.disabled", exc_info=True)
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
-    return inbox_view(row, webhook_path(row))
+    warning = await run_on_saved(svc, row) if row["is_enabled"] else None
+    return {**inbox_view(row, webhook_path(row)), "setup_warning": warning}
 
 
 @router.post("/workspaces/{workspace_id}/inboxes/{inbox_id}/secrets/rotate", response_model=dict[str, str])

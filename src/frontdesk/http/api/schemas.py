@@ -198,6 +198,11 @@ class ChannelType(BaseModel):
     type: str
     settings_schema: dict[str, Any] = Field(description="JSON Schema of the inbox settings.")
     secret_fields: list[SecretField]
+    checks_connection: bool = Field(
+        default=False,
+        description="The channel has a Test connection of its own (POST …/inboxes/{id}/check-connection "
+        "calls its provider); false: the check only says there is no provider to call.",
+    )
 
 
 class Team(BaseModel):
@@ -222,7 +227,15 @@ class InboxDetail(Inbox):
     member_ids: list[int]
 
 
-class InboxCreated(Inbox):
+class InboxSaved(Inbox):
+    setup_warning: str | None = Field(
+        default=None,
+        description="What failed in the channel's setup step after the save (registering the webhook "
+        "with the provider), as `code: detail`; the inbox is saved all the same. Null: nothing failed.",
+    )
+
+
+class InboxCreated(InboxSaved):
     secrets: dict[str, Any]
 
 
