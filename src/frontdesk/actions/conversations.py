@@ -77,6 +77,8 @@ async def do_open_conversation(
         "last_message_preview": "",
         "unread_count": 0,
         "labels": [],
+        "customer_last_at": None,
+        "replies_since_customer": 0,
         "created_at": now,
         **initial,
     }
