@@ -32,7 +32,9 @@ def test_open_then_closing_in_the_last_hour_then_closed() -> None:
     assert w.state == WindowState.OPEN and w.closes_at == last + timedelta(hours=24)
     assert w.allowed == (Way.FREE_TEXT,) and w.messages_left is None
     # Exactly one hour left is already the closing hour; one second more is not.
-    assert reply_window(DAY, NOW, NOW - timedelta(hours=23), 0, other_inbox=False).state == WindowState.CLOSING
+    assert (
+        reply_window(DAY, NOW, NOW - timedelta(hours=23), 0, other_inbox=False).state == WindowState.CLOSING
+    )
     assert (
         reply_window(DAY, NOW, NOW - timedelta(hours=23) + timedelta(seconds=1), 0, other_inbox=False).state
         == WindowState.OPEN

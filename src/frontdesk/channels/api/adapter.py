@@ -78,9 +78,8 @@ class ApiMessageIn(_Strict):
     text: str = Field(default="", max_length=65_536)
     content_type: Literal["text"] = "text"
     attachments: list[ApiFileIn] = Field(default_factory=list, max_length=5)
-    timestamp: str | int | None = Field(
+    timestamp: Annotated[str, Field(max_length=40)] | int | None = Field(
         default=None,
-        max_length=40,
         description="When the customer sent the message (ISO 8601 with a zone, or Unix seconds); "
         "the reply window is measured from it. Default: when Frontdesk received it.",
     )
