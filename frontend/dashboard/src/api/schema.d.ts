@@ -1359,7 +1359,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Handshake
+         * @description The provider's GET verification when the webhook is registered (Meta's hub.challenge,
+         *     WeChat's echostr): answered by the channel, refused (401) unless genuine.
+         */
+        get: operations["handshake_webhooks__channel_type___inbox_uid__get"];
         put?: never;
         /**
          * Receive
@@ -1843,6 +1848,8 @@ export interface components {
             number: number;
             /** Priority */
             priority: string;
+            /** @description Computed when read (GET the list, GET one); null elsewhere (live socket events, the answers of changes), where the client keeps the last one it read. */
+            reply_window: components["schemas"]["ReplyWindow"] | null;
             /** Snoozed Until */
             snoozed_until: string | null;
             /** Status */
@@ -1884,6 +1891,8 @@ export interface components {
             participant_ids: number[];
             /** Priority */
             priority: string;
+            /** @description Computed when read (GET the list, GET one); null elsewhere (live socket events, the answers of changes), where the client keeps the last one it read. */
+            reply_window: components["schemas"]["ReplyWindow"] | null;
             /** Snoozed Until */
             snoozed_until: string | null;
             /** Status */
@@ -2836,6 +2845,38 @@ export interface components {
             value: string;
         };
         /**
+         * ReplyWindow
+         * @description What the conversation's channel lets an agent send now (decision 0039).
+         */
+        ReplyWindow: {
+            /**
+             * Allowed
+             * @description The ways to reach the customer now; without free_text a reply is refused (409).
+             */
+            allowed: ("free_text" | "template" | "tagged_reply" | "other_inbox")[];
+            /**
+             * Closes At
+             * @description When free replies stop: the customer's last message (the provider's time) plus the window.
+             */
+            closes_at: string | null;
+            /**
+             * Messages Left
+             * @description Replies left in this window; null: no cap.
+             */
+            messages_left: number | null;
+            /**
+             * Other Inbox Id
+             * @description With other_inbox: an inbox (email) where the contact can be written to instead.
+             */
+            other_inbox_id: number | null;
+            /**
+             * State
+             * @description none: the channel has no window; closing: open, in its last hour.
+             * @enum {string}
+             */
+            state: "open" | "closing" | "closed" | "none";
+        };
+        /**
          * Role
          * @enum {string}
          */
@@ -3277,6 +3318,15 @@ export interface components {
         };
         /** @description Invalid input: a wrong type, a value out of range, a missing or unknown field; `field` names it. */
         InvalidInput: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The method is not allowed here (Allow names the ones that are): a GET on the webhook address of a channel that has no GET verification. */
+        MethodNotAllowed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -5866,6 +5916,36 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    handshake_webhooks__channel_type___inbox_uid__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_type: string;
+                inbox_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["InvalidInput"];
         };
     };
     receive_webhooks__channel_type___inbox_uid__post: {
