@@ -11,8 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.access import Actor
+from frontdesk.actions.email_start import check_start_email_conversation
 from frontdesk.actions.messages import check_send_reply, do_add_identity
 from frontdesk.channels.api.adapter import ApiAdapter
+from frontdesk.channels.email.adapter import EmailAdapter
+from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.enums import Role
 from frontdesk.domain.errors import Conflict
@@ -212,3 +215,72 @@ async def test_a_closed_window_offers_the_contacts_email_inbox(
             sa.update(t.inboxes).where(t.inboxes.c.id == mail["id"]).values(is_enabled=False)
         )
     assert (await window(http, admin, ws, conv))["allowed"] == []
+
+
+class CustomerFirstEmail(EmailAdapter):
+    """An email channel where only the customer may open a conversation: how every start path
+    (here the agent's new email) honours customer_writes_first."""
+
+    rules = ChannelRules(customer_writes_first=True)
+
+
+@with_mail_domain
+async def test_a_start_path_honours_customer_writes_first(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    mail = await make_email_inbox(http, admin, ws, local_part="support")
+    actor = Actor(admin.user_id, ws, Role.ADMINISTRATOR, None)
+    with pytest.raises(Conflict) as caught:
+        async with server.services.db.write() as tx:
+            await check_start_email_conversation(
+                tx,
+                actor,
+                mail["id"],
+                "ann@customer.test",
+                "Ann",
+                "Hello",
+                "Hi Ann",
+                channels=lambda _: CustomerFirstEmail,
+            )
+    assert caught.value.code == "customer_writes_first"
+    assert "the customer must write first" in caught.value.message
+    # Nothing of the attempt is kept: no conversation, no message, no contact.
+    assert await rows(server, t.conversations) == [] and await rows(server, t.messages) == []
+    assert await rows(server, t.contacts) == []
+    # The real email channel lets the agent write first.
+    async with server.services.db.write() as tx:
+        await check_start_email_conversation(
+            tx, actor, mail["id"], "ann@customer.test", "Ann", "Hello", "Hi Ann", channels=adapter_class
+        )
+    assert len(await rows(server, t.messages)) == 1
+
+
+async def test_events_carry_the_window(server: Server, http: httpx.AsyncClient) -> None:
+    """conversation.created / conversation.updated carry the window as of the change: the
+    customer's message opens it, the agent's reply counts, the refused reply changes nothing."""
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws, reply_window_hours=24)
+    sent = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+
+    async def windows_since(seq: int) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        page = (await http.get(f"/api/v1/workspaces/{ws}/events?since={seq}", headers=admin.headers)).json()
+        found = [
+            (e["type"], e["data"]["conversation"]["reply_window"])
+            for e in page["events"]
+            if e["type"].startswith("conversation.")
+        ]
+        return found, page["last_seq"]
+
+    conv = await said(http, inbox, "m-1", sent.isoformat())
+    [(kind, created)], seq = await windows_since(0)
+    assert kind == "conversation.created" and created["state"] == "open"
+    assert datetime.fromisoformat(created["closes_at"]) == sent + timedelta(hours=24)
+    assert (await reply(http, admin, ws, conv)).status_code == 201
+    updates, seq = await windows_since(seq)
+    assert updates and all(w == created for _, w in updates)
+    # The customer writes again: the event moves the window.
+    later = sent + timedelta(hours=1)
+    await said(http, inbox, "m-2", later.isoformat())
+    [(kind, moved)], seq = await windows_since(seq)
+    assert kind == "conversation.updated"
+    assert datetime.fromisoformat(moved["closes_at"]) == later + timedelta(hours=24)
+    assert moved == await window(http, admin, ws, conv)

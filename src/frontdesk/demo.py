@@ -110,7 +110,7 @@ MAILS = [
 
 
 async def create_demo(settings: Settings) -> list[str]:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, channels=adapter_class)
     try:
         async with db.read() as conn:
             exists = (

@@ -15,6 +15,7 @@ from frontdesk.access import Actor, access_inbox_by_id
 from frontdesk.actions.conversations import do_open_conversation
 from frontdesk.actions.email_templates import load_template
 from frontdesk.actions.messages import Row, check_send_reply, do_add_identity, do_create_contact
+from frontdesk.actions.reply_windows import do_with_window
 from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.email_template import subject_of_new_mail
 from frontdesk.domain.errors import Conflict, InvalidInput
@@ -64,7 +65,8 @@ async def check_start_email_conversation(
         now=utcnow(),
         assignee_id=actor.user_id,
     )
-    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox_id, conversation_view(opened)))
+    view = conversation_view(await do_with_window(tx, opened, inbox))
+    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox_id, view))
     await check_send_reply(
         tx, actor, int(opened["id"]), text, channels=channels, data={"email": {"subject": mail_subject}}
     )

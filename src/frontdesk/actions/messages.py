@@ -19,7 +19,7 @@ from frontdesk.actions.conversations import (
     user_name,
 )
 from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
-from frontdesk.actions.reply_windows import other_inboxes, rules_of, window_of
+from frontdesk.actions.reply_windows import do_with_window, other_inboxes, rules_of, window_of
 from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
 from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
@@ -189,7 +189,7 @@ async def do_receive_message(
             **arrival.changes(conv["unread_count"], conv["waiting_since"]),
             **(window if sender[0] == SenderType.CONTACT else {}),
         }
-        await do_update_conversation(tx, conv, changes)
+        await do_update_conversation(tx, conv, changes, inbox=inbox)
     return Received(message_id, conv["id"], duplicate=False)
 
 
@@ -236,7 +236,8 @@ async def _open_with(
         **arrival.changes(0, None),
         **window,
     )
-    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(conv)))
+    view = conversation_view(await do_with_window(tx, conv, inbox))
+    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], view))
     return conv
 
 

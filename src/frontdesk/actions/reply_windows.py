@@ -19,6 +19,8 @@ from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.reply_window import ReplyWindow, WindowState, reply_window
 from frontdesk.store import tables as t
+from frontdesk.store.db import Tx
+from frontdesk.store.types import utcnow
 
 Row = Mapping[str, Any]
 
@@ -71,6 +73,20 @@ async def other_inboxes(
 
 def window_json(window: ReplyWindow, other_inbox_id: int | None) -> dict[str, Any]:
     return {**window.as_json(), "other_inbox_id": other_inbox_id if window.refusal else None}
+
+
+async def do_with_window(tx: Tx, row: Row, inbox: Row | None = None) -> dict[str, Any]:
+    """The conversation row with its `reply_window` as of now, for the event it is about to be
+    in and the answer of the change. The inbox's channel and settings come from the row
+    (conversation_select) or from `inbox`; without them, or without channels wired into the
+    transaction, the window is left out (null)."""
+    channel_type = row.get("inbox_channel_type") or (inbox.get("channel_type") if inbox else None)
+    if tx.channels is None or channel_type is None:
+        return dict(row)
+    settings = row.get("inbox_settings") if "inbox_settings" in row else (inbox or {}).get("settings")
+    full = {**row, "inbox_channel_type": channel_type, "inbox_settings": settings}
+    [window] = await windows_of(tx.conn, tx.channels, [full], utcnow())
+    return {**full, "reply_window": window}
 
 
 async def windows_of(

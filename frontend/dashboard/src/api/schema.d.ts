@@ -1848,7 +1848,7 @@ export interface components {
             number: number;
             /** Priority */
             priority: string;
-            /** @description Computed when read (GET the list, GET one); null elsewhere (live socket events, the answers of changes), where the client keeps the last one it read. */
+            /** @description As of when it was read or the event was made (the client counts down to closes_at itself); null where a conversation was opened without its channel at hand (the event that follows it carries the window). */
             reply_window: components["schemas"]["ReplyWindow"] | null;
             /** Snoozed Until */
             snoozed_until: string | null;
@@ -1891,7 +1891,7 @@ export interface components {
             participant_ids: number[];
             /** Priority */
             priority: string;
-            /** @description Computed when read (GET the list, GET one); null elsewhere (live socket events, the answers of changes), where the client keeps the last one it read. */
+            /** @description As of when it was read or the event was made (the client counts down to closes_at itself); null where a conversation was opened without its channel at hand (the event that follows it carries the window). */
             reply_window: components["schemas"]["ReplyWindow"] | null;
             /** Snoozed Until */
             snoozed_until: string | null;

@@ -58,8 +58,9 @@ class Conversation(BaseModel):
     unread_count: int
     created_at: str
     reply_window: ReplyWindow | None = Field(
-        description="Computed when read (GET the list, GET one); null elsewhere (live socket "
-        "events, the answers of changes), where the client keeps the last one it read."
+        description="As of when it was read or the event was made (the client counts down to "
+        "closes_at itself); null where a conversation was opened without its channel at hand "
+        "(the event that follows it carries the window)."
     )
 
 
