@@ -171,6 +171,7 @@ async def do_receive_message(
     preview = _preview(msg.text or _files_preview(files))
     arrival = arrival_of(msg.automatic, conv is None, now)
     opened = conv is None
+    window: dict[str, Any] = {}  # a system sender's message leaves the reply window as it is
     if conv is not None and msg.system_sender:
         sender: tuple[SenderType, int | None] = (SenderType.SYSTEM, None)
     else:
@@ -187,7 +188,7 @@ async def do_receive_message(
             "last_activity_at": now,
             "last_message_preview": preview,
             **arrival.changes(conv["unread_count"], conv["waiting_since"]),
-            **(window if sender[0] == SenderType.CONTACT else {}),
+            **window,
         }
         await do_update_conversation(tx, conv, changes, inbox=inbox)
     return Received(message_id, conv["id"], duplicate=False)
