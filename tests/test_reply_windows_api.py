@@ -3,12 +3,14 @@ the customer's timestamp, the conversation's `reply_window`, and the refused rep
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from frontdesk.access import Actor
 from frontdesk.actions.email_start import check_start_email_conversation
@@ -20,6 +22,7 @@ from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.enums import Role
 from frontdesk.domain.errors import Conflict
 from frontdesk.store import tables as t
+from frontdesk.store.migrate import alembic_config, upgrade
 from tests.conftest import Server
 from tests.email_support import make_email_inbox, rows
 from tests.factories import Agent, Inbox, make_admin, make_inbox, message, post_inbound
@@ -284,3 +287,38 @@ async def test_events_carry_the_window(server: Server, http: httpx.AsyncClient) 
     assert kind == "conversation.updated"
     assert datetime.fromisoformat(moved["closes_at"]) == later + timedelta(hours=24)
     assert moved == await window(http, admin, ws, conv)
+
+
+async def test_migration_0013_fills_the_window_of_existing_conversations(
+    server: Server, http: httpx.AsyncClient, database_url: str
+) -> None:
+    """Down to 0012 and up again: the customer's last message (our receive time: the provider's
+    was not kept before) and the replies after it are read back from the thread."""
+    admin, ws = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws, reply_window_hours=24)
+    conv = await said(http, inbox, "m-1", (datetime.now(UTC) - timedelta(hours=2)).isoformat())
+    for text in ("one", "two"):
+        assert (await reply(http, admin, ws, conv, text)).status_code == 201
+    await said(http, inbox, "m-2")
+    assert (await reply(http, admin, ws, conv, "three")).status_code == 201
+    note = await http.post(
+        f"/api/v1/workspaces/{ws}/conversations/{conv}/messages",
+        headers=admin.headers,
+        json={"text": "a note is no reply", "private": True},
+    )
+    assert note.status_code == 201
+    [before] = await rows(server, t.conversations, t.conversations.c.id == conv)
+    assert before["replies_since_customer"] == 1
+
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0012")
+    await asyncio.to_thread(upgrade, database_url)
+
+    [after] = await rows(server, t.conversations, t.conversations.c.id == conv)
+    last_in = max(
+        m["created_at"]
+        for m in await rows(server, t.messages, t.messages.c.conversation_id == conv)
+        if m["kind"] == "incoming"
+    )
+    assert after["customer_last_at"] == last_in
+    assert after["replies_since_customer"] == 1
