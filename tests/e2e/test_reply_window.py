@@ -13,6 +13,7 @@ from playwright.async_api import Page, expect
 from frontdesk.actions.messages import do_add_identity
 from frontdesk.store import tables as t
 from tests.e2e.conftest import World
+from tests.e2e.test_dashboard import Shot
 from tests.email_support import Relay, make_email_inbox, new_port, relay_fixture, relay_settings, rows
 from tests.factories import make_inbox, message, post_inbound
 
@@ -28,7 +29,7 @@ async def open_conversation(page: Page, text: str) -> None:
 
 
 async def test_the_composer_counts_down_and_offers_the_ways_on_once_closed(
-    world: World, relay: Relay
+    world: World, relay: Relay, screenshot: Shot
 ) -> None:
     inbox = await make_inbox(
         world.http, world.admin, world.workspace_id, members=[world.agent1.user_id], reply_window_hours=3
@@ -76,6 +77,7 @@ async def test_the_composer_counts_down_and_offers_the_ways_on_once_closed(
         " document.body.append(d); const c = getComputedStyle(d).color; d.remove(); return c; }"
     )
     assert color == away, (color, away)
+    await screenshot(page, "reply-window-closing")
 
     # Closed: free text off; the one way on is the contact's email inbox.
     await open_conversation(page, "Cem writes four hours ago")
@@ -85,6 +87,7 @@ async def test_the_composer_counts_down_and_offers_the_ways_on_once_closed(
     await expect(page.get_by_test_id("composer-send")).to_be_disabled()
     await expect(page.get_by_test_id("way-template")).to_have_count(0)
     await expect(page.get_by_test_id("way-tagged")).to_have_count(0)
+    await screenshot(page, "reply-window-closed")
 
     # The API refuses the reply all the same, and stores nothing.
     before = await rows(world.server, t.messages)
