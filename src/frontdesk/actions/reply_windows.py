@@ -53,7 +53,7 @@ async def other_inboxes(
         await conn.execute(
             sa.select(ci.c.contact_id, i.c.id, i.c.channel_type, i.c.settings)
             .join(i, i.c.id == ci.c.inbox_id)
-            .where(ci.c.contact_id.in_({c for c, _ in wanted.values()}), i.c.is_enabled.is_(True))
+            .where(ci.c.contact_id.in_(sorted({c for c, _ in wanted.values()})), i.c.is_enabled.is_(True))
             .order_by(i.c.id)
         )
     ).all()
