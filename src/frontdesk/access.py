@@ -102,10 +102,18 @@ async def access_inbox_by_id(conn: AsyncConnection, actor: Actor, inbox_id: int)
 
 
 def conversation_select() -> sa.Select[Any]:
-    """Conversation columns plus the contact's name, as views.conversation_view expects."""
-    c = t.conversations
-    return sa.select(c, t.contacts.c.name.label("contact_name")).join(
-        t.contacts, t.contacts.c.id == c.c.contact_id
+    """Conversation columns plus the contact's name, as views.conversation_view expects, and the
+    inbox's channel and settings (its channel's rules make the reply window, decision 0039)."""
+    c, i = t.conversations, t.inboxes
+    return (
+        sa.select(
+            c,
+            t.contacts.c.name.label("contact_name"),
+            i.c.channel_type.label("inbox_channel_type"),
+            i.c.settings.label("inbox_settings"),
+        )
+        .join(t.contacts, t.contacts.c.id == c.c.contact_id)
+        .join(i, i.c.id == c.c.inbox_id)
     )
 
 

@@ -16,6 +16,7 @@ from frontdesk.bus import make_bus
 from frontdesk.bus.hub import Hub
 from frontdesk.channels.base import SocketRoute
 from frontdesk.channels.registry import (
+    adapter_class,
     channel_background,
     channel_middleware,
     channel_routers,
@@ -49,7 +50,7 @@ from frontdesk.store.db import Database
 
 def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, channels=adapter_class)
     http = httpx.AsyncClient(timeout=httpx.Timeout(settings.outbound_timeout_seconds), follow_redirects=False)
     box = SecretBox(settings.secret_key)
     return Services(

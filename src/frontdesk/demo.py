@@ -110,7 +110,7 @@ MAILS = [
 
 
 async def create_demo(settings: Settings) -> list[str]:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, channels=adapter_class)
     try:
         async with db.read() as conn:
             exists = (
@@ -216,7 +216,7 @@ async def _build(db: Database, box: SecretBox) -> None:
                 continue  # left waiting, unassigned
             agent = agents[n % 2]
             await check_assign(tx, actor, conv_id, assignee_id=agent, team_id=team, comment=None)
-            reply = await check_send_reply(tx, actor, conv_id, rng.choice(REPLIES))
+            reply = await check_send_reply(tx, actor, conv_id, rng.choice(REPLIES), channels=adapter_class)
             # Demo history: the reply counts as delivered; its job then finds nothing to send
             # (send_reply only sends messages still queued) and completes.
             msg = (
@@ -270,7 +270,7 @@ async def _email_inbox(db: Database, box: SecretBox, actor: Actor, agents: list[
 async def _answered(tx: Tx, actor: Actor, conversation_id: int, agent: int) -> None:
     await check_assign(tx, actor, conversation_id, assignee_id=agent, team_id=None, comment=None)
     reply = await check_send_reply(
-        tx, actor, conversation_id, "Merhaba, siparişiniz bugün kargoya veriliyor."
+        tx, actor, conversation_id, "Merhaba, siparişiniz bugün kargoya veriliyor.", channels=adapter_class
     )
     select = sa.select(t.messages).where(t.messages.c.id == reply["id"])
     await do_set_delivery(tx, (await tx.conn.execute(select)).mappings().one(), DeliveryStatus.DELIVERED)

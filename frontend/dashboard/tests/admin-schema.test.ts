@@ -85,6 +85,30 @@ describe("values and settings", () => {
   });
 });
 
+describe("the API channel's reply window setting (decision 0039)", () => {
+  // Exactly what pydantic writes for ApiSettings.reply_window_hours.
+  const schema = {
+    type: "object",
+    properties: {
+      reply_window_hours: {
+        anyOf: [{ maximum: 720, minimum: 1, type: "integer" }, { type: "null" }],
+        default: null,
+        description: "Replies are allowed this many hours after the customer's last message (its timestamp); empty: no window, replies are always allowed.",
+        title: "Reply Window Hours",
+      },
+    },
+  } as JsonSchema;
+
+  it("is an optional whole number of hours, 1 to 720; empty means no window", () => {
+    const fields = fieldsFromSchema(schema);
+    expect(fields[0]).toMatchObject({ name: "reply_window_hours", kind: "integer", nullable: true, minimum: 1, maximum: 720, title: "Reply Window Hours" });
+    expect(toSettings(fields, { reply_window_hours: "" }).settings).toEqual({ reply_window_hours: null });
+    expect(toSettings(fields, { reply_window_hours: "24" }).settings).toEqual({ reply_window_hours: 24 });
+    expect(toSettings(fields, { reply_window_hours: "721" }).errors).toEqual({ reply_window_hours: "range" });
+    expect(toSettings(fields, { reply_window_hours: "0" }).errors).toEqual({ reply_window_hours: "range" });
+  });
+});
+
 describe("SchemaForm", () => {
   it("renders one control per field, secrets as write-only password inputs", async () => {
     const fields = fieldsFromSchema(SCHEMA);

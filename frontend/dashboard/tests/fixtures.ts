@@ -21,6 +21,7 @@ export function conversation(id: number, over: Partial<Conversation> = {}): Conv
     last_message_preview: `hello ${id}`,
     unread_count: 0,
     created_at: "2025-01-01T00:00:00Z",
+    reply_window: null,
     ...over,
   };
 }

@@ -19,6 +19,7 @@ from frontdesk.access import (
 )
 from frontdesk.actions import counters
 from frontdesk.actions.audit import do_audit
+from frontdesk.actions.reply_windows import do_with_window
 from frontdesk.domain.enums import ConversationStatus, MessageKind, Priority, Role, SenderType
 from frontdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from frontdesk.domain.rules import can_manage_workspace, sees_every_inbox
@@ -77,6 +78,8 @@ async def do_open_conversation(
         "last_message_preview": "",
         "unread_count": 0,
         "labels": [],
+        "customer_last_at": None,
+        "replies_since_customer": 0,
         "created_at": now,
         **initial,
     }
@@ -86,8 +89,12 @@ async def do_open_conversation(
     return row
 
 
-async def do_update_conversation(tx: Tx, before: Row, changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply column changes, move the counters, emit conversation.updated; returns the new row."""
+async def do_update_conversation(
+    tx: Tx, before: Row, changes: dict[str, Any], *, inbox: Row | None = None
+) -> dict[str, Any]:
+    """Apply column changes, move the counters, emit conversation.updated; returns the new row,
+    with its reply window (`inbox`: the conversation's, where `before` does not carry its
+    channel)."""
     after = {**before, **changes}
     if changes:
         await tx.conn.execute(_UPDATE_CONVERSATION, {"id_": before["id"], **changes})
@@ -103,6 +110,7 @@ async def do_update_conversation(tx: Tx, before: Row, changes: dict[str, Any]) -
                     "last_activity_at": after["last_activity_at"],
                 },
             )
+    after = await do_with_window(tx, after, inbox)
     await tx.emit(ConversationUpdated(after["workspace_id"], after["inbox_id"], conversation_view(after)))
     return after
 

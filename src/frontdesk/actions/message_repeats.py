@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from frontdesk.access import Actor, access_conversation_by_id
 from frontdesk.actions.messages import check_add_note, check_send_reply
+from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.enums import MessageKind, SenderType
 from frontdesk.domain.errors import Conflict
 from frontdesk.store import tables as t
@@ -32,7 +33,14 @@ class Posted:
 
 
 async def check_post_message(
-    tx: Tx, actor: Actor, conversation_id: int, text: str, *, private: bool, client_id: str | None
+    tx: Tx,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    *,
+    private: bool,
+    client_id: str | None,
+    channels: ChannelLookup,
 ) -> Posted:
     """A reply (queued for delivery) or a note, stored once per `client_id` when one is given."""
     if client_id is not None:
@@ -51,26 +59,35 @@ async def check_post_message(
     if private:
         message = await check_add_note(tx, actor, conversation_id, text, client_id=client_id)
     else:
-        message = await check_send_reply(tx, actor, conversation_id, text, client_id=client_id)
+        message = await check_send_reply(
+            tx, actor, conversation_id, text, channels=channels, client_id=client_id
+        )
     return Posted(message, repeated=False)
 
 
 async def post_repeatable(
-    db: Database, actor: Actor, conversation_id: int, text: str, *, private: bool, client_id: str | None
+    db: Database,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    *,
+    private: bool,
+    client_id: str | None,
+    channels: ChannelLookup,
 ) -> Posted:
     """`check_post_message` in its own transaction, run once more when a concurrent first post of
     the same key won the race on the unique index (the second run then finds its message)."""
     try:
         async with db.write() as tx:
             return await check_post_message(
-                tx, actor, conversation_id, text, private=private, client_id=client_id
+                tx, actor, conversation_id, text, private=private, client_id=client_id, channels=channels
             )
     except IntegrityError:
         if client_id is None:
             raise
     async with db.write() as tx:
         return await check_post_message(
-            tx, actor, conversation_id, text, private=private, client_id=client_id
+            tx, actor, conversation_id, text, private=private, client_id=client_id, channels=channels
         )
 
 

@@ -19,11 +19,14 @@ from frontdesk.actions.conversations import (
     user_name,
 )
 from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
+from frontdesk.actions.reply_windows import do_with_window, other_inboxes, rules_of, window_of
 from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
+from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
-from frontdesk.domain.errors import InvalidInput
+from frontdesk.domain.errors import Conflict, InvalidInput
 from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
 from frontdesk.domain.input import clean
+from frontdesk.domain.reply_window import check_free_text
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds, takes_on_reply
 from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue
@@ -168,22 +171,38 @@ async def do_receive_message(
     preview = _preview(msg.text or _files_preview(files))
     arrival = arrival_of(msg.automatic, conv is None, now)
     opened = conv is None
+    window: dict[str, Any] = {}  # a system sender's message leaves the reply window as it is
     if conv is not None and msg.system_sender:
         sender: tuple[SenderType, int | None] = (SenderType.SYSTEM, None)
     else:
         identity_id, contact_id, contact_name = await _sender_identity(tx, inbox, msg, found, now)
         sender = (SenderType.CONTACT, contact_id)
+        window = _customer_wrote(conv, msg, now)
         if conv is None:
-            conv = await _open_with(tx, inbox, (identity_id, contact_id, contact_name), arrival, preview, now)
+            conv = await _open_with(
+                tx, inbox, (identity_id, contact_id, contact_name), arrival, preview, now, **window
+            )
     message_id = await _insert_incoming(tx, inbox, conv["id"], sender, msg, files, now)
     if not opened:  # a new conversation was opened as the arrival leaves it
         changes = {
             "last_activity_at": now,
             "last_message_preview": preview,
             **arrival.changes(conv["unread_count"], conv["waiting_since"]),
+            **window,
         }
-        await do_update_conversation(tx, conv, changes)
+        await do_update_conversation(tx, conv, changes, inbox=inbox)
     return Received(message_id, conv["id"], duplicate=False)
+
+
+def _customer_wrote(conv: Row | None, msg: InboundMessage, now: datetime) -> dict[str, Any]:
+    """The reply window restarts at the provider's time of the customer's message (decision
+    0039); a message delivered late, older than the last one, moves nothing back."""
+    # A provider clock ahead of ours must not stretch the window past what the provider allows.
+    at = min(msg.provider_time, now) if msg.provider_time is not None else now
+    last = conv["customer_last_at"] if conv is not None else None
+    if last is not None and at < last:
+        return {}
+    return {"customer_last_at": at, "replies_since_customer": 0}
 
 
 async def _sender_identity(
@@ -196,7 +215,13 @@ async def _sender_identity(
 
 
 async def _open_with(
-    tx: Tx, inbox: Row, sender: tuple[int, int, str], arrival: Arrival, preview: str, now: datetime
+    tx: Tx,
+    inbox: Row,
+    sender: tuple[int, int, str],
+    arrival: Arrival,
+    preview: str,
+    now: datetime,
+    **window: Any,
 ) -> Row:
     """A new conversation for the arriving message, as `arrival` leaves it."""
     identity_id, contact_id, contact_name = sender
@@ -210,8 +235,10 @@ async def _open_with(
         now=now,
         last_message_preview=preview,
         **arrival.changes(0, None),
+        **window,
     )
-    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], conversation_view(conv)))
+    view = conversation_view(await do_with_window(tx, conv, inbox))
+    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox["id"], view))
     return conv
 
 
@@ -303,11 +330,14 @@ async def do_set_delivery(
     return True
 
 
-def _check_text(text: str, files: Sequence[StoredFile] = ()) -> str:
+def _check_text(
+    text: str, files: Sequence[StoredFile] = (), *, max_length: int | None = MAX_TEXT_LENGTH
+) -> str:
+    """`max_length` None: a reply, whose channel's rules limit its length."""
     if not text.strip() and not files:
         raise InvalidInput("text must not be empty", field="text")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise InvalidInput(f"text is longer than {MAX_TEXT_LENGTH} characters", field="text")
+    if max_length is not None and len(text) > max_length:
+        raise InvalidInput(f"text is longer than {max_length} characters", field="text")
     return text
 
 
@@ -318,16 +348,19 @@ async def check_send_reply(
     text: str,
     files: Sequence[StoredFile] = (),
     *,
+    channels: ChannelLookup,
     data: Mapping[str, Any] | None = None,
     client_id: str | None = None,
 ) -> dict[str, Any]:
     """The outgoing message and its delivery job commit together: a reply is never lost.
-    `data` is kept with the message for its channel (an email's subject); `client_id` is the
-    author's idempotency key (actions/message_repeats.py)."""
+    The inbox's channel rules (through `channels`) may refuse it first: too long, or outside the
+    reply window (decision 0039). `data` is kept with the message for its channel (an email's
+    subject); `client_id` is the author's idempotency key (actions/message_repeats.py)."""
     conv = await access_conversation_by_id(tx.conn, actor, conversation_id, for_update=True)
-    _check_text(text, files)
+    _check_text(text, files, max_length=None)
     inbox_settings = await require_enabled_inbox(tx, conv["inbox_id"])
     now = utcnow()
+    await _check_channel_rules(tx, channels, conv, text, now)
     values: dict[str, Any] = dict(
         workspace_id=conv["workspace_id"],
         conversation_id=conv["id"],
@@ -358,6 +391,8 @@ async def check_send_reply(
         "last_message_preview": _preview(text),
         "unread_count": 0,
     }
+    if conv["customer_last_at"] is not None:
+        changes["replies_since_customer"] = conv["replies_since_customer"] + 1
     if conv["first_reply_at"] is None:
         changes["first_reply_at"] = now
         changes["first_reply_seconds"] = first_reply_seconds(conv["created_at"], now)
@@ -369,6 +404,23 @@ async def check_send_reply(
     await do_add_participants(tx, conv["id"], [actor.user_id])
     await do_update_conversation(tx, conv, changes)
     return message
+
+
+async def _check_channel_rules(tx: Tx, channels: ChannelLookup, conv: Row, text: str, now: datetime) -> None:
+    """Refuses (nothing stored) a reply the channel does not take now; the contact's other
+    inboxes are looked up only to name them in a refusal."""
+    rules = rules_of(channels, conv)
+    if len(text) > rules.max_text_length:
+        raise Conflict(
+            f"text is longer than the {rules.max_text_length} characters this channel takes",
+            field="text",
+            code="text_too_long",
+        )
+    window = window_of(channels, conv, now, other_inbox=False)
+    if window.refusal is not None:
+        if await other_inboxes(tx.conn, channels, [conv]):
+            window = window_of(channels, conv, now, other_inbox=True)
+        check_free_text(window)
 
 
 async def _take_by_reply(tx: Tx, conv: Row, user_id: int) -> None:

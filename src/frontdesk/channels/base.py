@@ -221,6 +221,9 @@ class ChannelAdapter(ABC):
     takes_webhooks: ClassVar[bool] = True
     # The channel's setup guide, linked from the inbox form.
     docs_path: ClassVar[str | None] = None
+    # An agent may open a conversation on this channel (email): what a closed reply window on
+    # another inbox of the same contact offers instead (decision 0039).
+    starts_conversations: ClassVar[bool] = False
 
     def __init__(
         self,

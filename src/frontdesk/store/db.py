@@ -23,6 +23,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from frontdesk.domain.channels import ChannelLookup
 from frontdesk.events import Event
 from frontdesk.store import sqlite_inline
 from frontdesk.store import tables as t
@@ -45,6 +46,9 @@ class Tx:
     dialect: str
     events: list[dict[str, Any]] = field(default_factory=list)
     jobs_enqueued: bool = False
+    # The channels' specs, for what an event tells of a conversation's reply window (decision
+    # 0039); None where the process wired none (a CLI command): events then carry no window.
+    channels: ChannelLookup | None = None
 
     _pending: list[dict[str, Any]] = field(default_factory=list)
     # Ephemeral events (events.ephemeral) of this change: not logged, published after the commit
@@ -125,8 +129,9 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, channels: ChannelLookup | None = None) -> None:
         self.url = url
+        self.channels = channels
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self._write_lock = asyncio.Lock()
         self._after_commit: list[AfterCommit] = []
@@ -170,7 +175,7 @@ class Database:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
         async with self.engine.connect() as conn:
-            tx = Tx(conn=conn, dialect=self.dialect)
+            tx = Tx(conn=conn, dialect=self.dialect, channels=self.channels)
             async with conn.begin():
                 yield tx
                 await tx.flush_events()

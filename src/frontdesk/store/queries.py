@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from frontdesk.domain.enums import ConversationStatus
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
-from frontdesk.store.views import contact_view, conversation_view, message_view
+from frontdesk.store.views import contact_view, message_view
 
 c = t.conversations
 
@@ -50,7 +51,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 async def list_conversations(
     conn: AsyncConnection, actor: Actor, f: ConversationFilter, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Mapping[str, Any]], str | None]:
+    """A page of conversation rows (conversation_select's columns) and the next page's cursor."""
     stmt = conversation_select().where(
         c.c.workspace_id == actor.workspace_id, visible_inboxes(actor, c.c.inbox_id)
     )
@@ -92,7 +94,7 @@ async def list_conversations(
     if len(rows) > limit:
         last = page[-1]
         next_cursor = encode_cursor(last["last_activity_at"], last["id"])
-    return [conversation_view(r) for r in page], next_cursor
+    return list(page), next_cursor
 
 
 async def conversation_counts(

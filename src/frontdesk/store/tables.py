@@ -213,6 +213,10 @@ conversations = sa.Table(
     sa.Column("unread_count", sa.Integer, nullable=False, server_default="0"),
     # Label names, kept beside conversation_labels (the filter) so a list row needs no join.
     sa.Column("labels", sa.JSON, nullable=False),
+    # The reply window (decision 0039): the provider's time of the customer's last message (our
+    # receive time where the provider gives none) and the agent replies sent since it.
+    sa.Column("customer_last_at", UTCDateTime(), nullable=True),
+    sa.Column("replies_since_customer", sa.Integer, nullable=False, server_default="0"),
     _created(),
     sa.UniqueConstraint("workspace_id", "number", name="uq_conversations_workspace_number"),
     # List queries: filter by status (and inbox or assignee), newest activity first, keyset on id.

@@ -57,6 +57,9 @@ def conversation_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "last_message_preview": row["last_message_preview"],
         "unread_count": row["unread_count"],
         "created_at": _iso(row["created_at"]),
+        # Computed by the HTTP layer from the channel's rules (actions/reply_windows.py); events
+        # built inside a transaction do not know the rules.
+        "reply_window": row.get("reply_window"),
     }
 
 

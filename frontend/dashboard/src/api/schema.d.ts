@@ -1933,6 +1933,8 @@ export interface components {
             number: number;
             /** Priority */
             priority: string;
+            /** @description As of when it was read or the event was made (the client counts down to closes_at itself); null where a conversation was opened without its channel at hand (the event that follows it carries the window). */
+            reply_window: components["schemas"]["ReplyWindow"] | null;
             /** Snoozed Until */
             snoozed_until: string | null;
             /** Status */
@@ -1974,6 +1976,8 @@ export interface components {
             participant_ids: number[];
             /** Priority */
             priority: string;
+            /** @description As of when it was read or the event was made (the client counts down to closes_at itself); null where a conversation was opened without its channel at hand (the event that follows it carries the window). */
+            reply_window: components["schemas"]["ReplyWindow"] | null;
             /** Snoozed Until */
             snoozed_until: string | null;
             /** Status */
@@ -2971,6 +2975,38 @@ export interface components {
              * @description The record's value (MX: the mail host; FORWARD: the address to forward to).
              */
             value: string;
+        };
+        /**
+         * ReplyWindow
+         * @description What the conversation's channel lets an agent send now (decision 0039).
+         */
+        ReplyWindow: {
+            /**
+             * Allowed
+             * @description The ways to reach the customer now; without free_text a reply is refused (409).
+             */
+            allowed: ("free_text" | "template" | "tagged_reply" | "other_inbox")[];
+            /**
+             * Closes At
+             * @description When free replies stop: the customer's last message (the provider's time) plus the window.
+             */
+            closes_at: string | null;
+            /**
+             * Messages Left
+             * @description Replies left in this window; null: no cap.
+             */
+            messages_left: number | null;
+            /**
+             * Other Inbox Id
+             * @description With other_inbox: an inbox (email) where the contact can be written to instead.
+             */
+            other_inbox_id: number | null;
+            /**
+             * State
+             * @description none: the channel has no window; closing: open, in its last hour.
+             * @enum {string}
+             */
+            state: "open" | "closing" | "closed" | "none";
         };
         /**
          * Role

@@ -3,6 +3,7 @@ import type { components } from "./schema";
 
 type S = components["schemas"];
 export type Conversation = S["Conversation"];
+export type ReplyWindow = S["ReplyWindow"];
 export type ConversationPage = S["ConversationPage"];
 export type Message = S["Message"];
 export type Contact = S["Contact"];

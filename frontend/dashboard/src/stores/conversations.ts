@@ -129,6 +129,9 @@ export const useConversations = defineStore("conversations", () => {
   /** Stores a conversation (keeping the object others hold) and moves it in or out of the list. */
   function upsert(conv: Conversation): Conversation {
     let kept = byId.get(conv.id);
+    // An event made without the conversation's channel at hand carries no reply window: keep
+    // the last one known.
+    if (kept && conv.reply_window == null) conv = { ...conv, reply_window: kept.reply_window };
     if (kept) Object.assign(kept, conv);
     else {
       byId.set(conv.id, { ...conv });

@@ -15,6 +15,8 @@ from frontdesk.access import Actor, access_inbox_by_id
 from frontdesk.actions.conversations import do_open_conversation
 from frontdesk.actions.email.templates import load_template
 from frontdesk.actions.messages import Row, check_send_reply, do_add_identity, do_create_contact
+from frontdesk.actions.reply_windows import do_with_window
+from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.email.template import subject_of_new_mail
 from frontdesk.domain.errors import Conflict, InvalidInput
 from frontdesk.domain.inbound import InboundContact
@@ -31,7 +33,15 @@ _c, _ci = t.contacts, t.contact_identities
 
 
 async def check_start_email_conversation(
-    tx: Tx, actor: Actor, inbox_id: int, to: str, name: str | None, subject: str | None, text: str
+    tx: Tx,
+    actor: Actor,
+    inbox_id: int,
+    to: str,
+    name: str | None,
+    subject: str | None,
+    text: str,
+    *,
+    channels: ChannelLookup,
 ) -> int:
     """Open the conversation and queue its first mail; returns the conversation id."""
     inbox = await access_inbox_by_id(tx.conn, actor, inbox_id)
@@ -55,8 +65,11 @@ async def check_start_email_conversation(
         now=utcnow(),
         assignee_id=actor.user_id,
     )
-    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox_id, conversation_view(opened)))
-    await check_send_reply(tx, actor, int(opened["id"]), text, data={"email": {"subject": mail_subject}})
+    view = conversation_view(await do_with_window(tx, opened, inbox))
+    await tx.emit(ConversationCreated(inbox["workspace_id"], inbox_id, view))
+    await check_send_reply(
+        tx, actor, int(opened["id"]), text, channels=channels, data={"email": {"subject": mail_subject}}
+    )
     return int(opened["id"])
 
 

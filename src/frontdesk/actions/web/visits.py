@@ -21,6 +21,7 @@ from frontdesk.access import Actor, access_contact_by_id, visible_inboxes
 from frontdesk.actions.conversations import do_open_conversation
 from frontdesk.actions.messages import check_send_reply
 from frontdesk.actions.web.visitors import VISITOR_NAME
+from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.enums import ConversationStatus
 from frontdesk.domain.errors import Conflict, InvalidInput, NotFound
 from frontdesk.domain.web.traffic import classify, clean_url
@@ -334,7 +335,9 @@ async def contact_visits(conn: AsyncConnection, actor: Actor, contact_id: int) -
     return {"visits_count": total, "visits": visits}
 
 
-async def check_start_chat(tx: Tx, actor: Actor, visit_id: int, text: str) -> tuple[dict[str, Any], bool]:
+async def check_start_chat(
+    tx: Tx, actor: Actor, visit_id: int, text: str, *, channels: ChannelLookup
+) -> tuple[dict[str, Any], bool]:
     """An agent writes first to a visitor (W3). The visitor's open conversation in the visit's
     inbox is reused; without one (none yet, or the latest is resolved) a new one is opened and
     assigned to this agent. The text is an ordinary reply (queued, delivered by the worker), so
@@ -374,7 +377,7 @@ async def check_start_chat(tx: Tx, actor: Actor, visit_id: int, text: str) -> tu
             ConversationCreated(visit["workspace_id"], visit["inbox_id"], conversation_view(opened))
         )
         conversation_id = int(opened["id"])
-    await check_send_reply(tx, actor, conversation_id, text)
+    await check_send_reply(tx, actor, conversation_id, text, channels=channels)
     now = utcnow()
     live = is_live(visit["last_seen_at"], visit["left_at"], now)
     return visit_view({**visit, "conversation_id": conversation_id}, now), live

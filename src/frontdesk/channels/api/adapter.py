@@ -17,6 +17,7 @@ import base64
 import binascii
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +38,7 @@ from frontdesk.channels.base import (
     assign_on_reply_field,
     retry_after_seconds,
 )
+from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
 from frontdesk.domain.inbound import (
@@ -71,6 +73,13 @@ class ApiSettings(_Strict):
         default=False,
         description='POST {"event": "typing"} and {"event": "read"} to the webhook_url when an agent '
         "types in or reads a conversation.",
+    )
+    reply_window_hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=720,
+        description="Replies are allowed this many hours after the customer's last message (its "
+        "timestamp); empty: no window, replies are always allowed.",
     )
 
 
@@ -113,6 +122,11 @@ class ApiMessageIn(_Strict):
     text: str = Field(default="", max_length=65_536)
     content_type: Literal["text"] = "text"
     attachments: list[ApiFileIn] = Field(default_factory=list, max_length=5)
+    timestamp: Annotated[str, Field(max_length=40)] | int | None = Field(
+        default=None,
+        description="When the customer sent the message (ISO 8601 with a zone, or Unix seconds); "
+        "the reply window is measured from it. Default: when Frontdesk received it.",
+    )
 
 
 class ApiStatusIn(_Strict):
@@ -131,6 +145,19 @@ def _decode(index: int, file: ApiFileIn) -> InboundFile:
     except binascii.Error:
         raise InvalidInput("data is not valid base64", field=f"attachments.{index}.data") from None
     return InboundFile(file_name=file.file_name, content_type=file.content_type, content=content)
+
+
+def _provider_time(value: str | int | None) -> datetime | None:
+    """The customer's send time, as ISO 8601 with a zone or Unix seconds."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromtimestamp(value, UTC) if isinstance(value, int) else datetime.fromisoformat(value)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidInput("timestamp: not an ISO 8601 time or Unix seconds", field="timestamp") from None
+    if at.tzinfo is None:
+        raise InvalidInput("timestamp: give a time zone (Z or +hh:mm)", field="timestamp")
+    return at.astimezone(UTC)
 
 
 def validation_to_invalid(exc: ValidationError) -> InvalidInput:
@@ -155,6 +182,11 @@ class ApiAdapter(ChannelAdapter):
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:
         return {"hmac_secret": secrets.token_urlsafe(32)}
+
+    @classmethod
+    def rules_for(cls, settings: Mapping[str, Any]) -> ChannelRules:
+        hours = settings.get("reply_window_hours")
+        return ChannelRules(reply_window=timedelta(hours=hours)) if hours else cls.rules
 
     def verify(self, request: WebhookRequest) -> None:
         if not signature_matches(
@@ -194,6 +226,7 @@ class ApiAdapter(ChannelAdapter):
                     for f in payload.attachments
                     if f.url is not None
                 ),
+                provider_time=_provider_time(payload.timestamp),
             )
         ]
 

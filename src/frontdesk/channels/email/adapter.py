@@ -240,6 +240,7 @@ def _threading(last: Mapping[str, Any], outbound: Outbound) -> tuple[str, str | 
 class EmailAdapter(ChannelAdapter):
     channel_type = "email"
     takes_webhooks = False
+    starts_conversations = True
     settings_schema = EmailSettings
     secret_fields = ("reply_secret", "dkim_private_key", "imap_password", "smtp_password")
     secret_shown_when: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {

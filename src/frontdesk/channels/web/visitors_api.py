@@ -17,6 +17,7 @@ from frontdesk.actions.web.visits import (
     live_visits,
     visit_updated_event,
 )
+from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
 from frontdesk.http.api.models import Body
@@ -66,7 +67,7 @@ async def start_chat(visit_id: Id, body: ChatIn, actor: WorkspaceActor, svc: Svc
     """Write first to a visitor: the text is a reply in the visitor's open conversation (opened
     and assigned to the caller if there is none). 409 `contact_blocked` for a blocked contact."""
     async with svc.db.write() as tx:
-        visit, live = await check_start_chat(tx, actor, visit_id, body.text)
+        visit, live = await check_start_chat(tx, actor, visit_id, body.text, channels=adapter_class)
     if live:
         await _publish(svc, visit_updated_event(visit))
     return {"conversation_id": visit["conversation_id"]}

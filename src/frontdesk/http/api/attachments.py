@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.messages import check_add_note, check_send_reply
+from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.errors import InvalidInput, NotFound, TooLarge
 from frontdesk.domain.input import Id
 from frontdesk.http.api import schemas
@@ -74,7 +75,7 @@ async def upload(
         async with svc.db.write() as tx:
             if private:
                 return await check_add_note(tx, actor, conversation_id, text, stored)
-            return await check_send_reply(tx, actor, conversation_id, text, stored)
+            return await check_send_reply(tx, actor, conversation_id, text, stored, channels=adapter_class)
     except Exception:
         discard_files(svc.settings.attachments_dir, stored)  # no message, no files
         raise

@@ -20,6 +20,8 @@ from frontdesk.actions.conversations import (
 )
 from frontdesk.actions.delivery import check_cancel_delivery, check_retry_delivery
 from frontdesk.actions.message_repeats import post_repeatable
+from frontdesk.actions.reply_windows import windows_of
+from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.enums import ConversationStatus, Priority
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.domain.input import Id
@@ -36,6 +38,7 @@ from frontdesk.http.channel_hooks import indicate_read
 from frontdesk.http.deps import Svc, WorkspaceActor
 from frontdesk.http.openapi import answers
 from frontdesk.store import queries
+from frontdesk.store.types import utcnow
 from frontdesk.store.views import conversation_view
 
 router = APIRouter(tags=["conversations"])
@@ -68,7 +71,9 @@ async def list_conversations(
         unassigned=unassigned,
     )
     async with svc.db.read() as conn:
-        items, next_cursor = await queries.list_conversations(conn, actor, f, cursor, limit)
+        rows, next_cursor = await queries.list_conversations(conn, actor, f, cursor, limit)
+        windows = await windows_of(conn, adapter_class, rows, utcnow())
+    items = [conversation_view({**r, "reply_window": w}) for r, w in zip(rows, windows, strict=True)]
     return {"conversations": items, "next_cursor": next_cursor}
 
 
@@ -83,7 +88,9 @@ async def conversation_counts(actor: WorkspaceActor, svc: Svc, inbox_id: Id | No
 )
 async def get_conversation(conversation_id: Id, actor: WorkspaceActor, svc: Svc) -> dict[str, Any]:
     async with svc.db.read() as conn:
-        conv = conversation_view(await access_conversation_by_id(conn, actor, conversation_id))
+        row = await access_conversation_by_id(conn, actor, conversation_id)
+        [window] = await windows_of(conn, adapter_class, [row], utcnow())
+        conv = conversation_view({**row, "reply_window": window})
         return {**conv, "participant_ids": await participant_ids(conn, conversation_id)}
 
 
@@ -260,6 +267,7 @@ async def create_message(
         body.text,
         private=body.private,
         client_id=body.client_id or idempotency_key,
+        channels=adapter_class,
     )
     if posted.repeated:
         response.status_code = 200

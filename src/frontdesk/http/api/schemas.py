@@ -20,6 +20,25 @@ class ContactRef(BaseModel):
     name: str
 
 
+class ReplyWindow(BaseModel):
+    """What the conversation's channel lets an agent send now (decision 0039)."""
+
+    state: Literal["open", "closing", "closed", "none"] = Field(
+        description="none: the channel has no window; closing: open, in its last hour."
+    )
+    closes_at: str | None = Field(
+        description="When free replies stop: the customer's last message (the provider's time) "
+        "plus the window."
+    )
+    messages_left: int | None = Field(description="Replies left in this window; null: no cap.")
+    allowed: list[Literal["free_text", "template", "tagged_reply", "other_inbox"]] = Field(
+        description="The ways to reach the customer now; without free_text a reply is refused (409)."
+    )
+    other_inbox_id: int | None = Field(
+        description="With other_inbox: an inbox (email) where the contact can be written to instead."
+    )
+
+
 class Conversation(BaseModel):
     id: int
     number: int
@@ -38,6 +57,11 @@ class Conversation(BaseModel):
     last_message_preview: str
     unread_count: int
     created_at: str
+    reply_window: ReplyWindow | None = Field(
+        description="As of when it was read or the event was made (the client counts down to "
+        "closes_at itself); null where a conversation was opened without its channel at hand "
+        "(the event that follows it carries the window)."
+    )
 
 
 class ConversationDetail(Conversation):

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from frontdesk.actions.email.start import check_start_email_conversation
+from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.input import Id
 from frontdesk.http.api.models import Body
 from frontdesk.http.deps import Svc, WorkspaceActor
@@ -44,6 +45,6 @@ async def start_email_conversation(
     422 `not_email_inbox`; 409 `contact_blocked`; 409 `inbox_disabled`."""
     async with svc.db.write() as tx:
         conversation_id = await check_start_email_conversation(
-            tx, actor, inbox_id, body.to, body.name, body.subject, body.text
+            tx, actor, inbox_id, body.to, body.name, body.subject, body.text, channels=adapter_class
         )
     return EmailConversationStarted(conversation_id=conversation_id)
