@@ -135,6 +135,7 @@ class FileRules:
     limit: int
     received: bool = False
     leave_out: bool = False
+    field: str = "attachments.{index}"  # names a refused file in the error
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def _write(rules: FileRules, msg: InboundMessage) -> _Files:
                 )
             except DomainError as exc:
                 if not rules.leave_out:
-                    exc.field = f"attachments.{index}"
+                    exc.field = rules.field.format(index=index)
                     raise
                 size = file.content.stat().st_size if isinstance(file.content, Path) else len(file.content)
                 notes.append(

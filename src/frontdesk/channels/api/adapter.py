@@ -69,6 +69,12 @@ class ApiMessageIn(_Strict):
     text: str = Field(default="", max_length=65_536)
     content_type: Literal["text"] = "text"
     attachments: list[ApiFileIn] = Field(default_factory=list, max_length=5)
+    event_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Your id of this delivery: a payload sent again with a known event_id stores nothing.",
+    )
 
 
 class ApiStatusIn(_Strict):
@@ -76,6 +82,18 @@ class ApiStatusIn(_Strict):
     message_id: Id
     status: Literal["delivered", "read", "failed"]
     reason: str | None = Field(default=None, max_length=2000)
+    provider_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Your code of a failure, kept before its reason.",
+    )
+    event_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Your id of this delivery: a payload sent again with a known event_id stores nothing.",
+    )
 
 
 _Payload = TypeAdapter(Annotated[ApiMessageIn | ApiStatusIn, Field(discriminator="type")])
@@ -133,6 +151,8 @@ class ApiAdapter(ChannelAdapter):
                     status=DeliveryStatus(payload.status),
                     message_id=payload.message_id,
                     reason=payload.reason,
+                    provider_code=payload.provider_code,
+                    event_id=payload.event_id,
                 )
             ]
         if not payload.text.strip() and not payload.attachments:
@@ -145,6 +165,7 @@ class ApiAdapter(ChannelAdapter):
                 text=payload.text,
                 content_type=payload.content_type,
                 files=tuple(_decode(i, f) for i, f in enumerate(payload.attachments)),
+                event_id=payload.event_id,
             )
         ]
 
