@@ -218,7 +218,7 @@ async def ingest_items(
         if result.outcome != Outcome.STORED:  # a repeat or a refusal: its copies of the files go
             discard_files(rules.root, group.stored)
     for item, result in zip(items, results, strict=True):
-        INGESTED.labels(str(item.inbox["channel_type"]), result.outcome.value).inc()
+        INGESTED.labels(str(item.inbox.get("channel_type", "unknown")), result.outcome.value).inc()
     return results
 
 
