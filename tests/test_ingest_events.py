@@ -171,6 +171,42 @@ async def test_an_unknown_event_is_acknowledged_stored_nowhere_and_counted(
     assert (await count(server, t.messages), await count(server, t.events)) == (messages, events)
 
 
+async def test_echo_edit_revoke_and_reaction_through_the_api_channel(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id, inbox = await setup(server, http)
+    got = await receive(http, inbox, "m-1", text="Helo")
+
+    async def post(payload: dict[str, Any]) -> dict[str, Any]:
+        r = await post_inbound(http, inbox, payload)
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()["results"][0]
+        return result
+
+    echo = {"type": "echo", "source_id": "out-1", "contact": {"source_id": "c-1"}, "text": "From our app"}
+    echoed = await post(echo)
+    assert echoed["event"] == "echo" and echoed["outcome"] == "stored"
+    assert (await post(echo))["outcome"] == "duplicate"
+    edit = {"type": "edit", "source_id": "m-1", "text": "Hello", "event_id": "ed-1"}
+    assert await post(edit) == {"event": "edit", "outcome": "applied", "message_id": got["message_id"]}
+    assert (await post(edit))["outcome"] == "repeated"
+    assert (await post({"type": "revoke", "source_id": "m-1"}))["outcome"] == "applied"
+    reaction = {"type": "reaction", "source_id": "out-1", "contact_source_id": "c-1", "emoji": "👍"}
+    assert (await post(reaction))["outcome"] == "applied"
+    assert (await post({"type": "revoke", "source_id": "nope"}))["outcome"] == "ignored"
+
+    url = f"/api/v1/workspaces/{ws_id}/conversations/{got['conversation_id']}/messages"
+    messages = {m["id"]: m for m in (await http.get(url, headers=admin.headers)).json()["messages"]}
+    customer, ours = messages[got["message_id"]], messages[echoed["message_id"]]
+    assert customer["text"] == "Hello" and [e["text"] for e in customer["data"]["edits"]] == ["Helo"]
+    assert "revoked_at" in customer["data"]["revoked"]
+    assert (ours["kind"], ours["sender_type"], ours["delivery_status"]) == ("outgoing", "system", "sent")
+    assert ours["data"] == {"echo": True, "reactions": {"c-1": "👍"}}
+    # Refused like any payload: a field it does not have.
+    r = await post_inbound(http, inbox, {"type": "revoke", "source_id": "m-1", "text": "x"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "text"
+
+
 # Through the action, for the events the API channel's JSON has not.
 
 
