@@ -111,6 +111,13 @@ async def test_a_repeated_event_id_is_acknowledged_and_stores_nothing(
     assert await count(server, t.attachments) == 1
     assert len(stored_files(server)) == 1  # the repeats' copies of the file were discarded
     assert await count(server, t.inbound_events) == 1
+    # Two deliveries of one event at once (another message id each, as a provider's retry may
+    # carry): one stores, the other finds the event taken.
+    racing = await asyncio.gather(
+        *(post_inbound(http, inbox, {**message(f"r-{n}"), "event_id": "ev-race"}) for n in range(2))
+    )
+    assert sorted(r.json()["results"][0]["duplicate"] for r in racing) == [False, True]
+    assert await count(server, t.messages) == 2
 
 
 async def test_status_moves_forward_only_and_a_failure_keeps_the_provider_code(
