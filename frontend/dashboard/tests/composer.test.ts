@@ -67,6 +67,10 @@ describe("composer text helpers", () => {
       "Bo resolved the conversation",
     );
     expect(activityText({ sender_id: null, text: "fallback", data: { activity: "unknown" } }, t, names)).toBe("fallback");
+    expect(activityText({ sender_id: null, text: "x", data: { activity: "followed", name: "Fay" } }, t, names)).toBe("Fay followed the account");
+    expect(activityText({ sender_id: null, text: "x", data: { activity: "unfollowed", name: "Fay" } }, t, names)).toBe(
+      "Fay unfollowed or blocked the account",
+    );
   });
 });
 

@@ -12,40 +12,26 @@ A failed entry stays with "status": "failed", "reason" (a FailureReason) and "de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from frontdesk.actions.attachments import StoredFile, attachment_view, do_attach
 from frontdesk.domain.enums import FailureReason
-from frontdesk.domain.inbound import MediaRef
+from frontdesk.domain.inbound_data import PENDING_MEDIA
 from frontdesk.events import MessageUpdated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.views import message_view
 
-PENDING = "pending_media"
+PENDING = PENDING_MEDIA
 FETCH_JOB = "fetch_media"
 # Not the worker's day-long budget for replies: provider media URLs expire within minutes, so
 # after about 8 to 17 minutes of outage (the default back-off) the file is marked failed rather
 # than shown as "downloading" for a day.
 MEDIA_MAX_ATTEMPTS = 10
-
-
-def pending_media_entries(media: Sequence[MediaRef]) -> list[dict[str, Any]]:
-    """What a message's data carries about its files still at the provider."""
-    return [
-        {
-            "index": i,
-            "reference": ref.reference,
-            "file_name": ref.file_name,
-            "content_type": ref.content_type,
-            "size": ref.size,
-        }
-        for i, ref in enumerate(media)
-    ]
 
 
 async def do_queue_media(tx: Tx, message_id: int, count: int) -> None:

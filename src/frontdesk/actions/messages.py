@@ -1,4 +1,5 @@
-"""Messages: inbound ingest, replies (with their delivery job), notes, delivery receipts."""
+"""Messages: an inbound message stored (actions/ingest.py runs every inbound event), replies
+(with their delivery job), notes, delivery statuses."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
 from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.errors import Conflict, InvalidInput
-from frontdesk.domain.inbound import InboundContact, InboundMessage, InboundStatus
+from frontdesk.domain.inbound import InboundContact, InboundMessage
 from frontdesk.domain.input import clean
 from frontdesk.domain.reply_window import check_free_text
 from frontdesk.domain.rules import delivery_may_advance, extract_mentions, first_reply_seconds, takes_on_reply
@@ -284,23 +285,6 @@ async def _inbox_conversation(tx: Tx, inbox: Row, conversation_id: int) -> Row |
         .where(_conv.c.id == conversation_id, _conv.c.inbox_id == inbox["id"])
     )
     return (await tx.conn.execute(query)).mappings().first()
-
-
-async def do_receive_status(tx: Tx, inbox: Row, status: InboundStatus) -> bool:
-    """Apply a delivery receipt to one of this inbox's outgoing messages; False if unknown."""
-    status = clean(status)
-    m = t.messages
-    where = [m.c.inbox_id == inbox["id"], m.c.kind == MessageKind.OUTGOING.value]
-    if status.message_id is not None:
-        where.append(m.c.id == status.message_id)
-    else:
-        where.append(m.c.source_id == status.source_id)
-    row = (await tx.conn.execute(sa.select(m).where(*where))).mappings().first()
-    if row is None:
-        return False
-    # A failure the provider reports after taking the message: its words are the detail.
-    await do_set_delivery(tx, row, status.status, reason=FailureReason.UNDELIVERABLE, detail=status.reason)
-    return True
 
 
 async def do_set_delivery(

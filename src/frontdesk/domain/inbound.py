@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from frontdesk.domain.annotations import Annotation
@@ -31,7 +32,8 @@ class InboundFile:
 
     file_name: str
     content_type: str
-    content: bytes
+    # The bytes, or a spooled file holding them (a large mail's files are never read whole).
+    content: bytes | Path
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from prometheus_client import Counter, Histogram
 
 from frontdesk.domain.enums import FailureReason
 from frontdesk.jobs.kinds import DeliveryError, JobContext, JobFailure, JobKind, PermanentJobError, failure_of
-from frontdesk.jobs.maintenance import prune_events
+from frontdesk.jobs.maintenance import prune_events, prune_inbound_events
 from frontdesk.jobs.queue import Job, JobQueue
 from frontdesk.store.types import utcnow
 
@@ -85,11 +85,12 @@ class Worker:
     async def _maintain(self) -> None:
         try:
             removed = await prune_events(self.queue.db, self.events_retention_days)
+            forgotten = await prune_inbound_events(self.queue.db)
         except Exception:
             log.warning("could not prune old events", exc_info=True)
             return
-        if removed:
-            log.info("pruned old events", extra={"removed": removed})
+        if removed or forgotten:
+            log.info("pruned old events", extra={"removed": removed, "inbound_event_ids": forgotten})
 
     async def stop(self) -> None:
         self._stopping = True

@@ -369,6 +369,19 @@ events = sa.Table(
     sa.Index("ix_events_workspace_seq", "workspace_id", "seq"),
 )
 
+# The provider event ids each inbox took (webhook delivery ids, update ids): a repeated delivery
+# finds its id here and stores nothing. Kept a week (jobs/maintenance.py): providers retry for
+# hours, not days.
+inbound_events = sa.Table(
+    "inbound_events",
+    metadata,
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    _created(),
+    sa.PrimaryKeyConstraint("inbox_id", "event_id", name="pk_inbound_events"),
+    sa.Index("ix_inbound_events_created", "created_at"),
+)
+
 jobs = sa.Table(
     "jobs",
     metadata,

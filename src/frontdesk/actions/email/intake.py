@@ -4,21 +4,24 @@ In-Reply-To/References, else into a new conversation (a new subject is a new con
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from frontdesk.actions.attachments import StoredFile, attachment_view
+from frontdesk.actions.ingest import Placement
 from frontdesk.actions.messages import Received, Row, do_receive_message
 from frontdesk.domain.annotations import Annotation, email_unreadable
 from frontdesk.domain.email.threading import check_reply_token, from_mail_system, is_automatic, reply_tokens
-from frontdesk.domain.inbound import InboundContact, InboundMessage
+from frontdesk.domain.inbound import InboundContact, InboundFile, InboundMessage
 from frontdesk.mail.parse import RAW_FILE_NAME, Address, MailFile, ParsedEmail
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 
 _m, _c = t.messages, t.conversations
+# A Place (actions/ingest.py) that never refuses.
+EmailPlace = Callable[[Tx, Row, InboundMessage, Sequence[StoredFile]], Awaitable[Placement]]
 
 
 def _address_view(address: Address) -> dict[str, str]:
@@ -106,6 +109,44 @@ def _contact(mail: ParsedEmail) -> InboundContact:
     return InboundContact(source_id=sender.address, name=sender.name or sender.address, email=sender.address)
 
 
+def email_inbound(mail: ParsedEmail) -> InboundMessage:
+    """The mail as an inbound message, its files still to be stored; its data is filled in by
+    `email_place` once they are (inline images point at the stored copies)."""
+    return InboundMessage(
+        source_id=mail.message_id,
+        contact=_contact(mail),
+        text=mail.text,
+        content_type="email",
+        files=tuple(
+            InboundFile(f.file_name, f.content_type, f.content if f.path is None else f.path)
+            for f in mail.files
+        ),
+        annotations=_read_problems(mail),
+        automatic=is_automatic(mail.kind),
+        system_sender=from_mail_system(mail.kind),
+    )
+
+
+async def email_conversation(tx: Tx, inbox: Row, mail: ParsedEmail, reply_secret: str) -> int | None:
+    """The conversation of this inbox the mail answers (reply token, then references), if any."""
+    conversation_id = await _by_token(tx, inbox, mail, reply_secret)
+    if conversation_id is None:
+        conversation_id = await _by_references(tx, inbox, mail)
+    return conversation_id
+
+
+def email_place(mail: ParsedEmail, reply_secret: str) -> EmailPlace:
+    """Email's threading for the ingest action: the conversation the mail answers, else a new
+    one (a new subject is a new conversation); the message's data.email from the stored files."""
+
+    async def place(tx: Tx, inbox: Row, msg: InboundMessage, files: Sequence[StoredFile]) -> Placement:
+        conversation_id = await email_conversation(tx, inbox, mail, reply_secret)
+        stored = dataclasses.replace(msg, data={**msg.data, "email": email_data(mail, files)})
+        return Placement(stored, conversation_id, new_conversation=conversation_id is None)
+
+    return place
+
+
 async def do_receive_email(
     tx: Tx,
     inbox: Row,
@@ -116,29 +157,21 @@ async def do_receive_email(
 ) -> Received:
     """Store one mail in `inbox` (duplicates by Message-ID are stored once). `files` are the
     mail's files the caller stored (store_file), in any order, some possibly left out (each with
-    its annotation in `left_out`).
+    its annotation in `left_out`). The listener and the IMAP import go through the ingest action
+    (actions/mail_store.py), which stores the files itself; this is for a caller already in a
+    transaction (the demo data, tests).
     Auto-replies, bounces and list mail are stored like any other, marked in data.email.kind:
     nothing automatic may answer them. Auto-replies and bounces reopen nothing and are not
     unread (one that threads nowhere starts a resolved conversation); a bounce that threads
     onto a conversation makes no contact for the mail system that sent it."""
-    conversation_id = await _by_token(tx, inbox, mail, reply_secret)
-    if conversation_id is None:
-        conversation_id = await _by_references(tx, inbox, mail)
-    msg = InboundMessage(
-        source_id=mail.message_id,
-        contact=_contact(mail),
-        text=mail.text,
-        content_type="email",
-        data={"email": email_data(mail, files)},
-        annotations=(*left_out, *_read_problems(mail)),
-        automatic=is_automatic(mail.kind),
-        system_sender=from_mail_system(mail.kind),
-    )
+    msg = email_inbound(mail)
+    msg = dataclasses.replace(msg, files=(), annotations=(*left_out, *msg.annotations))
+    placement = await email_place(mail, reply_secret)(tx, inbox, msg, files)
     return await do_receive_message(
         tx,
         inbox,
-        msg,
+        placement.message,
         files,
-        conversation_id=conversation_id,
-        new_conversation=conversation_id is None,
+        conversation_id=placement.conversation_id,
+        new_conversation=placement.new_conversation,
     )

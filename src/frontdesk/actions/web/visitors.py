@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.attachments import StoredFile
+from frontdesk.actions.ingest import FileRules, IngestResult, Outcome, Placement, ingest
 from frontdesk.actions.messages import do_receive_message, do_set_delivery
 from frontdesk.domain.enums import DeliveryStatus, MessageKind, Role
 from frontdesk.domain.errors import InvalidInput, VisitorBlocked
-from frontdesk.domain.inbound import InboundContact, InboundMessage
+from frontdesk.domain.inbound import InboundContact, InboundFile, InboundMessage
 from frontdesk.domain.rules import sees_every_inbox
 from frontdesk.store import tables as t
-from frontdesk.store.db import Tx
+from frontdesk.store.db import Database, Tx
 from frontdesk.store.types import utcnow
 
 Row = Mapping[Any, Any]
@@ -239,6 +240,32 @@ def check_visitor_text(text: str, files: Sequence[StoredFile] = ()) -> None:
         raise InvalidInput("text: a message needs text", field="text")
 
 
+def visitor_inbound(
+    visitor: str,
+    client_id: str,
+    text: str,
+    files: Sequence[InboundFile] = (),
+    *,
+    content_type: str = "text",
+    data: dict[str, Any] | None = None,
+) -> InboundMessage:
+    return InboundMessage(
+        # Scoped by visitor: client ids are chosen by each widget, so two visitors may repeat one.
+        source_id=f"{visitor}/{client_id}",
+        contact=InboundContact(source_id=visitor),
+        text=text,
+        content_type=content_type,
+        data=data or {},
+        files=tuple(files),
+    )
+
+
+async def _admit(tx: Tx, inbox: Row, visitor: str, text: str, files: Sequence[StoredFile]) -> None:
+    """A visitor's message needs text or a file, and a blocked visitor's is refused."""
+    check_visitor_text(text, files)
+    require_not_blocked(await visitor_state(tx.conn, inbox["id"], visitor))
+
+
 async def do_visitor_message(
     tx: Tx,
     inbox: Row,
@@ -251,24 +278,56 @@ async def do_visitor_message(
     content_type: str = "text",
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The visitor writes (HTTP, socket, file upload, offline form): stored once per client_id,
-    in the visitor's conversation (a new one the first time). Returns the WidgetMessage."""
-    check_visitor_text(text, files)
-    require_not_blocked(await visitor_state(tx.conn, inbox["id"], visitor))
-    message = InboundMessage(
-        # Scoped by visitor: client ids are chosen by each widget, so two visitors may repeat one.
-        source_id=f"{visitor}/{client_id}",
-        contact=InboundContact(source_id=visitor),
-        text=text,
-        content_type=content_type,
-        data=data or {},
-    )
+    """The visitor writes from the offline form, inside the caller's transaction (the widget's
+    messages and files go through `ingest_visitor_message`): stored once per client_id, in the
+    visitor's conversation (a new one the first time). Returns the WidgetMessage."""
+    await _admit(tx, inbox, visitor, text, files)
+    message = visitor_inbound(visitor, client_id, text, content_type=content_type, data=data)
     received = await do_receive_message(tx, inbox, message, files)
     return {
         **await visitor_message_by_id(tx.conn, received.message_id, visitor, public_url),
         "conversation_id": received.conversation_id,
         "duplicate": received.duplicate,
     }
+
+
+async def ingest_visitor_message(
+    db: Database,
+    rules: FileRules,
+    inbox: Row,
+    visitor: str,
+    client_id: str,
+    text: str,
+    public_url: str,
+    files: Sequence[InboundFile] = (),
+) -> dict[str, Any]:
+    """The visitor writes (HTTP, socket, file upload), through the ingest action: the files
+    written first (and discarded if nothing is stored, or for a repeat: the first upload is the
+    one kept), stored once per client_id, refused for a blocked visitor. Returns the
+    WidgetMessage plus conversation_id and duplicate."""
+
+    async def place(tx: Tx, inbox: Row, msg: InboundMessage, stored: Sequence[StoredFile]) -> Placement:
+        await _admit(tx, inbox, visitor, msg.text, stored)
+        return Placement(msg)
+
+    views: list[dict[str, Any]] = []
+
+    async def view(tx: Tx, results: Sequence[IngestResult]) -> None:
+        # Read in the storing transaction: the widget answers with what was stored.
+        (result,) = results
+        assert result.message_id is not None and result.conversation_id is not None
+        found = await visitor_message_by_id(tx.conn, result.message_id, visitor, public_url)
+        views.append(
+            {
+                **found,
+                "conversation_id": result.conversation_id,
+                "duplicate": result.outcome != Outcome.STORED,
+            }
+        )
+
+    event = visitor_inbound(visitor, client_id, text, files)
+    await ingest(db, rules, inbox, [event], place=place, in_same_tx=view)
+    return views[-1]
 
 
 async def visitor_conversation_ids(conn: AsyncConnection, identity_id: int) -> set[int]:

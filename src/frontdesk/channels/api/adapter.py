@@ -43,9 +43,13 @@ from frontdesk.domain.enums import DeliveryStatus, FailureReason
 from frontdesk.domain.errors import InvalidInput, MalformedRequest
 from frontdesk.domain.inbound import (
     InboundContact,
+    InboundEcho,
+    InboundEdit,
     InboundEvent,
     InboundFile,
     InboundMessage,
+    InboundReaction,
+    InboundRevoke,
     InboundStatus,
     MediaRef,
 )
@@ -81,6 +85,11 @@ class ApiSettings(_Strict):
         description="Replies are allowed this many hours after the customer's last message (its "
         "timestamp); empty: no window, replies are always allowed.",
     )
+
+
+# Your id of this delivery: a payload sent again with an event_id the inbox took stores nothing.
+EventId = Annotated[str | None, Field(default=None, min_length=1, max_length=255)]
+SourceId = Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class ApiContactIn(_Strict):
@@ -127,6 +136,7 @@ class ApiMessageIn(_Strict):
         description="When the customer sent the message (ISO 8601 with a zone, or Unix seconds); "
         "the reply window is measured from it. Default: when Frontdesk received it.",
     )
+    event_id: EventId = None
 
 
 class ApiStatusIn(_Strict):
@@ -134,9 +144,59 @@ class ApiStatusIn(_Strict):
     message_id: Id
     status: Literal["delivered", "read", "failed"]
     reason: str | None = Field(default=None, max_length=2000)
+    provider_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Your code of a failure, kept before its reason.",
+    )
+    event_id: EventId = None
 
 
-_Payload = TypeAdapter(Annotated[ApiMessageIn | ApiStatusIn, Field(discriminator="type")])
+class ApiEchoIn(_Strict):
+    """A message your business sent the customer outside Frontdesk: shown as sent, never delivered."""
+
+    type: Literal["echo"]
+    source_id: SourceId
+    contact: ApiContactIn
+    text: str = Field(min_length=1, max_length=65_536)
+    event_id: EventId = None
+
+
+class ApiEditIn(_Strict):
+    """The customer changed the text of their message `source_id`."""
+
+    type: Literal["edit"]
+    source_id: SourceId
+    text: str = Field(min_length=1, max_length=65_536)
+    event_id: EventId = None
+
+
+class ApiRevokeIn(_Strict):
+    """The customer unsent their message `source_id`."""
+
+    type: Literal["revoke"]
+    source_id: SourceId
+    event_id: EventId = None
+
+
+class ApiReactionIn(_Strict):
+    """A contact reacted to message `source_id` (yours or theirs); an empty emoji takes it back."""
+
+    type: Literal["reaction"]
+    source_id: SourceId
+    contact_source_id: SourceId
+    emoji: str = Field(max_length=32)
+    event_id: EventId = None
+
+
+_Payload = TypeAdapter(
+    Annotated[
+        ApiMessageIn | ApiStatusIn | ApiEchoIn | ApiEditIn | ApiRevokeIn | ApiReactionIn,
+        Field(discriminator="type"),
+    ]
+)
+_TAGS = ("message", "status", "echo", "edit", "revoke", "reaction")
 
 
 def _decode(index: int, file: ApiFileIn) -> InboundFile:
@@ -160,10 +220,30 @@ def _provider_time(value: str | int | None) -> datetime | None:
     return at.astimezone(UTC)
 
 
+def _contact(c: ApiContactIn) -> InboundContact:
+    return InboundContact(source_id=c.source_id, name=c.name, email=c.email, phone=c.phone)
+
+
+def _event(payload: ApiEchoIn | ApiEditIn | ApiRevokeIn | ApiReactionIn) -> InboundEvent:
+    match payload:
+        case ApiEchoIn():
+            return InboundEcho(
+                payload.source_id, _contact(payload.contact), payload.text, event_id=payload.event_id
+            )
+        case ApiEditIn():
+            return InboundEdit(payload.source_id, payload.text, event_id=payload.event_id)
+        case ApiRevokeIn():
+            return InboundRevoke(payload.source_id, event_id=payload.event_id)
+        case ApiReactionIn():
+            return InboundReaction(
+                payload.source_id, payload.contact_source_id, payload.emoji, event_id=payload.event_id
+            )
+
+
 def validation_to_invalid(exc: ValidationError) -> InvalidInput:
     first = exc.errors()[0]
     loc = list(first["loc"])
-    if loc and loc[0] in ("message", "status"):
+    if loc and loc[0] in _TAGS:
         loc = loc[1:]  # the union's tag, not a field of the payload
     where = ".".join(str(p) for p in loc)
     code = "unknown_field" if first["type"] == "extra_forbidden" else "invalid"
@@ -203,12 +283,16 @@ class ApiAdapter(ChannelAdapter):
             payload = _Payload.validate_python(raw)
         except ValidationError as exc:
             raise validation_to_invalid(exc) from None
+        if not isinstance(payload, ApiMessageIn | ApiStatusIn):
+            return [_event(payload)]
         if isinstance(payload, ApiStatusIn):
             return [
                 InboundStatus(
                     status=DeliveryStatus(payload.status),
                     message_id=payload.message_id,
                     reason=payload.reason,
+                    provider_code=payload.provider_code,
+                    event_id=payload.event_id,
                 )
             ]
         if not payload.text.strip() and not payload.attachments:
@@ -217,7 +301,7 @@ class ApiAdapter(ChannelAdapter):
         return [
             InboundMessage(
                 source_id=payload.source_id,
-                contact=InboundContact(source_id=c.source_id, name=c.name, email=c.email, phone=c.phone),
+                contact=_contact(c),
                 text=payload.text,
                 content_type=payload.content_type,
                 files=tuple(_decode(i, f) for i, f in enumerate(payload.attachments) if f.data is not None),
@@ -227,6 +311,7 @@ class ApiAdapter(ChannelAdapter):
                     if f.url is not None
                 ),
                 provider_time=_provider_time(payload.timestamp),
+                event_id=payload.event_id,
             )
         ]
 

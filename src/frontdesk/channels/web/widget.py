@@ -9,7 +9,7 @@ cookies, which is what makes that safe.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from frontdesk.actions.attachments import StoredFile, discard_files, store_file
+from frontdesk.actions.ingest import FileRules
 from frontdesk.actions.web.csat import do_rate_conversation
 from frontdesk.actions.web.visitors import (
     do_start_visitor_session,
     do_visitor_message,
     inbox_available_agents,
+    ingest_visitor_message,
     visitor_messages,
 )
 from frontdesk.actions.web.visits import PageView
@@ -40,6 +41,7 @@ from frontdesk.channels.web.models import VisitorCsatIn, VisitorMessageIn, Visit
 from frontdesk.channels.web.ratelimit import client_ip, limits_of
 from frontdesk.channels.web.widget_tracking import tracker_of
 from frontdesk.domain.errors import Conflict, Gone, InvalidInput, NotFound, TooLarge, Unauthenticated
+from frontdesk.domain.inbound import InboundFile
 from frontdesk.domain.input import Id
 from frontdesk.http.deps import Svc
 from frontdesk.http.inbox_cache import CachedInbox
@@ -245,26 +247,18 @@ async def send_visitor_message(
     visitor: str,
     client_id: str,
     text: str,
-    files: list[StoredFile] | None = None,
+    files: Sequence[InboundFile] = (),
 ) -> dict[str, Any]:
     """The one way a visitor's message is stored (HTTP, socket, file upload): rate limited,
-    refused for a blocked contact, stored once per client_id. Returns the WidgetMessage plus
-    conversation_id and duplicate."""
+    then the ingest action (refused for a blocked contact, stored once per client_id). Returns
+    the WidgetMessage plus conversation_id and duplicate."""
     limits_of(app).message(cached.row["id"], visitor)
-    stored = files or []
-    try:
-        sent = await in_transaction(
-            svc,
-            lambda tx: do_visitor_message(
-                tx, cached.row, visitor, client_id, text, svc.settings.effective_public_url, stored
-            ),
-        )
-    except Exception:
-        discard_files(svc.settings.attachments_dir, stored)  # no message, no files
-        raise
-    if sent["duplicate"]:
-        discard_files(svc.settings.attachments_dir, stored)  # the first upload is the one kept
-    return sent
+    # A refused file is the upload's one `file`.
+    rules = FileRules(svc.settings.attachments_dir, svc.settings.widget_max_upload_bytes, field="file")
+    public_url = svc.settings.effective_public_url
+    return await ingest_visitor_message(
+        svc.db, rules, cached.row, visitor, client_id, text, public_url, files
+    )
 
 
 @router.post("/{inbox_uid}/messages", response_model=VisitorMessageOut)
@@ -352,7 +346,7 @@ async def upload(
     client_id. The body is read under the widget's own limit (WidgetCors)."""
     cached = await widget_inbox(svc, inbox_uid)
     visitor = _visitor(svc, inbox_uid, authorization)
-    limit, root = svc.settings.widget_max_upload_bytes, svc.settings.attachments_dir
+    limit = svc.settings.widget_max_upload_bytes
     async with request.form(max_files=1, max_fields=4) as form:
         client_id = _form_text(form, "client_id", 100, required=True)
         text = _form_text(form, "text", 65_536, required=False)
@@ -360,8 +354,8 @@ async def upload(
         if not isinstance(upload, UploadFile):
             raise InvalidInput("file: attach one file", field="file")
         content = await _read_upload(upload, limit)
-        stored = store_file(root, upload.filename or "file", upload.content_type or "", content, limit)
-    sent = await send_visitor_message(svc, request.app, cached, visitor, client_id, text, [stored])
+    file = InboundFile(upload.filename or "file", upload.content_type or "", content)
+    sent = await send_visitor_message(svc, request.app, cached, visitor, client_id, text, [file])
     return {"message": sent}
 
 

@@ -15,6 +15,7 @@ interface ActivityData {
   comment?: string | null;
   snoozed_until?: string | null;
   by_reply?: boolean;
+  name?: string;
 }
 
 export interface Names {
@@ -49,6 +50,10 @@ export function activityText(message: Pick<Message, "data" | "sender_id" | "text
     }
     case "priority_changed":
       return t("conversation.activity.priority", { by, priority: t(`conversation.priority.${d.priority ?? "none"}`) });
+    case "followed":
+      return t("conversation.activity.followed", { name: d.name ?? "" });
+    case "unfollowed":
+      return t("conversation.activity.unfollowed", { name: d.name ?? "" });
     case "participant_added":
       return t("conversation.activity.participantAdded", { by, user: names.member(d.user_id) });
     case "participant_removed":
