@@ -46,7 +46,13 @@ async def test_channel_types_describe_settings_and_write_only_secrets(
     assert r.status_code == 200, r.text
     api = next(c for c in r.json() if c["type"] == "api")
     props = api["settings_schema"]["properties"]
-    assert set(props) == {"webhook_url", "lock_to_single_conversation", "assign_on_reply", "send_indicators"}
+    assert set(props) == {
+        "webhook_url",
+        "lock_to_single_conversation",
+        "assign_on_reply",
+        "send_indicators",
+        "reply_window_hours",
+    }
     assert props["lock_to_single_conversation"]["default"] is True
     assert props["send_indicators"]["default"] is False
     assert api["secret_fields"] == [

@@ -97,6 +97,26 @@ def _literals(node: ast.AST) -> list[str]:
     return []
 
 
+# Column methods that compare (a .label("…") names a column and compares nothing).
+SQL_COMPARISONS = frozenset(
+    {
+        "in_",
+        "not_in",
+        "notin_",
+        "is_",
+        "is_not",
+        "isnot",
+        "startswith",
+        "endswith",
+        "contains",
+        "like",
+        "ilike",
+        "__eq__",
+        "__ne__",
+    }
+)
+
+
 def channel_branches(tree: ast.AST) -> list[str]:
     """Comparisons of a channel type with a literal: ==, !=, in, not in, `match`, and SQL's
     .in_()/.is_()/.startswith() on a channel_type column."""
@@ -109,7 +129,7 @@ def channel_branches(tree: ast.AST) -> list[str]:
                     f"line {node.lineno}: channel_type vs {s!r}" for o in operands for s in _literals(o)
                 ]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if _is_channel_type(node.func.value):
+            if _is_channel_type(node.func.value) and node.func.attr in SQL_COMPARISONS:
                 literals = [s for arg in node.args for s in _literals(arg)]
                 found += [f"line {node.lineno}: channel_type.{node.func.attr}({s!r})" for s in literals]
         elif isinstance(node, ast.Match) and _is_channel_type(node.subject):
