@@ -60,11 +60,21 @@ async def test_a_channel_package_plugs_in_whole(
         assert (good.status_code, good.text) == (200, "c-123")
         assert (await http.get(path, params={"token": "nope", "challenge": "x"})).status_code == 401
 
-        body = orjson.dumps({"events": [{"kind": "text", "id": "m-1", "from": "u-1", "text": "Merhaba"}]})
+        body = orjson.dumps(
+            {"events": [{"kind": "text", "id": "m-1", "from": "u-1", "text": "Merhaba"}, {"kind": "poke"}]}
+        )
         assert (await http.post(path, content=body, headers={"x-sample-token": "bad"})).status_code == 401
+        answers = []
         for _ in range(2):  # a provider retry stores nothing twice
             hook = await http.post(path, content=body, headers={"x-sample-token": "sample-token"})
             assert hook.status_code == 200, hook.text
+            answers.append(hook.json()["results"])
+        assert [[r.get("duplicate", r.get("outcome")) for r in a] for a in answers] == [
+            [False, "unknown"],
+            [True, "unknown"],
+        ]
+        metrics = (await http.get("/metrics")).text
+        assert 'frontdesk_ingest_total{channel="sample",outcome="unknown"}' in metrics
         conversations = await http.get(f"/api/v1/workspaces/{ws}/conversations", headers=admin.headers)
         [conversation] = conversations.json()["conversations"]
         base = f"/api/v1/workspaces/{ws}/conversations/{conversation['id']}/messages"
