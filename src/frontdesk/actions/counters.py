@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
+from frontdesk.store.direct import Direct, run
 
 CountKey = tuple[int, int, int | None, str]  # workspace, inbox, assignee, status
 
@@ -42,12 +43,17 @@ def _upsert(dialect: str) -> Any:
     )
 
 
-_UPSERT = {dialect: _upsert(dialect) for dialect in ("sqlite", "postgresql")}
+# Run on the driver (store/direct.py): every ingested message moves a counter.
+_UPSERT = {
+    dialect: Direct(_upsert(dialect), ["workspace_id", "inbox_id", "assignee_id", "status", "count"])
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 async def _add(tx: Tx, key: CountKey, delta: int) -> None:
     workspace_id, inbox_id, assignee_id, status = key
-    await tx.conn.execute(
+    await run(
+        tx.conn,
         _UPSERT[tx.dialect],
         {
             "workspace_id": workspace_id,

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from frontdesk.events import Event
-from frontdesk.store import sqlite_inline
+from frontdesk.store import direct, sqlite_inline
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
 
@@ -74,8 +74,8 @@ class Tx:
         rows, self._pending = self._pending, []
         # One multi-row VALUES statement; both databases number its rows in the order given.
         params = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
-        result = await self.conn.execute(_insert_events(len(rows)), params)
-        for row, seq in zip(rows, sorted(result.scalars().all()), strict=True):
+        inserted = await direct.run(self.conn, _insert_events(len(rows)), params)
+        for row, seq in zip(rows, sorted(r["seq"] for r in inserted), strict=True):
             self.events.append(
                 {
                     "seq": seq,
@@ -92,9 +92,9 @@ _EVENT_COLUMNS = ("workspace_id", "inbox_id", "type", "payload", "created_at")
 
 
 @functools.cache
-def _insert_events(count: int) -> Any:
-    """INSERT of `count` events, built once per count. Written as text because SQLAlchemy does
-    not cache multi-row VALUES constructs, and compiling one per transaction showed in profiles."""
+def _insert_events(count: int) -> direct.Direct:
+    """INSERT of `count` events, built once per count and run on the driver (store/direct.py):
+    every write transaction makes one."""
     placeholders = ", ".join(
         "(" + ", ".join(f":{column}_{i}" for column in _EVENT_COLUMNS) + ")" for i in range(count)
     )
@@ -104,7 +104,7 @@ def _insert_events(count: int) -> Any:
         for column in _EVENT_COLUMNS
     ]
     sql = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES {placeholders} RETURNING seq"
-    return sa.text(sql).bindparams(*types).columns(seq=sa.BigInteger)
+    return direct.Direct(sa.text(sql).bindparams(*types).columns(seq=sa.BigInteger))
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
