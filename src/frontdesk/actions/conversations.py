@@ -56,6 +56,8 @@ def _insert_conversation(keys: tuple[str, ...]) -> Direct:
 @functools.cache
 def _update_conversation(keys: tuple[str, ...]) -> Direct:
     return Direct(_UPDATE_CONVERSATION, keys)
+
+
 _UPDATE_LABEL_COPIES = t.conversation_labels.update().where(
     t.conversation_labels.c.conversation_id == sa.bindparam("id_")
 )

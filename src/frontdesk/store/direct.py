@@ -38,7 +38,7 @@ class Direct:
     """A Core statement compiled once per dialect (and, for an INSERT or UPDATE, per set of
     column keys) and run on the driver connection. Execute with `run`."""
 
-    def __init__(self, statement: sa.Executable, column_keys: Sequence[str] | None = None) -> None:
+    def __init__(self, statement: sa.ClauseElement, column_keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._compiled: dict[str, _Compiled] = {}
@@ -55,9 +55,7 @@ class Direct:
         names = compiled.positiontup
         if names is None:  # both drivers in use take positional parameters
             raise TypeError(f"{dialect.name}: expected a positional paramstyle")
-        params = tuple(
-            (name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in names
-        )
+        params = tuple((name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in names)
         # Values written into the statement (the 1 of `number + 1`) travel as parameters too.
         defaults: dict[str, Any] = {
             name: compiled.binds[name].effective_value
@@ -71,7 +69,7 @@ class Direct:
                 if column.key in names and default is not None and column.key not in (self.column_keys or ()):
                     if not default.is_scalar:  # a callable default is computed by SQLAlchemy's context
                         raise TypeError(f"{table.name}.{column.key}: give it, its default is not a value")
-                    defaults[column.key] = default.arg  # type: ignore[attr-defined]
+                    defaults[column.key] = default.arg
         columns = tuple(c.keyname for c in compiled._result_columns)
         results = tuple(c.type._cached_result_processor(dialect, None) for c in compiled._result_columns)
         return _Compiled(compiled.string, params, defaults, columns, results)
@@ -129,7 +127,7 @@ def _sqlite(adapted: Any, sql: str, values: list[Any]) -> list[Any]:
 
 
 async def _asyncpg(adapted: Any, sql: str, values: list[Any]) -> list[Any]:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     # SQLAlchemy's asyncpg adapter opens the transaction with the first statement it runs;
     # a statement sent past it must open it the same way, or it would run in autocommit.
