@@ -50,6 +50,21 @@ class Tx:
     # Ephemeral events (events.ephemeral) of this change: not logged, published after the commit
     # behind the logged ones, and never for a write that failed.
     announced: list[dict[str, Any]] = field(default_factory=list)
+    # Row changes gathered during the transaction and written just before its events (see
+    # actions/counters.py): a hot row touched last is locked for the least time.
+    deferred: dict[Any, int] = field(default_factory=dict)
+    _before_commit: list[Callable[[Tx], Awaitable[None]]] = field(default_factory=list)
+
+    def before_commit(self, callback: Callable[[Tx], Awaitable[None]]) -> None:
+        """Run `callback` once, after the change's own statements and before its events."""
+        if callback not in self._before_commit:
+            self._before_commit.append(callback)
+
+    async def finish(self) -> None:
+        for callback in self._before_commit:
+            await callback(self)
+        self._before_commit.clear()
+        await self.flush_events()
 
     def announce(self, event: dict[str, Any]) -> None:
         self.announced.append(event)
@@ -173,7 +188,7 @@ class Database:
             tx = Tx(conn=conn, dialect=self.dialect)
             async with conn.begin():
                 yield tx
-                await tx.flush_events()
+                await tx.finish()
         # Only reached when the commit succeeded: nothing is published for a failed write.
         await self._committed(tx)
 
