@@ -75,6 +75,10 @@ async def do_open_conversation(
     **initial: Any,
 ) -> dict[str, Any]:
     """Insert a new open conversation with its per-workspace number; `initial` overrides defaults."""
+    if tx.dialect == "postgresql":
+        # Every new conversation of a workspace locks its row (the next number) until commit:
+        # this process's openings take turns here rather than all waiting on that row.
+        await tx.hold(("open conversation", workspace_id))
     number = (await run(tx.conn, _NEXT_NUMBER_DIRECT, {"workspace_id_": workspace_id}))[0][
         "next_conversation_number"
     ] - 1
