@@ -37,6 +37,11 @@ JSON: dict[str, Any] = {
 AfterCommit = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
+# How long a transaction waits for one of this process's locks (Tx.hold) before going on
+# without it; openings take a few milliseconds each, so this is only reached by a cycle.
+HOLD_WAIT_SECONDS = 2.0
+
+
 @dataclass
 class Tx:
     """One write transaction: the connection plus what must happen after it commits."""
@@ -58,17 +63,24 @@ class Tx:
     locks: dict[Any, asyncio.Lock] = field(default_factory=dict)
     _held: list[asyncio.Lock] = field(default_factory=list)
 
-    async def hold(self, name: Any) -> None:
+    async def hold(self, name: Any, wait: float = HOLD_WAIT_SECONDS) -> None:
         """Hold this process's lock `name` until the transaction has ended (committed or not).
         For a row every transaction of a kind must lock (on PostgreSQL): its writers then
         queue here, where waiting is free, instead of each waiting inside the database, where
-        every commit wakes them all."""
+        every commit wakes them all. Only an aid: a transaction holds one such lock at most,
+        and one that waited `wait` seconds goes on without it, so that a wait here can never
+        close a cycle the database's deadlock detection cannot see."""
+        if self._held:
+            return
         lock = self.locks.get(name)
         if lock is None:
             lock = self.locks[name] = asyncio.Lock()
-        if lock not in self._held:
-            await lock.acquire()
-            self._held.append(lock)
+        try:
+            async with asyncio.timeout(wait):
+                await lock.acquire()
+        except TimeoutError:
+            return
+        self._held.append(lock)
 
     def release(self) -> None:
         while self._held:
