@@ -424,11 +424,11 @@ def replace_section(marker: str, section: str) -> None:
     the one already there, or at the end: each browser or intake benchmark owns one section."""
     path = BENCH / "RESULTS.md"
     text = path.read_text()
-    if marker in text:
-        start = text.index(marker)
+    heading = "\n" + marker + "\n"  # at a line's start: "### Email intake" in the notes is not it
+    if heading in text:
+        start = text.index(heading) + 1
         nxt = text.find("\n## ", start + len(marker))
         text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
-

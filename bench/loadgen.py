@@ -132,6 +132,10 @@ async def open_loop(
 
         async def send(at: float, raw: bytes) -> None:
             nonlocal errors, opened_extra
+            while idle and idle[-1].proto.closed:
+                # The server closes a keep-alive connection left idle past its timeout (uvicorn:
+                # 5 s); one at the bottom of this stack can sit that long between bursts.
+                idle.pop()
             if idle:
                 conn = idle.pop()
             else:

@@ -233,7 +233,9 @@ def with_browser_sections(path: Path, rendered: str) -> str:
     old = path.read_text() if path.exists() else ""
     kept = []
     for marker in BROWSER_SECTIONS:
-        if marker in old and marker not in rendered:
-            section = marker + old.split(marker, 1)[1].split("\n## ", 1)[0]
+        # At a line's start: "### Email intake" in the notes is not the section.
+        heading = "\n" + marker + "\n"
+        if heading in old and heading not in rendered:
+            section = marker + "\n" + old.split(heading, 1)[1].split("\n## ", 1)[0]
             kept.append(section.rstrip())
     return rendered.rstrip() + "".join("\n\n" + k for k in kept) + "\n"

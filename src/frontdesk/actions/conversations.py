@@ -3,6 +3,7 @@ labels, participants, read state. Each writes an activity line and emits convers
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from frontdesk.events import ConversationUpdated, MessageCreated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
+from frontdesk.store.direct import Direct, run
 from frontdesk.store.types import utcnow
 from frontdesk.store.views import conversation_view, message_view
 
@@ -40,8 +42,23 @@ _NEXT_NUMBER = (
     .values(next_conversation_number=t.workspaces.c.next_conversation_number + 1)
     .returning(t.workspaces.c.next_conversation_number)
 )
+_NEXT_NUMBER_DIRECT = Direct(_NEXT_NUMBER)
 _INSERT_CONVERSATION = _conv.insert().returning(_conv.c.id)
 _UPDATE_CONVERSATION = _conv.update().where(_conv.c.id == sa.bindparam("id_"))
+
+
+# Run on the driver (store/direct.py): every message's ingest opens or updates a conversation.
+# One compiled form per set of columns given, as SQLAlchemy's own cache keeps.
+@functools.cache
+def _insert_conversation(keys: tuple[str, ...]) -> Direct:
+    return Direct(_INSERT_CONVERSATION, keys)
+
+
+@functools.cache
+def _update_conversation(keys: tuple[str, ...]) -> Direct:
+    return Direct(_UPDATE_CONVERSATION, keys)
+
+
 _UPDATE_LABEL_COPIES = t.conversation_labels.update().where(
     t.conversation_labels.c.conversation_id == sa.bindparam("id_")
 )
@@ -59,7 +76,13 @@ async def do_open_conversation(
     **initial: Any,
 ) -> dict[str, Any]:
     """Insert a new open conversation with its per-workspace number; `initial` overrides defaults."""
-    number = (await tx.conn.execute(_NEXT_NUMBER, {"workspace_id_": workspace_id})).scalar_one() - 1
+    if tx.dialect == "postgresql":
+        # Every new conversation of a workspace locks its row (the next number) until commit:
+        # this process's openings take turns here rather than all waiting on that row.
+        await tx.hold(("open conversation", workspace_id))
+    number = (await run(tx.conn, _NEXT_NUMBER_DIRECT, {"workspace_id_": workspace_id}))[0][
+        "next_conversation_number"
+    ] - 1
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
         "number": number,
@@ -83,7 +106,7 @@ async def do_open_conversation(
         "created_at": now,
         **initial,
     }
-    conversation_id = (await tx.conn.execute(_INSERT_CONVERSATION, values)).scalar_one()
+    conversation_id = (await run(tx.conn, _insert_conversation(tuple(sorted(values))), values))[0]["id"]
     row = {**values, "id": conversation_id, "contact_name": contact_name}
     await counters.move(tx, None, counters.key_of(row))
     return row
@@ -97,7 +120,7 @@ async def do_update_conversation(
     channel)."""
     after = {**before, **changes}
     if changes:
-        await tx.conn.execute(_UPDATE_CONVERSATION, {"id_": before["id"], **changes})
+        await run(tx.conn, _update_conversation(tuple(sorted(changes))), {"id_": before["id"], **changes})
         await counters.move(tx, counters.key_of(before), counters.key_of(after))
         if after["labels"] and (
             after["status"] != before["status"] or after["last_activity_at"] != before["last_activity_at"]

@@ -33,6 +33,7 @@ from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
+from frontdesk.store.direct import Direct, run
 from frontdesk.store.types import utcnow
 from frontdesk.store.views import conversation_view, message_view
 
@@ -68,9 +69,13 @@ def _preview(text: str) -> str:
 
 _ci, _c, _m = t.contact_identities, t.contacts, t.messages
 _B = sa.bindparam
-# Built once: SQLAlchemy reuses their compiled form for every message (the ingest hot path).
-_INSERT_CONTACT = _c.insert().returning(_c.c.id)
-_INSERT_IDENTITY = _ci.insert().returning(_ci.c.id)
+# The ingest hot path: built and compiled once, run on the driver (store/direct.py).
+_INSERT_CONTACT = Direct(
+    _c.insert().returning(_c.c.id), ["workspace_id", "name", "email", "phone", "attributes", "created_at"]
+)
+_INSERT_IDENTITY = Direct(
+    _ci.insert().returning(_ci.c.id), ["inbox_id", "source_id", "contact_id", "created_at"]
+)
 _conv = t.conversations
 _earlier = _conv.alias("earlier")
 _latest = (
@@ -84,7 +89,7 @@ _anchor = sa.select(sa.literal_column("1").label("one")).subquery("anchor")
 # One statement whatever is known: whether this provider id was stored before, the sender's
 # identity and contact, and the sender's latest conversation. It always returns one row (its
 # columns empty for what is not known), so a first message needs no second look-up.
-_SENDER = (
+_SENDER = Direct(
     sa.select(
         _ci.c.id.label("identity_id_"),
         _ci.c.contact_id.label("contact_id_"),
@@ -101,7 +106,23 @@ _SENDER = (
     .outerjoin(_c, _c.c.id == _ci.c.contact_id)
     .outerjoin(_conv, _conv.c.id == _latest)
 )
-_INSERT_MESSAGE = _m.insert().returning(_m.c.id)
+_MESSAGE_KEYS = (
+    "workspace_id",
+    "conversation_id",
+    "inbox_id",
+    "kind",
+    "sender_type",
+    "sender_id",
+    "text",
+    "content_type",
+    "source_id",
+    "delivery_status",
+    "failure_reason",
+    "data",
+    "annotations",
+    "created_at",
+)
+_INSERT_MESSAGE = Direct(_m.insert().returning(_m.c.id), _MESSAGE_KEYS)
 
 
 async def do_create_contact(
@@ -117,13 +138,13 @@ async def do_create_contact(
         "attributes": {},
         "created_at": now,
     }
-    return (await tx.conn.execute(_INSERT_CONTACT, values)).scalar_one(), name
+    return (await run(tx.conn, _INSERT_CONTACT, values))[0]["id"], name
 
 
 async def do_add_identity(tx: Tx, inbox_id: int, source_id: str, contact_id: int, now: datetime) -> int:
     """The contact's identity on an inbox: how the channel names the person (an address, a number)."""
     values = {"inbox_id": inbox_id, "source_id": source_id, "contact_id": contact_id, "created_at": now}
-    identity_id: int = (await tx.conn.execute(_INSERT_IDENTITY, values)).scalar_one()
+    identity_id: int = (await run(tx.conn, _INSERT_IDENTITY, values))[0]["id"]
     return identity_id
 
 
@@ -156,7 +177,7 @@ async def do_receive_message(
         "message_source_id": msg.source_id,
         "contact_source_id": msg.contact.source_id,
     }
-    found = (await tx.conn.execute(_SENDER, params)).mappings().one()
+    (found,) = await run(tx.conn, _SENDER, params)
     # The provider id may be known under another sender too: stored once all the same.
     if found["seen_id_"] is not None:
         return Received(found["seen_id_"], found["seen_conversation_id_"], duplicate=True)
@@ -268,7 +289,7 @@ async def _insert_incoming(
         annotations=[a.as_json() for a in msg.annotations],
         created_at=now,
     )
-    message_id: int = (await tx.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
+    message_id: int = (await run(tx.conn, _INSERT_MESSAGE, values))[0]["id"]
     for stored in files:
         await do_attach(tx, message_id, stored)
     await tx.emit(

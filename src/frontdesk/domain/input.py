@@ -78,9 +78,23 @@ def has_nul(value: Any) -> bool:
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple):
         return any(has_nul(v) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return any(has_nul(getattr(value, f.name)) for f in dataclasses.fields(value))
+    names = _field_names(type(value))
+    if names:
+        return any(has_nul(getattr(value, name)) for name in names)
     return False
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (`clean` runs on every inbound
+    event, and `dataclasses.fields` showed in the ingest profile); empty for any other class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    return names
 
 
 def has_unstorable_number(value: Any) -> bool:

@@ -18,6 +18,31 @@ LATENCY = Histogram(
 )
 
 
+# The labelled children, by (method, route, status): `labels()` takes a lock and builds a key on
+# every call, and this runs on every request.
+_counters: dict[tuple[str, str, int], Any] = {}
+_timers: dict[str, Any] = {}
+
+
+def _count(method: str, route: str, status: int, seconds: float) -> None:
+    counter = _counters.get((method, route, status))
+    if counter is None:
+        counter = _counters[(method, route, status)] = REQUESTS.labels(method, route, str(status))
+    timer = _timers.get(route)
+    if timer is None:
+        timer = _timers[route] = LATENCY.labels(route)
+    counter.inc()
+    timer.observe(seconds)
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    found = None  # the last one, as dict(headers) would give
+    for name, value in headers:
+        if name == b"content-length":
+            found = value
+    return found
+
+
 class _TooLarge(Exception):
     pass
 
@@ -53,7 +78,7 @@ class BodyLimitAndMetrics:
             if scope["path"].endswith(("/attachments", "/me/avatar", "/header-image"))
             else self.max_body
         )
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = _declared_length(scope["headers"])
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_413(send, limit)
             return
@@ -81,5 +106,4 @@ class BodyLimitAndMetrics:
                 await _send_413(send, limit)
             status["code"] = 413
         route = getattr(scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
-        LATENCY.labels(route).observe(time.perf_counter() - started)
+        _count(scope["method"], route, status["code"], time.perf_counter() - started)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from frontdesk.domain.channels import ChannelLookup
 from frontdesk.events import Event
-from frontdesk.store import sqlite_inline
+from frontdesk.store import direct, sqlite_inline
 from frontdesk.store import tables as t
 from frontdesk.store.types import utcnow
 
@@ -36,6 +36,11 @@ JSON: dict[str, Any] = {
     "json_deserializer": orjson.loads,
 }
 AfterCommit = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+# How long a transaction waits for one of this process's locks (Tx.hold) before going on
+# without it; openings take a few milliseconds each, so this is only reached by a cycle.
+HOLD_WAIT_SECONDS = 2.0
 
 
 @dataclass
@@ -54,6 +59,47 @@ class Tx:
     # Ephemeral events (events.ephemeral) of this change: not logged, published after the commit
     # behind the logged ones, and never for a write that failed.
     announced: list[dict[str, Any]] = field(default_factory=list)
+    # Row changes gathered during the transaction and written just before its events (see
+    # actions/counters.py): a hot row touched last is locked for the least time.
+    deferred: dict[Any, int] = field(default_factory=dict)
+    _before_commit: list[Callable[[Tx], Awaitable[None]]] = field(default_factory=list)
+    # This process's locks by name (Database.locks), and those this transaction holds.
+    locks: dict[Any, asyncio.Lock] = field(default_factory=dict)
+    _held: list[asyncio.Lock] = field(default_factory=list)
+
+    async def hold(self, name: Any, wait: float = HOLD_WAIT_SECONDS) -> None:
+        """Hold this process's lock `name` until the transaction has ended (committed or not).
+        For a row every transaction of a kind must lock (on PostgreSQL): its writers then
+        queue here, where waiting is free, instead of each waiting inside the database, where
+        every commit wakes them all. Only an aid: a transaction holds one such lock at most,
+        and one that waited `wait` seconds goes on without it, so that a wait here can never
+        close a cycle the database's deadlock detection cannot see."""
+        if self._held:
+            return
+        lock = self.locks.get(name)
+        if lock is None:
+            lock = self.locks[name] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(wait):
+                await lock.acquire()
+        except TimeoutError:
+            return
+        self._held.append(lock)
+
+    def release(self) -> None:
+        while self._held:
+            self._held.pop().release()
+
+    def before_commit(self, callback: Callable[[Tx], Awaitable[None]]) -> None:
+        """Run `callback` once, after the change's own statements and before its events."""
+        if callback not in self._before_commit:
+            self._before_commit.append(callback)
+
+    async def finish(self) -> None:
+        for callback in self._before_commit:
+            await callback(self)
+        self._before_commit.clear()
+        await self.flush_events()
 
     def announce(self, event: dict[str, Any]) -> None:
         self.announced.append(event)
@@ -78,8 +124,8 @@ class Tx:
         rows, self._pending = self._pending, []
         # One multi-row VALUES statement; both databases number its rows in the order given.
         params = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
-        result = await self.conn.execute(_insert_events(len(rows)), params)
-        for row, seq in zip(rows, sorted(result.scalars().all()), strict=True):
+        inserted = await direct.run(self.conn, _insert_events(len(rows)), params)
+        for row, seq in zip(rows, sorted(r["seq"] for r in inserted), strict=True):
             self.events.append(
                 {
                     "seq": seq,
@@ -96,9 +142,9 @@ _EVENT_COLUMNS = ("workspace_id", "inbox_id", "type", "payload", "created_at")
 
 
 @functools.cache
-def _insert_events(count: int) -> Any:
-    """INSERT of `count` events, built once per count. Written as text because SQLAlchemy does
-    not cache multi-row VALUES constructs, and compiling one per transaction showed in profiles."""
+def _insert_events(count: int) -> direct.Direct:
+    """INSERT of `count` events, built once per count and run on the driver (store/direct.py):
+    every write transaction makes one."""
     placeholders = ", ".join(
         "(" + ", ".join(f":{column}_{i}" for column in _EVENT_COLUMNS) + ")" for i in range(count)
     )
@@ -108,7 +154,7 @@ def _insert_events(count: int) -> Any:
         for column in _EVENT_COLUMNS
     ]
     sql = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES {placeholders} RETURNING seq"
-    return sa.text(sql).bindparams(*types).columns(seq=sa.BigInteger)
+    return direct.Direct(sa.text(sql).bindparams(*types).columns(seq=sa.BigInteger))
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
@@ -134,6 +180,7 @@ class Database:
         self.channels = channels
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self._write_lock = asyncio.Lock()
+        self.locks: dict[Any, asyncio.Lock] = {}
         self._after_commit: list[AfterCommit] = []
         self._on_jobs: list[Callable[[], None]] = []
         if self.dialect == "sqlite":
@@ -175,10 +222,13 @@ class Database:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
         async with self.engine.connect() as conn:
-            tx = Tx(conn=conn, dialect=self.dialect, channels=self.channels)
-            async with conn.begin():
-                yield tx
-                await tx.flush_events()
+            tx = Tx(conn=conn, dialect=self.dialect, channels=self.channels, locks=self.locks)
+            try:
+                async with conn.begin():
+                    yield tx
+                    await tx.finish()
+            finally:
+                tx.release()
         # Only reached when the commit succeeded: nothing is published for a failed write.
         await self._committed(tx)
 

@@ -35,6 +35,10 @@ from frontdesk.settings import Settings
 __all__ = ["HostedMailHandler", "mail_listener"]
 
 log = logging.getLogger(__name__)
+# A mail this small is parsed on the event loop: a fraction of a millisecond, less than the
+# hand-over to a thread and back (and the GIL contention with it) costs. Larger ones, and every
+# spooled file, are parsed on a thread so the other sessions are not held up.
+INLINE_PARSE_BYTES = 64 * 1024
 RECEIVED = Counter("frontdesk_mail_received_total", "Mail handed to the SMTP listener", ["outcome"])
 # A found route is reused for this long by later RCPTs to the same address (mail arrives in
 # bursts to a few addresses); the inbox's enabled state is checked again in the transaction
@@ -103,7 +107,11 @@ class HostedMailHandler:
         routes = _one_per_inbox(envelope.routes.values())
         if not routes:
             return _GONE
-        mail = await asyncio.to_thread(_parse, spool, tuple(envelope.rcpt_tos), envelope.mail_from or "")
+        args = (spool, tuple(envelope.rcpt_tos), envelope.mail_from or "")
+        if spool.path is None and spool.size <= INLINE_PARSE_BYTES:
+            mail = _parse(*args)
+        else:
+            mail = await asyncio.to_thread(_parse, *args)
         try:
             stored, duplicates, refused = await self._store(routes, mail)
         except (SQLAlchemyError, OSError):
