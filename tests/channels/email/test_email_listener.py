@@ -240,6 +240,14 @@ async def test_replies_join_their_conversation_by_in_reply_to_and_by_reply_token
     assert r.status_code == 201, r.text
     [sent] = await relay.wait(1)
     our_id = sent["Message-ID"].strip("<>")
+    # The worker records the Message-ID once the relay has taken the mail, a moment after the
+    # relay has it: a real customer cannot answer sooner.
+    for _ in range(250):
+        if [m["source_id"] for m in await rows(server, t.messages, t.messages.c.kind == "outgoing")] == [
+            our_id
+        ]:
+            break
+        await asyncio.sleep(0.02)
 
     # The customer answers our reply (their client sets In-Reply-To), under another subject.
     answer = mail(ADDRESS, "Thanks", "Great, thank you!", headers={"In-Reply-To": f"<{our_id}>"})
