@@ -89,6 +89,15 @@ async def test_a_linked_file_is_fetched_and_attached(
     assert leftovers(server) == []
 
 
+async def test_a_message_of_linked_files_alone_is_previewed_by_their_names(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    url = fake_provider.serve_media("/media/p", PNG, "image/png")
+    admin, ws, conv = await arrive(server, http, linked("m-p", ("plan.png", "image/png", url), text=""))
+    r = await http.get(f"/api/v1/workspaces/{ws}/conversations/{conv}", headers=admin.headers)
+    assert r.json()["last_message_preview"] == "plan.png", r.text
+
+
 async def test_files_already_fetched_keep_their_place_when_others_arrive(
     server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
 ) -> None:

@@ -57,6 +57,11 @@ def _files_preview(files: Sequence[StoredFile]) -> str:
     return ", ".join(f.file_name for f in files)
 
 
+def _media_preview(msg: InboundMessage) -> str:
+    """The names of the files still at the provider, for a message that has nothing else."""
+    return ", ".join(m.file_name for m in msg.media if m.file_name)
+
+
 def _preview(text: str) -> str:
     """The text with its whitespace collapsed, cut to PREVIEW_LENGTH. Collapsing a prefix gives a
     prefix of the collapsed whole, so a long text (a 50 KB mail) is not split whole."""
@@ -190,7 +195,7 @@ async def do_receive_message(
     reopen = inbox["settings"].get("lock_to_single_conversation", True)
     if conv is not None and conv["status"] == ConversationStatus.RESOLVED:
         conv = conv if joins_resolved(msg.automatic, reopen) else None
-    preview = _preview(msg.text or _files_preview(files))
+    preview = _preview(msg.text or _files_preview(files) or _media_preview(msg))
     arrival = arrival_of(msg.automatic, conv is None, now)
     opened = conv is None
     window: dict[str, Any] = {}  # a system sender's message leaves the reply window as it is
