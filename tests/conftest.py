@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import shutil
 import socket
-import sys
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,9 +181,14 @@ async def _shut_down(task: asyncio.Task[None]) -> None:
     if done:
         task.result()
         return
-    print(f"\n== test server still shutting down after {SHUTDOWN_SECONDS:.0f} s; its tasks:", file=sys.stderr)
+    stacks = io.StringIO()
     for other in asyncio.all_tasks():
-        other.print_stack(file=sys.stderr)
+        other.print_stack(file=stacks)
+    # A warning, not a print: pytest shows warnings in its summary even for a passing test.
+    warnings.warn(
+        f"test server still shutting down after {SHUTDOWN_SECONDS:.0f} s; its tasks:\n{stacks.getvalue()}",
+        stacklevel=1,
+    )
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
