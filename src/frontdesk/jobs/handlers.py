@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.conversations import do_wake_snoozed
 from frontdesk.actions.delivery import do_begin_attempt, do_schedule_retry
 from frontdesk.actions.messages import do_set_delivery
-from frontdesk.channels.base import ChannelError, Installation, Outbound
+from frontdesk.channels.base import ChannelAdapter, ChannelError, Installation, Outbound
 from frontdesk.channels.registry import adapter_class, channel_job_kinds
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind
 from frontdesk.domain.people import PASSWORD_RESET_HOURS
@@ -68,12 +69,36 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
             .mappings()
             .first()
         )
+        prepared = await _prepared(ctx, conn, row)
+    if prepared is None:
+        return
+    adapter, outbound = prepared
+    # The last moment an agent's cancel can win: past this write the attempt is on its way.
+    async with ctx.db.write() as tx:
+        if not await do_begin_attempt(tx, outbound.message_id):
+            return
+    try:
+        receipt = await adapter.send(outbound)
+    except ChannelError as exc:
+        if exc.retryable:
+            raise
+        raise PermanentJobError(exc.code, exc.detail) from None
+    async with ctx.db.write() as tx:
+        current = (await tx.conn.execute(sa.select(m).where(m.c.id == outbound.message_id))).mappings().one()
+        await do_set_delivery(tx, current, DeliveryStatus.SENT, source_id=receipt.source_id)
+
+
+async def _prepared(
+    ctx: JobContext, conn: AsyncConnection, row: Any
+) -> tuple[ChannelAdapter, Outbound] | None:
+    """The adapter and the reply it sends, with what the channel reads for it (on the same
+    connection); None when there is nothing to send."""
     if row is None:
-        return  # the message was deleted: nothing to deliver
+        return None  # the message was deleted: nothing to deliver
     # Shared guards: a note or an incoming message is never sent out; a message already
     # past "queued" (a repeated job after a lost completion, or a cancelled reply) is not sent.
     if row["kind"] != MessageKind.OUTGOING or row["delivery_status"] != DeliveryStatus.QUEUED:
-        return
+        return None
     if not row["is_enabled"]:
         # Disabled after the reply was queued: it fails visibly and can be retried once enabled.
         raise PermanentJobError(
@@ -99,21 +124,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
         thread=row["thread"] or {},
         data=data,
     )
-    async with ctx.db.read() as conn:
-        outbound = await adapter.prepare(conn, outbound)
-    # The last moment an agent's cancel can win: past this write the attempt is on its way.
-    async with ctx.db.write() as tx:
-        if not await do_begin_attempt(tx, row["id"]):
-            return
-    try:
-        receipt = await adapter.send(outbound)
-    except ChannelError as exc:
-        if exc.retryable:
-            raise
-        raise PermanentJobError(exc.code, exc.detail) from None
-    async with ctx.db.write() as tx:
-        current = (await tx.conn.execute(sa.select(m).where(m.c.id == row["id"]))).mappings().one()
-        await do_set_delivery(tx, current, DeliveryStatus.SENT, source_id=receipt.source_id)
+    return adapter, await adapter.prepare(conn, outbound)
 
 
 async def fail_reply(tx: Tx, payload: dict[str, Any], failure: JobFailure) -> None:
