@@ -8,6 +8,8 @@ a channel never writes its own spelling of them.
     choice        {"choice_id", "title"}            (a button or list row the customer picked)
     referral      {"source", "ref", "url"}          (how the customer came)
     reply_to      {"source_id", "message_id"}       (message_id: ours, None when not stored here)
+    reply_token   {"token", "received_at"}          a free-reply token the provider gave with the
+                  message (LINE); received_at: the provider's time of the message, ISO 8601
     pending_media [{"index", "reference", "file_name", "content_type", "size"}]
                   files still at the provider; the fetch_media job (jobs/media.py) attaches each
                   and removes its entry, or marks it {"status": "failed", "reason", "detail"}
@@ -86,6 +88,9 @@ def message_extras(msg: InboundMessage, reply_to_message_id: int | None) -> dict
         extras["referral"] = {"source": ref.source, "ref": ref.ref, "url": ref.url}
     if msg.reply_to_source_id is not None:
         extras["reply_to"] = {"source_id": msg.reply_to_source_id, "message_id": reply_to_message_id}
+    if msg.reply_token is not None:
+        received = msg.provider_time.isoformat() if msg.provider_time is not None else None
+        extras["reply_token"] = {"token": msg.reply_token, "received_at": received}
     media = media_of(msg)
     if media:
         extras[PENDING_MEDIA] = pending_files(media)
