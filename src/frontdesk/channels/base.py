@@ -48,6 +48,7 @@ __all__ = [
     "InboxAddress",
     "Installation",
     "Outbound",
+    "Profile",
     "ProviderReceipt",
     "SocketRoute",
     "WebhookRejected",
@@ -155,6 +156,15 @@ class FetchedMedia:
 
     content_type: str | None  # as the provider's answer says; checked again by magic bytes
     file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The customer as the provider knows them (LINE's and WeChat's profile APIs)."""
+
+    name: str | None
+    picture_url: str | None = None  # the provider's address of the picture (may expire)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +321,11 @@ class ChannelAdapter(ABC):
         raise ChannelError(
             FailureReason.MISCONFIGURED, f"the {self.channel_type} channel fetches no media", retryable=False
         )
+
+    async def fetch_profile(self, source_id: str) -> Profile | None:
+        """The customer's name and picture from the provider, for a contact whose first message
+        did not carry them. None: the channel has no profile API (the default)."""
+        return None
 
     # --- Outbound ---
 
