@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+
 import httpx
 import sqlalchemy as sa
 
@@ -88,6 +91,35 @@ async def test_oversize_body_is_413(server: Server, http: httpx.AsyncClient) -> 
     r = await post_inbound(http, inbox, huge)
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
+    assert await count_rows(server, t.messages) == 0
+
+
+async def test_oversize_body_without_a_length_is_413(server: Server, http: httpx.AsyncClient) -> None:
+    """A chunked body declares no length: the limit is applied while it is read."""
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id)
+    limit = server.services.settings.max_body_bytes
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(limit // 4096 + 2):
+            yield b"x" * 4096
+
+    r = await http.post(inbox.webhook_path, content=chunks())
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "too_large"
+    assert await count_rows(server, t.messages) == 0
+
+
+async def test_nul_in_the_query_is_refused_by_name(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws_id = await make_admin(server, http)
+    inbox = await make_inbox(http, admin, ws_id)
+    body = json.dumps(message("m-nul")).encode()
+    r = await http.post(
+        f"{inbox.webhook_path}?nonce=a%00b",
+        content=body,
+        headers={"X-Frontdesk-Signature": sign(inbox.secret, body)},
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "nonce", r.text
     assert await count_rows(server, t.messages) == 0
 
 

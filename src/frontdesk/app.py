@@ -147,7 +147,10 @@ async def running(services: Services, *, with_worker: bool) -> AsyncIterator[Ser
 
 
 class FrontdeskApp(FastAPI):
-    """A channel's socket routes (the website visitors') go straight to their handler, past the
+    """Providers' webhook POSTs are served past the middleware stack and the router too
+    (http/webhooks.py serve_post): the hottest path, which needs none of those layers.
+
+    A channel's socket routes (the website visitors') go straight to their handler, past the
     middleware stack and the router: those layers do nothing for them (no body, no CORS, no
     dependencies), yet each kept a frame alive for as long as the socket stays open, and an idle
     site visitor's socket stays open for the whole visit (bench/widget.py measures the memory per
@@ -156,7 +159,13 @@ class FrontdeskApp(FastAPI):
     socket_routes: Sequence[SocketRoute] = ()  # set by create_app from the installed channels
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
+        if scope["type"] == "http" and scope["method"] == "POST":
+            hook = webhooks.PATH.fullmatch(scope["path"])
+            if hook is not None:
+                scope["app"] = self
+                await webhooks.serve_post(self.state.services, scope, receive, send, *hook.groups())
+                return
+        elif scope["type"] == "websocket":
             for route in self.socket_routes:
                 match = route.path.fullmatch(scope["path"])
                 if match is not None:

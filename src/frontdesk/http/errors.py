@@ -52,6 +52,10 @@ def error_response(
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    return domain_response(exc)
+
+
+def domain_response(exc: DomainError) -> JSONResponse:
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return error_response(status, exc.code, exc.message, exc.field, headers, exc.details)

@@ -24,7 +24,7 @@ _counters: dict[tuple[str, str, int], Any] = {}
 _timers: dict[str, Any] = {}
 
 
-def _count(method: str, route: str, status: int, seconds: float) -> None:
+def count_request(method: str, route: str, status: int, seconds: float) -> None:
     counter = _counters.get((method, route, status))
     if counter is None:
         counter = _counters[(method, route, status)] = REQUESTS.labels(method, route, str(status))
@@ -35,7 +35,7 @@ def _count(method: str, route: str, status: int, seconds: float) -> None:
     timer.observe(seconds)
 
 
-def _declared_length(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+def declared_length(headers: list[tuple[bytes, bytes]]) -> bytes | None:
     found = None  # the last one, as dict(headers) would give
     for name, value in headers:
         if name == b"content-length":
@@ -47,7 +47,7 @@ class _TooLarge(Exception):
     pass
 
 
-async def _send_413(send: Send, limit: int) -> None:
+async def send_413(send: Send, limit: int) -> None:
     body = orjson.dumps(
         {"error": {"code": "too_large", "message": f"the body is larger than {limit} bytes", "field": "body"}}
     )
@@ -78,9 +78,9 @@ class BodyLimitAndMetrics:
             if scope["path"].endswith(("/attachments", "/me/avatar", "/header-image"))
             else self.max_body
         )
-        declared = _declared_length(scope["headers"])
+        declared = declared_length(scope["headers"])
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, limit)
+            await send_413(send, limit)
             return
         received = 0
         status: dict[str, Any] = {"code": 500, "started": False}
@@ -103,7 +103,7 @@ class BodyLimitAndMetrics:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not status["started"]:
-                await _send_413(send, limit)
+                await send_413(send, limit)
             status["code"] = 413
         route = getattr(scope.get("route"), "path", "unmatched")
-        _count(scope["method"], route, status["code"], time.perf_counter() - started)
+        count_request(scope["method"], route, status["code"], time.perf_counter() - started)

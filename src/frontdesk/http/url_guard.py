@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.http.errors import error_response
 
-__all__ = ["RefuseNulInUrl"]
+__all__ = ["RefuseNulInUrl", "nul_refusal"]
 
 
 class RefuseNulInUrl:
@@ -24,14 +24,14 @@ class RefuseNulInUrl:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            answer = _refusal(scope)
+            answer = nul_refusal(scope)
             if answer is not None:
                 await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def _refusal(scope: Scope) -> JSONResponse | None:
+def nul_refusal(scope: Scope) -> JSONResponse | None:
     if "\x00" in scope["path"]:
         return error_response(404, "not_found", "no such address: the path holds a NUL character")
     query = scope.get("query_string", b"").decode("latin-1")
