@@ -173,10 +173,11 @@ SHUTDOWN_SECONDS = 30.0
 
 
 async def _shut_down(task: asyncio.Task[None]) -> None:
-    """Wait for the server's shutdown. In full PostgreSQL runs it has now and then hung after an
-    email DNS test (never in that file alone; cause not yet found, issue 12): the stacks of
-    every task are printed so the hang can be traced, and the server is cancelled, so the test's
-    own assertions decide its result."""
+    """Wait for the server's shutdown. In full PostgreSQL runs it now and then hung: the Redis
+    bus's watcher lost its cancellation inside redis-py and went on pinging, and the shutdown
+    waited for it (fixed in bus/redis.py, tests/test_bus_outage.py). Should a shutdown hang
+    again, the stacks of every task are given as a warning, so the cause can be traced, and the
+    server is cancelled, so the test's own assertions decide its result."""
     done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_SECONDS)
     if done:
         task.result()

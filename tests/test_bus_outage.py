@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from redis import exceptions as redis_errors
 
 from frontdesk.bus.redis import RedisBus
 from tests.channels.web.test_web_channel import make_web_inbox, session
@@ -180,3 +181,33 @@ def _true_when(condition: Any) -> Any:
         return bool(condition())
 
     return check
+
+
+async def test_close_stops_a_task_whose_redis_call_turned_its_cancel_into_an_error(
+    own_redis: RedisServer,
+) -> None:
+    """redis-py closes a connection whose command is cancelled, and that close can raise a
+    ConnectionError in place of the CancelledError. The watcher must still stop, or the app's
+    shutdown waits for it for ever (seen in full PostgreSQL test runs)."""
+
+    async def ignore(event: dict[str, Any]) -> None:
+        return None
+
+    bus = RedisBus(own_redis.url, "t", health_seconds=0.01, timeout=0.5)
+    await bus.start(ignore)
+
+    async def ping_that_loses_the_cancel() -> bool:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise redis_errors.ConnectionError("connection closed while cancelled") from None
+        return True
+
+    bus._redis.ping = ping_that_loses_the_cancel  # type: ignore[method-assign]
+    await asyncio.sleep(0.1)  # a ping is in flight
+    started = time.monotonic()
+    closing = asyncio.create_task(bus.close())
+    done, _ = await asyncio.wait({closing}, timeout=5)
+    assert done, "close() is still waiting for the bus's tasks"
+    assert time.monotonic() - started < 1.5
+    assert all(task.done() for task in bus._tasks)

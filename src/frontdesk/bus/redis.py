@@ -31,6 +31,16 @@ BATCH_EVENTS = 500  # queued batches are sent together up to this many events
 ERRORS = (ConnectionError, OSError, TimeoutError, aioredis.RedisError)
 
 
+def _stop_if_cancelled() -> None:
+    """Called where a loop catches a connection error: redis-py closes its connection when a
+    command is cancelled, and that close can raise a ConnectionError in place of the
+    CancelledError. Caught as a lost link, the task would go round again and never stop, and the
+    shutdown waiting for it would hang (seen in full PostgreSQL test runs)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class RedisBus:
     def __init__(self, url: str, channel: str, *, health_seconds: float = 1.0, timeout: float = 2.0) -> None:
         self._channel = channel
@@ -69,8 +79,10 @@ class RedisBus:
                     await self._queue.join()
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Bounded: a task that still swallowed its cancellation must not hold the shutdown.
+        _, stuck = await asyncio.wait(self._tasks, timeout=self._timeout) if self._tasks else ((), ())
+        if stuck:
+            log.warning("redis bus tasks did not stop", extra={"tasks": [t.get_name() for t in stuck]})
         await self._redis.aclose()
 
     # The link --------------------------------------------------------------------------------
@@ -102,6 +114,7 @@ class RedisBus:
                 async with asyncio.timeout(self._timeout):
                     await self._redis.ping()
             except ERRORS as exc:
+                _stop_if_cancelled()
                 # Two misses in a row: one slow answer on a busy process must not close every
                 # socket (a dead Redis is seen at once by the listener anyway).
                 misses += 1
@@ -118,6 +131,7 @@ class RedisBus:
             try:
                 message = await pubsub.get_message(timeout=1.0)
             except ERRORS as exc:
+                _stop_if_cancelled()
                 self._subscribed = False
                 self._lost(f"listen: {exc!r}")
                 pubsub = await self._resubscribe(pubsub)
@@ -134,6 +148,7 @@ class RedisBus:
             try:
                 return await self._subscribe()
             except ERRORS:
+                _stop_if_cancelled()
                 await asyncio.sleep(min(self._health_seconds, 0.5))
 
     async def _send(self) -> None:
@@ -148,6 +163,7 @@ class RedisBus:
                     async with asyncio.timeout(self._timeout):
                         await self._redis.publish(self._channel, orjson.dumps(batch))
             except ERRORS as exc:
+                _stop_if_cancelled()
                 self._lost(f"publish: {exc!r}")
             finally:
                 for _ in range(taken):
