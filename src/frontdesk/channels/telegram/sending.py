@@ -43,21 +43,22 @@ def _fit(text: str, limit: int) -> int:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` units, cut at the last line end, else the last space (the one
+    separator dropped), else anywhere (never inside a character)."""
     parts: list[str] = []
     rest = text
     while _units(rest) > limit:
         end = _fit(rest, limit)
-        cut = rest.rfind("\n", 0, end + 1)
+        cut = rest.rfind("\n", 0, end)
         if cut <= 0:
-            cut = rest.rfind(" ", 0, end + 1)
+            cut = rest.rfind(" ", 0, end)
         if cut <= 0:
-            cut = end
-        head = rest[:cut].rstrip()
-        if head:
-            parts.append(head)
-        rest = rest[cut:].lstrip("\n ") if cut < end or rest[cut : cut + 1] in ("\n", " ") else rest[cut:]
-    if rest.strip() or not parts:
-        parts.append(rest)
+            parts.append(rest[:end])
+            rest = rest[end:]
+            continue
+        parts.append(rest[:cut])
+        rest = rest[cut + 1 :]
+    parts.append(rest)
     return parts
 
 
