@@ -133,7 +133,8 @@ def refusal(method: str, response: httpx.Response, answer: dict[str, Any], hide:
     code = given if isinstance(given, int) and not isinstance(given, bool) else response.status_code
     description = answer.get("description")
     if not isinstance(description, str) or not description:
-        description = f"HTTP {response.status_code}"
+        shown = response.text[:200] if response.status_code == 200 else ""
+        description = f"HTTP {response.status_code}, not a Bot API answer {shown}".rstrip()
     reason, retryable = _reason(code, description)
     wait: float | None = None
     parameters = answer.get("parameters")
