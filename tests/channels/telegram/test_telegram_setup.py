@@ -139,3 +139,23 @@ async def test_the_secret_token_is_not_rotated_behind_telegrams_back(
     r = await http.post(f"/api/v1/workspaces/{ws}/inboxes/{inbox.id}/secrets/rotate", headers=admin.headers)
     assert r.status_code in (400, 422)
     assert (await inbox.post(http, tg.update())).status_code == 200
+
+
+async def test_a_new_secret_or_token_given_by_patch_is_registered_at_once(
+    server: Server, http: httpx.AsyncClient, bot_api: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await make_telegram_inbox(http, admin, ws)
+    url = f"/api/v1/workspaces/{ws}/inboxes/{inbox.id}"
+    fresh = "New_secret-0123456789"
+    r = await http.patch(url, headers=admin.headers, json={"secrets": {"webhook_secret": fresh}})
+    assert r.status_code == 200 and r.json()["setup_warning"] is None, r.text
+    assert bot_api.calls_to(tg.path("setWebhook"))[-1].json()["secret_token"] == fresh
+    assert (await inbox.post(http, tg.update())).status_code == 401  # the old secret
+    assert (await inbox.post(http, tg.update(), secret=fresh)).status_code == 200
+
+    bot_api.answer("/bot42:other/setWebhook", tg.ok(True))
+    r = await http.patch(url, headers=admin.headers, json={"secrets": {"bot_token": "42:other"}})
+    assert r.status_code == 200 and r.json()["setup_warning"] is None, r.text
+    [moved] = bot_api.calls_to("/bot42:other/setWebhook")
+    assert moved.json()["secret_token"] == fresh
