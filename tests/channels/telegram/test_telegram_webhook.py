@@ -210,3 +210,23 @@ async def test_a_body_that_is_no_update_is_refused_without_a_5xx(
         r = await http.post(inbox.webhook_path, content=body, headers=tg.headers(inbox.secret))
         assert 400 <= r.status_code < 500, (body, r.status_code)
     assert await stored(server) == 0
+
+
+async def test_huge_ids_nul_bytes_and_bare_line_feeds(
+    server: Server, http: httpx.AsyncClient, bot_api: FakeProvider
+) -> None:
+    admin, ws, inbox = await setup(server, http)
+    huge = 2**62 + 7
+    user = {**tg.USER, "id": huge}
+    msg = tg.message(
+        "line one\nline two\x00end",
+        chat={**tg.private_chat(), "id": huge},
+        message_id=2**40,
+        **{"from": user},
+    )
+    update = {**tg.update("message", msg), "update_id": 2**52}
+    result = await deliver(http, inbox, update)
+    [found] = await messages(http, admin, ws, result["conversation_id"])
+    assert found["source_id"] == f"{huge}:{2**40}"
+    assert found["text"].startswith("line one\nline two") and "\x00" not in found["text"]
+    assert (await deliver(http, inbox, update)).get("duplicate", True) is True

@@ -80,8 +80,9 @@ class TelegramAdapter(ChannelAdapter):
         "genuine. Frontdesk generates it and registers it when the inbox is saved.",
     }
     docs_path = "docs/channels/telegram.md"
-    # No reply window; a text longer than one Telegram message goes as several.
-    rules = ChannelRules(max_text_length=4 * 4096, max_media_bytes=50 * 1_048_576)
+    # No reply window; a text longer than one Telegram message goes as several; Telegram fetches
+    # files we send by their address up to 20 MB.
+    rules = ChannelRules(max_text_length=4 * 4096, max_media_bytes=20 * 1_048_576)
 
     @classmethod
     def generated_secrets(cls) -> dict[str, str]:
