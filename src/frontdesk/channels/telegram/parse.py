@@ -212,12 +212,17 @@ def _kind(message: dict[str, Any]) -> str:
     return next((k for k in message if k not in known and isinstance(message[k], dict | list)), "empty")
 
 
+def _chat_kind(chat: dict[str, Any]) -> str:
+    kind = chat.get("type")
+    return f"{kind}_chat"[:100] if isinstance(kind, str) and kind else "unknown_chat"
+
+
 def _message(update_id: str, message: dict[str, Any], limit: int) -> InboundEvent:
     chat = _dict(message.get("chat"))
     contact = _contact(_dict(message.get("from")))
     message_id, chat_id = _int(message.get("message_id")), _int(chat.get("id"))
     if chat.get("type") != "private":
-        return InboundUnknown(f"{chat.get('type') or 'unknown'}_chat", event_id=update_id)
+        return InboundUnknown(_chat_kind(chat), event_id=update_id)
     if contact is None or message_id is None or chat_id is None:
         return InboundUnknown("message_without_sender", event_id=update_id)
     text = _str(message.get("text")) or _str(message.get("caption")) or ""
@@ -225,7 +230,7 @@ def _message(update_id: str, message: dict[str, Any], limit: int) -> InboundEven
     if parts.sticker is not None and not text:
         text = _str(_dict(message.get("sticker")).get("emoji")) or ""
     if not text and parts.empty:
-        return InboundUnknown(f"message.{_kind(message)}", event_id=update_id)
+        return InboundUnknown(f"message.{_kind(message)}"[:100], event_id=update_id)
     start = START.match(text)
     referral = Referral("deep_link", ref=start.group(1)) if start and start.group(1) else None
     reply_to = _dict(message.get("reply_to_message"))
@@ -251,7 +256,7 @@ def _edit(update_id: str, message: dict[str, Any]) -> InboundEvent:
     message_id, chat_id = _int(message.get("message_id")), _int(chat.get("id"))
     text = _str(message.get("text")) or _str(message.get("caption"))
     if chat.get("type") != "private":
-        return InboundUnknown(f"{chat.get('type') or 'unknown'}_chat", event_id=update_id)
+        return InboundUnknown(_chat_kind(chat), event_id=update_id)
     if message_id is None or chat_id is None or text is None:
         # A live location moving, a changed file without caption: nothing an agent reads.
         return InboundUnknown("edited_message", event_id=update_id)
