@@ -151,6 +151,13 @@ async def test_files_go_by_the_address_of_our_stored_copy(bot_api: FakeProvider)
     assert text.json() == {"chat_id": CHAT, "text": "Here are both"}
     docs = [c.json()["document"] for c in bot_api.calls_to(tg.path("sendDocument"))]
     assert docs == ["https://fd.example/f/2", "https://fd.example/f/3"]  # over 5 MB: not as a photo
+    huge = {**pdf, "size": 21 * 1_048_576}
+    async with httpx.AsyncClient(timeout=5) as client:
+        adapter = TelegramAdapter({}, {"bot_token": tg.TOKEN}, client)
+        with pytest.raises(ChannelError) as caught:
+            await adapter.send(outbound("", huge))
+    assert caught.value.code == FailureReason.TOO_LARGE and not caught.value.retryable
+    assert len(bot_api.calls_to(tg.path("sendDocument"))) == 2  # refused before any call
 
 
 async def test_a_later_part_rides_out_a_short_429_within_the_attempt(bot_api: FakeProvider) -> None:

@@ -23,6 +23,7 @@ __all__ = ["TEXT_LIMIT", "send_outbound", "split_text"]
 TEXT_LIMIT = 4096  # characters of one message, as Telegram counts them (UTF-16 code units)
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 PHOTO_BY_URL_BYTES = 5 * 1_048_576  # sendPhoto by URL takes at most 5 MB; bigger goes as a document
+FILE_BY_URL_BYTES = 20 * 1_048_576  # what Telegram fetches by URL for any other file
 CAPTION_LIMIT = 1024
 PART_TRIES = 3
 PART_WAIT_MAX = 10.0  # seconds a later part may wait within the attempt
@@ -88,6 +89,13 @@ def _file_call(chat_id: str, file: dict[str, Any], caption: str | None) -> tuple
             FailureReason.ATTACHMENT_MISSING, "the file has no address Telegram can fetch", retryable=False
         )
     size = file.get("size")
+    if isinstance(size, int) and size > FILE_BY_URL_BYTES:
+        raise ChannelError(
+            FailureReason.TOO_LARGE,
+            f"{file.get('file_name') or 'a file'} is {size} bytes; Telegram fetches at most "
+            f"{FILE_BY_URL_BYTES} bytes of a file sent by its address",
+            retryable=False,
+        )
     photo = file.get("content_type") in PHOTO_TYPES and (
         not isinstance(size, int) or size <= PHOTO_BY_URL_BYTES
     )
