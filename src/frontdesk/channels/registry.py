@@ -17,6 +17,7 @@ from frontdesk.channels.api.adapter import ApiAdapter
 from frontdesk.channels.base import ChannelAdapter, ChannelRouter, SocketRoute
 from frontdesk.channels.email.adapter import EmailAdapter
 from frontdesk.channels.web.adapter import WebAdapter
+from frontdesk.channels.wechat.adapter import WechatAdapter
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.jobs.kinds import JobKind
 
@@ -29,6 +30,7 @@ BUILT_INS: tuple[type[ChannelAdapter], ...] = (
     ApiAdapter,
     EmailAdapter,
     WebAdapter,
+    WechatAdapter,
 )
 
 

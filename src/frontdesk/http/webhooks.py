@@ -17,6 +17,7 @@ from frontdesk.channels.registry import adapter_class
 from frontdesk.domain.errors import Gone, NotFound, Unauthenticated
 from frontdesk.http.deps import Svc
 from frontdesk.http.openapi import answers
+from frontdesk.store.channel_state import InboxState
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
     rules = FileRules(svc.settings.attachments_dir, svc.settings.max_attachment_bytes)
     # ingest replaces NUL in customer content (never refused for it) and counts each event.
     results = await ingest(svc.db, rules, inbox, adapter.parse(hook))
+    answer_body = adapter.webhook_answer(hook)
+    if answer_body is not None:  # the provider's own acknowledgement (WeChat: "success")
+        return Response(answer_body.body, media_type=answer_body.media_type)
     answer = {"ok": True, "results": [r.answer() for r in results]}
     # Serialised here rather than by the response model: this is the hottest endpoint.
     return Response(orjson.dumps(answer), media_type="application/json")
@@ -75,7 +79,11 @@ def _adapter(svc: Svc, channel_type: str, inbox: Any, secrets: Any) -> ChannelAd
     cls = adapter_class(channel_type)
     if not cls.takes_webhooks:
         raise NotFound(f"the {channel_type} channel takes no webhooks", field="inbox")
-    installation = Installation(settings=svc.settings, public_url=svc.settings.effective_public_url)
+    installation = Installation(
+        settings=svc.settings,
+        public_url=svc.settings.effective_public_url,
+        state=InboxState(svc.db, svc.box, inbox["id"]),
+    )
     return cls(inbox["settings"], secrets, svc.http, installation)
 
 
