@@ -5,6 +5,7 @@ images uploaded before they are sent, and typing."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
@@ -19,7 +20,7 @@ from tests.channels.wechat.support import (
     wechat_inbox,
 )
 from tests.conftest import Server
-from tests.fakes import FakeProvider, unavailable
+from tests.fakes import Answer, FakeProvider, unavailable
 from tests.fakes.wechat import (
     OPENID,
     SEND_PATH,
@@ -233,3 +234,47 @@ async def test_typing_is_sent_while_the_agent_types(
     indicate_typing(server.services, conv)
     [call] = await fake_provider.wait_for(TYPING_PATH)
     assert call.json() == {"touser": OPENID, "command": "Typing"}
+
+
+@pytest.mark.parametrize("server", [{"with_worker": False}], indirect=True)
+async def test_a_worker_killed_mid_send_does_not_send_the_reply_twice(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeChat takes no idempotency key: a reply whose call was cut off may have been delivered,
+    so the worker that takes over the job fails it, saying so, instead of sending it again."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from frontdesk.app import build_worker
+    from frontdesk.store import tables as t
+    from frontdesk.store.types import utcnow
+
+    inbox = await _inbox(server, http, fake_provider, monkeypatch)
+    conv = await _customer_wrote(http, inbox)
+    fake_provider.script(SEND_PATH, Answer(200, b'{"errcode": 0, "errmsg": "ok"}', delay=2))
+    sent = (await reply(http, inbox, conv, "Hello")).json()
+    first = build_worker(server.services)
+    [job] = await first.queue.claim(1)
+    running = asyncio.create_task(first._run_leased(job))
+    await fake_provider.wait_for(SEND_PATH)  # WeChat has the message ...
+    running.cancel()  # ... and the worker dies before it hears back
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    async with server.services.db.write() as tx:  # its lease runs out
+        await tx.conn.execute(sa.update(t.jobs).where(t.jobs.c.id == job.id).values(locked_until=utcnow()))
+    second = build_worker(server.services)
+    [again] = await second.queue.claim(1)
+    await second._run_leased(again)
+    failed = await status_of(http, inbox, conv, sent["id"], "failed")
+    assert "may have" in failed["failure_detail"]
+    assert len(fake_provider.calls_to(SEND_PATH)) == 1
+    # The agent sends it again on purpose: it goes.
+    retry = await http.post(
+        inbox.api(f"conversations/{conv}/messages/{sent['id']}/retry"), headers=inbox.admin.headers
+    )
+    assert retry.status_code == 202, retry.text
+    [job3] = await second.queue.claim(1)
+    await second._run_leased(job3)
+    await status_of(http, inbox, conv, sent["id"], "sent")
+    assert len(fake_provider.calls_to(SEND_PATH)) == 2

@@ -58,6 +58,7 @@ from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.errors import MalformedRequest
 from frontdesk.domain.inbound import InboundEvent, MediaRef
+from frontdesk.store.channel_state import InboxState
 from frontdesk.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -199,9 +200,11 @@ class WechatAdapter(ChannelAdapter):
         )
 
     async def send(self, outbound: Outbound) -> ProviderReceipt:
-        """Each part (the text, then each file) is one customer-service message; the parts
-        already delivered are remembered in the inbox's state, so a retried reply sends only
-        what is left."""
+        """Each part (the text, then each file) is one customer-service message. WeChat takes no
+        idempotency key, so the inbox's state records each part before and after its call: a
+        retried reply sends only the parts not yet delivered, and a part whose call was cut off
+        (the worker was killed while WeChat was being called) is not sent again, since WeChat
+        may have delivered it: the reply fails saying so, and the agent may send it again."""
         client = self._client()
         parts: list[Mapping[str, Any] | None] = []
         if outbound.text.strip():
@@ -211,12 +214,8 @@ class WechatAdapter(ChannelAdapter):
             raise ChannelError(
                 FailureReason.INVALID_MESSAGE, "the reply has neither text nor files", retryable=False
             )
-        progress_key = f"sent:{outbound.message_id}"
-        state = self.installation.state
-        done = 0
-        if state is not None:
-            found = await state.get(progress_key)
-            done = int(found.value) if found is not None and found.value.isdigit() else 0
+        progress = _Progress(self.installation.state, outbound.message_id)
+        done = await progress.start()
         for index, part in enumerate(parts):
             if index < done:
                 continue
@@ -224,15 +223,17 @@ class WechatAdapter(ChannelAdapter):
                 body: dict[str, Any] = {"msgtype": "text", "text": {"content": outbound.text}}
             else:
                 body = await self._media_body(client, part)
-            await client.call(
-                "POST",
-                "/cgi-bin/message/custom/send",
-                json_body={"touser": outbound.recipient_source_id, **body},
-            )
-            if state is not None and index + 1 < len(parts):
-                await state.put(progress_key, str(index + 1), utcnow() + timedelta(days=3))
-        if state is not None and len(parts) > 1:
-            await state.delete(progress_key)
+            await progress.sending(index)
+            try:
+                await client.call(
+                    "POST",
+                    "/cgi-bin/message/custom/send",
+                    json_body={"touser": outbound.recipient_source_id, **body},
+                )
+            except ChannelError:
+                await progress.failed(index)
+                raise
+            await progress.sent(index, last=index + 1 == len(parts))
         return ProviderReceipt(source_id=None)  # WeChat gives no id for a customer-service message
 
     async def _media_body(self, client: WechatClient, attachment: Mapping[str, Any]) -> dict[str, Any]:
@@ -424,6 +425,56 @@ class WechatAdapter(ChannelAdapter):
             url, _ = await make()
             return url
         return await client.state.fresh(key, make, margin=timedelta(days=1))
+
+
+class _Progress:
+    """How far one reply's sending got, in the inbox's state: {"done": parts delivered,
+    "sending": whether a call for the next one was under way}. Gone once all are delivered."""
+
+    KEEP = timedelta(days=3)
+
+    def __init__(self, state: InboxState | None, message_id: int) -> None:
+        self.state = state
+        self.key = f"send:{message_id}"
+
+    async def start(self) -> int:
+        if self.state is None:
+            return 0
+        found = await self.state.get(self.key)
+        if found is None:
+            return 0
+        record = orjson.loads(found.value)
+        if record.get("sending"):
+            # Cut off mid-call: forget it (the agent's "send again" starts afresh) and refuse.
+            await self.state.delete(self.key)
+            raise ChannelError(
+                FailureReason.INTERNAL_ERROR,
+                "an earlier attempt was cut off while WeChat was being called, so WeChat may have "
+                "delivered it; it is not sent again on its own (send it again if the customer did not "
+                "get it)",
+                retryable=False,
+            )
+        return int(record.get("done", 0))
+
+    async def _put(self, done: int, sending: bool) -> None:
+        if self.state is not None:
+            value = orjson.dumps({"done": done, "sending": sending}).decode()
+            await self.state.put(self.key, value, utcnow() + self.KEEP)
+
+    async def sending(self, index: int) -> None:
+        await self._put(index, True)
+
+    async def failed(self, index: int) -> None:
+        if index:
+            await self._put(index, False)
+        elif self.state is not None:
+            await self.state.delete(self.key)
+
+    async def sent(self, index: int, *, last: bool) -> None:
+        if last and self.state is not None:
+            await self.state.delete(self.key)
+        elif not last:
+            await self._put(index + 1, False)
 
 
 class _Refused(Exception):
