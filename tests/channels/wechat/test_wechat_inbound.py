@@ -69,6 +69,9 @@ async def test_forged_unsigned_and_resigned_bodies_are_refused_and_nothing_store
     assert (await deliver(http, inbox.path, wrong_token)).status_code == 401
     unsigned = Signed({"timestamp": "1", "nonce": "2"}, body)
     assert (await deliver(http, inbox.path, unsigned)).status_code == 401
+    # A genuine signature of two hours ago: a replayed capture, refused.
+    replayed = signed(body, timestamp=str(int(time.time()) - 7200))
+    assert (await deliver(http, inbox.path, replayed)).status_code == 401
     assert await conversations(http, inbox) == []
 
 
@@ -95,6 +98,9 @@ async def test_safe_mode_refuses_plaintext_a_wrong_key_another_appid_and_a_bad_m
     good = encrypted(text("x"))
     bad_sig = Signed({**good.query, "msg_signature": "f" * 40}, good.body)
     assert (await deliver(http, inbox.path, bad_sig)).status_code == 401
+    # Another body under a genuine query: msg_signature covers the encrypted body, so it fails.
+    other = encrypted(text("someone else's words"))
+    assert (await deliver(http, inbox.path, Signed(good.query, other.body))).status_code == 401
     assert await conversations(http, inbox) == []
     assert APP_ID  # the inbox's own AppID is the one wechatpy encrypted for above
 

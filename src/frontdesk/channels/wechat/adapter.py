@@ -18,6 +18,7 @@ Media:    /cgi-bin/media/get, at arrival (temporary media lasts 3 days).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -73,6 +74,7 @@ SENDABLE = {
     "video/mp4": "video",
 }
 VOICE_BYTES = 2 * 1_048_576
+MAX_SKEW_SECONDS = 3600  # how far a push's signed timestamp may be from our clock
 MAX_MEDIA_BYTES = 10 * 1_048_576
 PERMANENT_QR_KEY = "qr:permanent:"
 TEMPORARY_QR_KEY = "qr:temporary:"
@@ -157,6 +159,11 @@ class WechatAdapter(ChannelAdapter):
     def verify(self, request: WebhookRequest) -> None:
         if not self._signed(request):
             raise WebhookRejected("missing or wrong WeChat signature")
+        stamp = request.query.get("timestamp", "")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_SKEW_SECONDS:
+            # A genuine push is signed seconds before it arrives (WeChat retries within a
+            # minute): an old signed request is a replay.
+            raise WebhookRejected("the WeChat timestamp is too far from now")
         mode = self.settings.get("message_mode", "safe")
         encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
         if mode == "safe" and not encrypted:
