@@ -12,10 +12,8 @@ import pytest
 from tests.channels.wechat.support import WechatInbox, conversations, messages, wechat_inbox
 from tests.conftest import Server
 from tests.fakes import FakeProvider
-from tests.fakes.signers import wechat_sha1
 from tests.fakes.wechat import (
     APP_ID,
-    OPENID,
     Signed,
     deliver,
     encrypted,
@@ -220,14 +218,21 @@ async def test_hostile_xml_is_refused_without_expanding_entities(
     assert len(await messages(http, inbox, int(conv["id"]))) == 1
 
 
-async def test_a_nul_byte_and_a_huge_msgid_are_taken(
+async def test_huge_ids_are_kept_as_strings_and_nul_bytes_refused(
     server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = await wechat_inbox(server, http, fake_provider, monkeypatch, mode="plaintext")
-    huge = "9" * 40
+    huge = "9" * 40  # far past 64 bits
     r = await deliver(http, inbox.path, signed(text("tab\there", msg_id=huge)))
     assert r.status_code == 200
     [conv] = await conversations(http, inbox)
     [msg] = await messages(http, inbox, int(conv["id"]))
-    assert msg["source_id"] == huge
-    assert OPENID and wechat_sha1  # the signer is the shared one of tests/fakes/signers.py
+    assert msg["source_id"] == huge and msg["text"] == "tab\there"
+    # XML cannot carry NUL, nor may an id overflow its column.
+    nul_reference = (
+        b"<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><Content>a&#0;b</Content></xml>"
+    )
+    for body in (text("a\x00b", msg_id="2"), nul_reference, text("x", msg_id="9" * 300)):
+        r = await deliver(http, inbox.path, signed(body))
+        assert r.status_code == 400, r.text
+    assert len(await messages(http, inbox, int(conv["id"]))) == 1

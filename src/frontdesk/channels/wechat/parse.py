@@ -13,6 +13,7 @@ template-send receipts, new kinds) is acknowledged as InboundUnknown.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
@@ -30,6 +31,7 @@ from frontdesk.domain.inbound import (
 )
 
 MAX_BODY = 1_048_576  # WeChat's pushes are a few kilobytes
+MAX_ID = 200  # ids are stored in columns of 255 characters; WeChat's are far shorter
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 QR_PREFIX = "qrscene_"  # a non-follower's scan: subscribe with EventKey qrscene_<scene>
 
@@ -63,8 +65,16 @@ def xml_fields(body: bytes) -> dict[str, str]:
     return fields
 
 
-def _required(fields: dict[str, str], name: str) -> str:
+def _id(fields: dict[str, str], name: str) -> str:
+    """An id WeChat gives (MsgId, OpenID, MediaId): a string of at most MAX_ID characters."""
     value = fields.get(name, "").strip()
+    if len(value) > MAX_ID:
+        raise MalformedRequest(f"{name}: longer than {MAX_ID} characters", field=name)
+    return value
+
+
+def _required(fields: dict[str, str], name: str) -> str:
+    value = _id(fields, name)
     if not value:
         raise MalformedRequest(f"{name}: missing", field=name)
     return value
@@ -80,12 +90,12 @@ def _time(fields: dict[str, str]) -> datetime | None:
         return None
 
 
-def _float(fields: dict[str, str], name: str) -> float:
+def _coordinate(fields: dict[str, str], name: str, limit: float) -> float:
     try:
         value = float(fields.get(name, ""))
     except ValueError:
         raise MalformedRequest(f"{name}: not a number", field=name) from None
-    if value != value or abs(value) > 180:  # NaN or off the globe
+    if not -limit <= value <= limit:  # NaN or off the globe
         raise MalformedRequest(f"{name}: not a coordinate", field=name)
     return value
 
@@ -99,25 +109,25 @@ def parse_push(body: bytes) -> list[InboundEvent]:
 
 
 def _message(fields: dict[str, str], kind: str) -> InboundEvent:
-    msg_id = fields.get("MsgId", "").strip() or fields.get("MsgID", "").strip()
+    msg_id = _id(fields, "MsgId") or _id(fields, "MsgID")
     if kind not in ("text", "image", "voice", "video", "shortvideo", "location", "link"):
         return InboundUnknown(kind=f"message.{kind or 'none'}"[:60], event_id=msg_id or None)
-    sender = _required(fields, "FromUserName")
     if not msg_id:
         raise MalformedRequest("MsgId: missing", field="MsgId")
-    common = dict(
+    base = InboundMessage(
         source_id=msg_id,
-        contact=InboundContact(source_id=sender),
+        contact=InboundContact(source_id=_required(fields, "FromUserName")),
+        text="",
         event_id=msg_id,
         provider_time=_time(fields),
     )
     match kind:
         case "text":
-            return InboundMessage(text=fields.get("Content", ""), **common)  # type: ignore[arg-type]
+            return replace(base, text=fields.get("Content", ""))
         case "image" | "video" | "shortvideo":
             file_name, content_type = _MEDIA[kind]
             ref = MediaRef(_required(fields, "MediaId"), file_name=file_name, content_type=content_type)
-            return InboundMessage(text="", media=(ref,), **common)  # type: ignore[arg-type]
+            return replace(base, media=(ref,))
         case "voice":
             fmt = fields.get("Format", "amr").strip().lower()
             ref = MediaRef(
@@ -128,23 +138,23 @@ def _message(fields: dict[str, str], kind: str) -> InboundEvent:
             # WeChat's speech recognition, where the account turned it on: shown as the text.
             text = fields.get("Recognition", "").strip()
             data = {"voice_recognition": text} if text else {}
-            return InboundMessage(text=text, media=(ref,), data=data, **common)  # type: ignore[arg-type]
+            return replace(base, text=text, media=(ref,), data=data)
         case "location":
             place = Location(
-                latitude=_float(fields, "Location_X"),
-                longitude=_float(fields, "Location_Y"),
+                latitude=_coordinate(fields, "Location_X", 90),
+                longitude=_coordinate(fields, "Location_Y", 180),
                 address=fields.get("Label", "").strip() or None,
             )
-            return InboundMessage(text="", location=place, **common)  # type: ignore[arg-type]
+            return replace(base, location=place)
         case _:  # link
             parts = [fields.get(n, "").strip() for n in ("Title", "Description", "Url")]
-            return InboundMessage(text="\n".join(p for p in parts if p), **common)  # type: ignore[arg-type]
+            return replace(base, text="\n".join(p for p in parts if p))
 
 
 def _event(fields: dict[str, str]) -> list[InboundEvent]:
     name = fields.get("Event", "").strip()
-    sender = fields.get("FromUserName", "").strip()
-    when = fields.get("CreateTime", "").strip()
+    sender = _id(fields, "FromUserName")
+    when = fields.get("CreateTime", "").strip()[:20]
     # WeChat's events have no id: the sender and the time name one (CHANNELS.md 7).
     event_id = f"event:{sender}:{when}:{name}"[:255] if sender and when else None
     key = fields.get("EventKey", "").strip()
