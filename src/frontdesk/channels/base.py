@@ -355,9 +355,7 @@ class ChannelAdapter(ABC):
 
     # --- Setup ---
 
-    def entry_points(
-        self, address: InboxAddress
-    ) -> Sequence[EntryPoint] | Awaitable[Sequence[EntryPoint]]:
+    def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint] | Awaitable[Sequence[EntryPoint]]:
         """Deep links and addresses a customer starts a conversation at (QR codes are made from
         their urls). May be async where the provider makes them (WeChat's scene QR codes)."""
         return ()

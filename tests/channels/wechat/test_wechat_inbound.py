@@ -65,6 +65,8 @@ async def test_forged_unsigned_and_resigned_bodies_are_refused_and_nothing_store
     body = text("hi")
     wrong_token = signed(body, token="not-the-token")
     assert (await deliver(http, inbox.path, wrong_token)).status_code == 401
+    # WeChat in safe mode while the inbox says plaintext: refused (and logged), not dropped unread.
+    assert (await deliver(http, inbox.path, encrypted(body))).status_code == 401
     unsigned = Signed({"timestamp": "1", "nonce": "2"}, body)
     assert (await deliver(http, inbox.path, unsigned)).status_code == 401
     # A genuine signature of two hours ago: a replayed capture, refused.

@@ -168,6 +168,10 @@ class WechatAdapter(ChannelAdapter):
         encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
         if mode == "safe" and not encrypted:
             raise WebhookRejected("the inbox is in safe mode and the body is not encrypted")
+        if mode == "plaintext" and encrypted and b"<MsgType" not in request.body:
+            # WeChat encrypts (safe mode) while the inbox expects plaintext: say so in the log
+            # rather than drop every message unread.
+            raise WebhookRejected("the push is encrypted: set the inbox's message encryption to safe")
         if mode == "plaintext" or not encrypted:
             self._plain = request.body
             return
