@@ -278,3 +278,16 @@ async def test_a_worker_killed_mid_send_does_not_send_the_reply_twice(
     await second._run_leased(job3)
     await status_of(http, inbox, conv, sent["id"], "sent")
     assert len(fake_provider.calls_to(SEND_PATH)) == 2
+
+
+async def test_a_menu_click_never_shortens_an_open_window(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = await _inbox(server, http, fake_provider, monkeypatch)
+    conv = await _customer_wrote(http, inbox)
+    assert (await reply(http, inbox, conv, "one")).status_code == 201
+    before = (await conversation(http, inbox, conv))["reply_window"]
+    await deliver(http, inbox.path, signed(event("CLICK", EventKey="MENU_HELP", created=int(time.time()))))
+    after = (await conversation(http, inbox, conv))["reply_window"]
+    assert after["messages_left"] == before["messages_left"] == 4
+    assert after["closes_at"] == before["closes_at"] and after["state"] == "open"

@@ -36,6 +36,7 @@ from tests.fakes.wechat import (
     USER_PATH,
     deliver,
     error,
+    inbox_body,
     push,
     qr_answer,
     signed,
@@ -252,3 +253,21 @@ async def test_migration_0015_goes_down_and_up(
     assert await state.get("k") is None  # the table came back empty
     await state.put("k", "v2")
     assert (await state.get("k")) is not None
+
+
+async def test_saving_checks_the_token_and_the_encoding_aes_key(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = await wechat_inbox(server, http, fake_provider, monkeypatch)
+    r = await http.get(inbox.api(f"inboxes/{inbox.id}"), headers=inbox.admin.headers)
+    assert r.json().get("setup_warning") is None
+    body = inbox_body("safe")
+    body["secrets"] = {**body["secrets"], "encoding_aes_key": "too-short", "token": "ok123"}
+    body["settings"] = {**body["settings"], "app_id": "wxsecond"}  # one inbox per AppID
+    bad = await http.post(inbox.api("inboxes"), headers=inbox.admin.headers, json=body)
+    assert bad.status_code == 201, bad.text
+    assert bad.json()["setup_warning"].startswith("misconfigured:") and "43" in bad.json()["setup_warning"]
+    body["secrets"] = {**body["secrets"], "encoding_aes_key": AES_KEY, "token": "no spaces!"}
+    body["settings"] = {**body["settings"], "app_id": "wxthird"}
+    worse = await http.post(inbox.api("inboxes"), headers=inbox.admin.headers, json=body)
+    assert "Token" in worse.json()["setup_warning"]

@@ -18,6 +18,7 @@ Media:    /cgi-bin/media/get, at arrival (temporary media lasts 3 days).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -387,6 +388,20 @@ class WechatAdapter(ChannelAdapter):
         return ConnectionCheck(
             ok=True, detail="WeChat accepted the AppID and AppSecret and gave an access token"
         )
+
+    async def on_saved(self, address: InboxAddress) -> None:
+        """WeChat has no API to set the server URL (the admin pastes it): the secrets the WeChat
+        admin will check are checked here, so a typo shows now rather than as a refused URL."""
+        token = str(self.secrets.get("token") or "")
+        if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
+            raise ChannelError(
+                FailureReason.MISCONFIGURED, "the Token must be 3 to 32 letters or digits", retryable=False
+            )
+        if self.settings.get("message_mode", "safe") != "plaintext":
+            try:
+                aes_key(str(self.secrets.get("encoding_aes_key") or ""))
+            except CryptoError as exc:
+                raise ChannelError(FailureReason.MISCONFIGURED, str(exc), retryable=False) from None
 
     async def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint]:
         """The inbox's scene QR codes, permanent and temporary, as WeChat makes them (their url is

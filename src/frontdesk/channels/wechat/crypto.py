@@ -37,6 +37,8 @@ def signature_matches(expected_parts: tuple[str, ...], given: str | None) -> boo
 
 def aes_key(encoding_aes_key: str) -> bytes:
     """The 32-byte key of a 43-character EncodingAESKey."""
+    if len(encoding_aes_key.strip()) != 43:
+        raise CryptoError("the EncodingAESKey must be 43 characters (letters and digits)")
     try:
         key = base64.b64decode(encoding_aes_key.strip() + "=", validate=True)
     except (binascii.Error, ValueError):
