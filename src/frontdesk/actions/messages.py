@@ -22,6 +22,7 @@ from frontdesk.actions.conversations import (
 from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
 from frontdesk.actions.reply_windows import do_with_window, other_inboxes, rules_of, window_of
 from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
+from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.channels import ChannelLookup
 from frontdesk.domain.enums import ConversationStatus, DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.errors import Conflict, InvalidInput
@@ -204,7 +205,8 @@ async def do_receive_message(
     else:
         identity_id, contact_id, contact_name = await _sender_identity(tx, inbox, msg, found, now)
         sender = (SenderType.CONTACT, contact_id)
-        window = _customer_wrote(conv, msg, now)
+        rules = tx.channels(inbox["channel_type"]).rules_for(inbox["settings"] or {}) if tx.channels else None
+        window = _customer_wrote(conv, msg, now, rules)
         if conv is None:
             conv = await _open_with(
                 tx, inbox, (identity_id, contact_id, contact_name), arrival, preview, now, **window
@@ -221,7 +223,9 @@ async def do_receive_message(
     return Received(message_id, conv["id"], duplicate=False)
 
 
-def _customer_wrote(conv: Row | None, msg: InboundMessage, now: datetime) -> dict[str, Any]:
+def _customer_wrote(
+    conv: Row | None, msg: InboundMessage, now: datetime, rules: ChannelRules | None = None
+) -> dict[str, Any]:
     """The reply window restarts at the provider's time of the customer's message (decision
     0039); a message delivered late, older than the last one, moves nothing back."""
     # A provider clock ahead of ours must not stretch the window past what the provider allows.
@@ -229,7 +233,24 @@ def _customer_wrote(conv: Row | None, msg: InboundMessage, now: datetime) -> dic
     last = conv["customer_last_at"] if conv is not None else None
     if last is not None and at < last:
         return {}
+    if msg.action and rules is not None:
+        return _action_window(conv, at, rules)
     return {"customer_last_at": at, "replies_since_customer": 0}
+
+
+def _action_window(conv: Row | None, at: datetime, rules: ChannelRules) -> dict[str, Any]:
+    """An action (a menu click, a scan) opens the channel's shorter action window (decision
+    0043): kept in the same two columns, as the window's start moved back so that it closes
+    `action_window` after the action, and as replies already used so that the action's cap is
+    left. An ordinary window still open with replies left is kept as it is."""
+    window, cap, short = rules.reply_window, rules.messages_in_window, rules.action_window
+    if window is None or cap is None or short is None:
+        return {"customer_last_at": at, "replies_since_customer": 0}
+    last = conv["customer_last_at"] if conv is not None else None
+    if conv is not None and last is not None and at < last + window and conv["replies_since_customer"] < cap:
+        return {}
+    left = min(rules.messages_in_action_window or cap, cap)
+    return {"customer_last_at": at + short - window, "replies_since_customer": cap - left}
 
 
 async def _sender_identity(
@@ -513,3 +534,47 @@ async def _resolve_mentions(tx: Tx, workspace_id: int, handles: list[str]) -> li
         or r.name.lower().replace(" ", "") in wanted
         or r.email_lower.split("@")[0] in wanted
     ]
+
+
+async def do_correct_window(tx: Tx, conversation_id: int, reason: FailureReason, rules: ChannelRules) -> None:
+    """The provider refused a reply because the window is closed (WINDOW_CLOSED) or its message
+    cap is used up (REPLY_LIMIT_REACHED): the conversation's window is set to say so, so the
+    composer stops offering what the provider will refuse (decision 0043). The provider knows
+    better than our count (a follow's or a menu click's short window, messages sent elsewhere)."""
+    c, ct, i = t.conversations, t.contacts, t.inboxes
+    conv = (
+        (
+            await tx.conn.execute(
+                sa.select(
+                    *c.c,
+                    ct.c.name.label("contact_name"),
+                    i.c.channel_type.label("inbox_channel_type"),
+                    i.c.settings.label("inbox_settings"),
+                )
+                .join(ct, ct.c.id == c.c.contact_id)
+                .join(i, i.c.id == c.c.inbox_id)
+                .where(c.c.id == conversation_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if conv is None or conv["customer_last_at"] is None:
+        return
+    changes: dict[str, Any] = {}
+    now = utcnow()
+    window, cap = rules.reply_window, rules.messages_in_window
+    if (
+        reason == FailureReason.WINDOW_CLOSED
+        and window is not None
+        and conv["customer_last_at"] + window > now
+    ):
+        changes["customer_last_at"] = now - window
+    elif (
+        reason == FailureReason.REPLY_LIMIT_REACHED
+        and cap is not None
+        and conv["replies_since_customer"] < cap
+    ):
+        changes["replies_since_customer"] = cap
+    if changes:
+        await do_update_conversation(tx, dict(conv), changes)

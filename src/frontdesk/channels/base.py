@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from frontdesk.services import Services
     from frontdesk.settings import Settings
+    from frontdesk.store.channel_state import InboxState
 
 __all__ = [
     "ChannelAdapter",
@@ -104,11 +105,13 @@ class HandshakeReply:
 
 @dataclass(frozen=True)
 class Installation:
-    """The installation around an adapter: its settings (the channel reads its own from them)
-    and the public address providers reach it at."""
+    """The installation around an adapter: its settings (the channel reads its own from them),
+    the public address providers reach it at, and the inbox's channel state shared by every
+    process (store/channel_state.py: a cached access token; None where no inbox is at hand)."""
 
     settings: Settings | None = None
     public_url: str = ""
+    state: InboxState | None = None
 
     @property
     def files_root(self) -> Path | None:
@@ -310,6 +313,11 @@ class ChannelAdapter(ABC):
         the raw bytes before anything is parsed."""
         raise WebhookRejected(f"the {self.channel_type} channel takes no webhooks")
 
+    def webhook_answer(self, request: WebhookRequest) -> HandshakeReply | None:
+        """The body a provider expects once its POST is stored (WeChat: "success"); None: the
+        generic JSON answer with each event's result."""
+        return None
+
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
         """Provider payload to typed events; raise InvalidInput naming what is wrong. Events the
         channel does not handle become InboundUnknown (acknowledged, counted, ignored)."""
@@ -347,9 +355,9 @@ class ChannelAdapter(ABC):
 
     # --- Setup ---
 
-    def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint]:
+    def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint] | Awaitable[Sequence[EntryPoint]]:
         """Deep links and addresses a customer starts a conversation at (QR codes are made from
-        their urls)."""
+        their urls). May be async where the provider makes them (WeChat's scene QR codes)."""
         return ()
 
     async def check_connection(self) -> ConnectionCheck:

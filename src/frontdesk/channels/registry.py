@@ -18,6 +18,7 @@ from frontdesk.channels.base import ChannelAdapter, ChannelRouter, SocketRoute
 from frontdesk.channels.email.adapter import EmailAdapter
 from frontdesk.channels.telegram.adapter import TelegramAdapter
 from frontdesk.channels.web.adapter import WebAdapter
+from frontdesk.channels.wechat.adapter import WechatAdapter
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.jobs.kinds import JobKind
 
@@ -31,6 +32,7 @@ BUILT_INS: tuple[type[ChannelAdapter], ...] = (
     EmailAdapter,
     TelegramAdapter,
     WebAdapter,
+    WechatAdapter,
 )
 
 

@@ -20,6 +20,11 @@ class ChannelRules:
     reply_window: timedelta | None = None
     # At most this many replies inside one window (WeChat: 5 per 48 h); None: no cap.
     messages_in_window: int | None = None
+    # A shorter window opened by a customer's action that is not a written message (WeChat: a
+    # menu click, a follow or a QR scan allow 3 replies within a minute), with its own cap;
+    # None: an action opens the ordinary window. An action never shortens an open window.
+    action_window: timedelta | None = None
+    messages_in_action_window: int | None = None
     # A longer window for a human agent's reply sent with a tag (Messenger/Instagram
     # HUMAN_AGENT: 7 days); None: the channel has no such tag.
     tagged_window: timedelta | None = None

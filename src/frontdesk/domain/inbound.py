@@ -114,6 +114,9 @@ class InboundMessage:
     # From a delivery system rather than a person (a bounce): where it joins a conversation it
     # is stored as the system's, and no contact or identity is made for its sender.
     system_sender: bool = False
+    # An action rather than something the customer wrote (a menu click, a QR scan): it opens
+    # the channel's action window where its rules have one (ChannelRules.action_window).
+    action: bool = False
     event_id: str | None = None
     provider_time: datetime | None = None
     # A reply token the provider gave with this message (LINE), valid for a short while.

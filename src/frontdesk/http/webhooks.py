@@ -26,6 +26,7 @@ from frontdesk.http.deps import Svc
 from frontdesk.http.middleware import count_request, declared_length, send_413
 from frontdesk.http.openapi import answers
 from frontdesk.http.url_guard import nul_refusal
+from frontdesk.store.channel_state import InboxState
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
@@ -58,14 +59,13 @@ async def receive(channel_type: str, inbox_uid: str, request: Request, svc: Svc)
     serves a request only if that path is bypassed."""
     client = request.client.host if request.client else None
     hook = _hook(request.method, request.headers.items(), request.url.query, await request.body())
-    answer = await ingest_webhook(svc, channel_type, inbox_uid, hook, client)
-    return Response(answer, media_type="application/json")
+    return await ingest_webhook(svc, channel_type, inbox_uid, hook, client)
 
 
 async def ingest_webhook(
     svc: Services, channel_type: str, inbox_uid: str, hook: WebhookRequest, client: str | None
-) -> bytes:
-    """The webhook's work, whichever way the request came in: the JSON answer, or a DomainError."""
+) -> Response:
+    """The webhook's work, whichever way the request came in: the answer, or a DomainError."""
     cached = await svc.inboxes.get(channel_type, inbox_uid)
     if cached is None:
         raise NotFound("no inbox at this address", field="inbox")
@@ -87,8 +87,12 @@ async def ingest_webhook(
     rules = FileRules(svc.settings.attachments_dir, svc.settings.max_attachment_bytes)
     # ingest replaces NUL in customer content (never refused for it) and counts each event.
     results = await ingest(svc.db, rules, inbox, adapter.parse(hook))
+    answer_body = adapter.webhook_answer(hook)
+    if answer_body is not None:  # the provider's own acknowledgement (WeChat: "success")
+        return Response(answer_body.body, media_type=answer_body.media_type)
+    answer = {"ok": True, "results": [r.answer() for r in results]}
     # Serialised here rather than by a response model: this is the hottest endpoint.
-    return orjson.dumps({"ok": True, "results": [r.answer() for r in results]})
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 async def serve_post(
@@ -150,15 +154,18 @@ async def _answer(
     headers = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
     hook = _hook("POST", headers, scope.get("query_string", b"").decode("latin-1"), b"".join(chunks))
     client = scope.get("client")
-    body = await ingest_webhook(svc, channel_type, inbox_uid, hook, client[0] if client else None)
-    return Response(body, media_type="application/json")
+    return await ingest_webhook(svc, channel_type, inbox_uid, hook, client[0] if client else None)
 
 
 def _adapter(svc: Services, channel_type: str, inbox: Any, secrets: Any) -> ChannelAdapter:
     cls = adapter_class(channel_type)
     if not cls.takes_webhooks:
         raise NotFound(f"the {channel_type} channel takes no webhooks", field="inbox")
-    installation = Installation(settings=svc.settings, public_url=svc.settings.effective_public_url)
+    installation = Installation(
+        settings=svc.settings,
+        public_url=svc.settings.effective_public_url,
+        state=InboxState(svc.db, svc.box, inbox["id"]),
+    )
     return cls(inbox["settings"], secrets, svc.http, installation)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.conversations import do_wake_snoozed
 from frontdesk.actions.delivery import do_begin_attempt, do_schedule_retry
-from frontdesk.actions.messages import do_set_delivery
+from frontdesk.actions.messages import do_correct_window, do_set_delivery
 from frontdesk.channels.base import ChannelAdapter, ChannelError, Installation, Outbound
 from frontdesk.channels.registry import adapter_class, channel_job_kinds
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind
@@ -21,6 +21,7 @@ from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobEr
 from frontdesk.jobs.media import FETCH_MEDIA
 from frontdesk.mail.outbound import MailError, build_message, send_mail
 from frontdesk.store import tables as t
+from frontdesk.store.channel_state import InboxState
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
 
@@ -51,6 +52,7 @@ async def send_reply(ctx: JobContext, payload: dict[str, Any]) -> None:
                         conv.c.number,
                         ci.c.source_id.label("recipient"),
                         t.contacts.c.name.label("contact_name"),
+                        t.inboxes.c.id.label("inbox_id"),
                         t.inboxes.c.channel_type,
                         t.inboxes.c.settings,
                         t.inboxes.c.secrets_encrypted,
@@ -104,7 +106,11 @@ async def _prepared(
         raise PermanentJobError(
             FailureReason.INBOX_DISABLED, "the inbox was disabled before this reply could be sent"
         )
-    installation = Installation(settings=ctx.settings, public_url=ctx.public_url)
+    installation = Installation(
+        settings=ctx.settings,
+        public_url=ctx.public_url,
+        state=InboxState(ctx.db, ctx.box, row["inbox_id"]),
+    )
     adapter = adapter_class(row["channel_type"])(
         row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http, installation
     )
@@ -132,6 +138,23 @@ async def fail_reply(tx: Tx, payload: dict[str, Any], failure: JobFailure) -> No
     current = (await tx.conn.execute(sa.select(m).where(m.c.id == payload["message_id"]))).mappings().first()
     if current is not None:
         await do_set_delivery(tx, current, DeliveryStatus.FAILED, reason=failure.code, detail=failure.detail)
+        if failure.code in (FailureReason.WINDOW_CLOSED, FailureReason.REPLY_LIMIT_REACHED):
+            await _correct_window(tx, current, failure.code)
+
+
+async def _correct_window(tx: Tx, message: Any, reason: FailureReason) -> None:
+    """The provider said the window is closed or its cap used up: the conversation's window
+    follows what the provider says (decision 0043)."""
+    inbox = (
+        await tx.conn.execute(
+            sa.select(t.inboxes.c.channel_type, t.inboxes.c.settings).where(
+                t.inboxes.c.id == message["inbox_id"]
+            )
+        )
+    ).first()
+    if inbox is not None:
+        rules = adapter_class(inbox.channel_type).rules_for(inbox.settings or {})
+        await do_correct_window(tx, message["conversation_id"], reason, rules)
 
 
 async def retry_reply(tx: Tx, payload: dict[str, Any], failure: JobFailure, run_at: datetime) -> None:

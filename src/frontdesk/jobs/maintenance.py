@@ -50,3 +50,12 @@ async def prune_inbound_events(db: Database, retention_days: int = INBOUND_EVENT
         removed += result.rowcount
         if result.rowcount < BATCH:
             return removed
+
+
+async def prune_channel_state(db: Database) -> int:
+    """Forget channel state that expired a day ago or more (store/channel_state.py): a reply's
+    sending progress, an old QR code. A value still in use is rewritten before it expires."""
+    cs = t.channel_state
+    async with db.write() as tx:
+        result = await tx.conn.execute(cs.delete().where(cs.c.expires_at < utcnow() - timedelta(days=1)))
+    return int(result.rowcount or 0)

@@ -25,6 +25,7 @@ from frontdesk.domain.errors import DomainError, TooLarge
 from frontdesk.domain.inbound import MediaRef
 from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError
 from frontdesk.store import tables as t
+from frontdesk.store.channel_state import InboxState
 from frontdesk.store.db import Tx
 
 
@@ -35,7 +36,13 @@ async def fetch_media(ctx: JobContext, payload: dict[str, Any]) -> None:
         row = (
             (
                 await conn.execute(
-                    sa.select(m.c.data, i.c.channel_type, i.c.settings, i.c.secrets_encrypted)
+                    sa.select(
+                        m.c.data,
+                        i.c.id.label("inbox_id"),
+                        i.c.channel_type,
+                        i.c.settings,
+                        i.c.secrets_encrypted,
+                    )
                     .join(i, i.c.id == m.c.inbox_id)
                     .where(m.c.id == message_id)
                 )
@@ -55,7 +62,11 @@ async def fetch_media(ctx: JobContext, payload: dict[str, Any]) -> None:
         row["settings"],
         ctx.box.open(row["secrets_encrypted"]),
         ctx.http,
-        Installation(settings=ctx.settings, public_url=ctx.public_url),
+        Installation(
+            settings=ctx.settings,
+            public_url=ctx.public_url,
+            state=InboxState(ctx.db, ctx.box, row["inbox_id"]),
+        ),
     )
     ref = MediaRef(
         reference=entry["reference"],

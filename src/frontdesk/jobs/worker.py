@@ -15,7 +15,7 @@ from prometheus_client import Counter, Histogram
 
 from frontdesk.domain.enums import FailureReason
 from frontdesk.jobs.kinds import DeliveryError, JobContext, JobFailure, JobKind, PermanentJobError, failure_of
-from frontdesk.jobs.maintenance import prune_events, prune_inbound_events
+from frontdesk.jobs.maintenance import prune_channel_state, prune_events, prune_inbound_events
 from frontdesk.jobs.queue import Job, JobQueue
 from frontdesk.store.types import utcnow
 
@@ -86,11 +86,15 @@ class Worker:
         try:
             removed = await prune_events(self.queue.db, self.events_retention_days)
             forgotten = await prune_inbound_events(self.queue.db)
+            expired = await prune_channel_state(self.queue.db)
         except Exception:
             log.warning("could not prune old events", exc_info=True)
             return
-        if removed or forgotten:
-            log.info("pruned old events", extra={"removed": removed, "inbound_event_ids": forgotten})
+        if removed or forgotten or expired:
+            log.info(
+                "pruned old events",
+                extra={"removed": removed, "inbound_event_ids": forgotten, "channel_state": expired},
+            )
 
     async def stop(self) -> None:
         self._stopping = True

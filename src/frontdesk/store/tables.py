@@ -382,6 +382,20 @@ inbound_events = sa.Table(
     sa.Index("ix_inbound_events_created", "created_at"),
 )
 
+# What a channel keeps for an inbox between calls, shared by every process (a provider's access
+# token and when it expires, a QR code's ticket): one value per (inbox, key), encrypted at rest
+# with the installation's secret box (store/channel_state.py, decision 0043).
+channel_state = sa.Table(
+    "channel_state",
+    metadata,
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("value_encrypted", sa.Text, nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("inbox_id", "key", name="pk_channel_state"),
+)
+
 jobs = sa.Table(
     "jobs",
     metadata,

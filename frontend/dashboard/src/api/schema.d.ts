@@ -2342,7 +2342,7 @@ export interface components {
          *     words travel beside it as the message's failure_detail.
          * @enum {string}
          */
-        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "undeliverable" | "internal_error" | "unknown";
+        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "reply_limit_reached" | "undeliverable" | "internal_error" | "unknown";
         /** Identity */
         Identity: {
             /** Id */

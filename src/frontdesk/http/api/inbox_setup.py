@@ -5,6 +5,7 @@ by segno (nothing is sent to a QR service)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 from typing import Any, Literal
 
@@ -63,7 +64,11 @@ async def check_connection(inbox_id: Id, actor: WorkspaceActor, svc: Svc) -> dic
 async def _entry_points(inbox_id: int, actor: WorkspaceActor, svc: Svc) -> list[EntryPoint]:
     async with svc.db.read() as conn:
         row = await access_inbox_by_id(conn, actor, inbox_id)
-    return list(adapter_for(svc, row).entry_points(address_of(svc, row)))
+    points = adapter_for(svc, row).entry_points(address_of(svc, row))
+    if inspect.isawaitable(points):  # made by the provider (a scene QR code's address)
+        async with asyncio.timeout(SETUP_SECONDS):
+            points = await points
+    return list(points)
 
 
 @router.get(f"{BASE}/entry-points", response_model=list[EntryPointOut])
