@@ -1434,6 +1434,9 @@ export interface paths {
          * Receive
          * @description Verify, store, answer: 200 only after the events are committed. Provider-specific
          *     formats and signatures are described per channel in docs/channels/.
+         *
+         *     Served by serve_post before the middleware stack; this route documents it (OpenAPI) and
+         *     serves a request only if that path is bypassed.
          */
         post: operations["receive_webhooks__channel_type___inbox_uid__post"];
         delete?: never;
