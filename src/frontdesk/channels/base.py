@@ -322,6 +322,12 @@ class ChannelAdapter(ABC):
             FailureReason.MISCONFIGURED, f"the {self.channel_type} channel fetches no media", retryable=False
         )
 
+    @classmethod
+    def fetches_profiles(cls) -> bool:
+        """Whether this channel overrides fetch_profile: the ingest then queues a fetch_profile
+        job for each new contact of its inboxes (jobs/profiles.py)."""
+        return cls.fetch_profile is not ChannelAdapter.fetch_profile
+
     async def fetch_profile(self, source_id: str) -> Profile | None:
         """The customer's name and picture from the provider, for a contact whose first message
         did not carry them. None: the channel has no profile API (the default)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from frontdesk.channels.api.adapter import ApiAdapter
 from frontdesk.channels.base import ChannelAdapter, ChannelRouter, SocketRoute
 from frontdesk.channels.email.adapter import EmailAdapter
+from frontdesk.channels.line.adapter import LineAdapter
 from frontdesk.channels.web.adapter import WebAdapter
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.jobs.kinds import JobKind
@@ -29,6 +30,7 @@ BUILT_INS: tuple[type[ChannelAdapter], ...] = (
     ApiAdapter,
     EmailAdapter,
     WebAdapter,
+    LineAdapter,
 )
 
 

@@ -68,6 +68,7 @@ class FailureReason(StrEnum):
     PROVIDER_UNAVAILABLE = "provider_unavailable"  # a temporary refusal (HTTP 5xx, SMTP 4xx)
     PROVIDER_REJECTED = "provider_rejected"  # a lasting refusal not named above
     WINDOW_CLOSED = "window_closed"  # the channel's reply window (ChannelRules) is over
+    QUOTA_EXHAUSTED = "quota_exhausted"  # the provider's monthly message allowance is used up
     UNDELIVERABLE = "undeliverable"  # the provider reported the failure after accepting it
     INTERNAL_ERROR = "internal_error"  # a fault in Frontdesk itself
     UNKNOWN = "unknown"  # failures recorded before reasons had codes
