@@ -57,7 +57,7 @@ def _event(raw: Any) -> InboundEvent:
     event_id = _str(raw.get("webhookEventId"))
     try:
         return _typed(raw, kind, event_id) or InboundUnknown(f"line:{kind}"[:100], event_id=event_id)
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError):
         # LINE's shape changed, or the event is damaged: acknowledged and counted, not stored.
         return InboundUnknown(f"line:{kind}:malformed"[:100], event_id=event_id)
 
@@ -71,7 +71,8 @@ def _typed(raw: dict[str, Any], kind: str, event_id: str | None) -> InboundEvent
         return None
     contact = InboundContact(source_id=user_id)
     at = _time(raw.get("timestamp"))
-    redelivered = bool((raw.get("deliveryContext") or {}).get("isRedelivery"))
+    context = raw.get("deliveryContext")
+    redelivered = isinstance(context, dict) and context.get("isRedelivery") is True
     token = None if redelivered else _str(raw.get("replyToken"))
     if kind == "message":
         return _message(raw["message"], contact, at, token, event_id)
