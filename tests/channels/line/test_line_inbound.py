@@ -223,3 +223,18 @@ def test_our_payloads_are_what_line_bot_sdk_parses() -> None:
     assert isinstance(parsed[1], FollowEvent) and isinstance(parsed[2], UnsendEvent)
     ours = LineAdapter({}, {}, httpx.AsyncClient()).parse(WebhookRequest("POST", {}, {}, body))
     assert [type(e).__name__ for e in ours] == ["InboundMessage", "InboundFollow", "InboundRevoke"]
+
+
+async def test_nul_bytes_bare_line_feeds_and_huge_ids(server: Server, http: httpx.AsyncClient) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    huge = "9" * 400
+    said = line.text("line one\nline\x00two")
+    said["message"]["id"] = huge
+    other = line.text("another")
+    other["message"]["id"] = huge + "1"  # the same first 255 characters: still another message
+    first, second = await deliver(http, inbox, said, other)
+    assert first["conversation_id"] == second["conversation_id"] and not second.get("duplicate")
+    found = await messages(http, admin, ws, first["conversation_id"])
+    assert found[0]["text"] == "line one\nline\ufffdtwo"
+    assert found[0]["source_id"].startswith("sha256:") and found[0]["source_id"] != found[1]["source_id"]

@@ -13,6 +13,7 @@ does not honour a second time.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +55,7 @@ def _event(raw: Any) -> InboundEvent:
     if not isinstance(raw, dict):
         return InboundUnknown("line:malformed")
     kind = _str(raw.get("type")) or "none"
-    event_id = _str(raw.get("webhookEventId"))
+    event_id = _str(raw.get("webhookEventId"), limit=None)
     try:
         return _typed(raw, kind, event_id) or InboundUnknown(f"line:{kind}"[:100], event_id=event_id)
     except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError):
@@ -66,7 +67,7 @@ def _typed(raw: dict[str, Any], kind: str, event_id: str | None) -> InboundEvent
     source = raw.get("source")
     if not isinstance(source, dict) or source.get("type") != "user":
         return None  # groups and rooms: acknowledged and ignored
-    user_id = _str(source.get("userId"))
+    user_id = _id(source.get("userId"))
     if not user_id:
         return None
     contact = InboundContact(source_id=user_id)
@@ -81,7 +82,7 @@ def _typed(raw: dict[str, Any], kind: str, event_id: str | None) -> InboundEvent
     if kind == "unfollow":
         return InboundFollow(contact, following=False, event_id=event_id, provider_time=at)
     if kind == "unsend":
-        message_id = _str(raw["unsend"]["messageId"])
+        message_id = _id(raw["unsend"]["messageId"])
         return InboundRevoke(message_id, event_id=event_id, provider_time=at) if message_id else None
     if kind == "postback":
         data = str(raw["postback"]["data"])
@@ -101,7 +102,7 @@ def _typed(raw: dict[str, Any], kind: str, event_id: str | None) -> InboundEvent
 def _message(
     m: dict[str, Any], contact: InboundContact, at: datetime | None, token: str | None, event_id: str | None
 ) -> InboundEvent | None:
-    message_id = _str(m["id"])
+    message_id = _id(m["id"])
     kind = _str(m["type"]) or ""
     if not message_id:
         return None
@@ -151,7 +152,7 @@ def _message(
         media=media,
         location=location,
         sticker=sticker,
-        reply_to_source_id=_str(m.get("quotedMessageId")),
+        reply_to_source_id=_id(m.get("quotedMessageId")),
         event_id=event_id,
         provider_time=at,
         reply_token=token,
@@ -172,9 +173,17 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
-def _str(value: Any) -> str | None:
+def _id(value: Any) -> str | None:
+    """A provider id as stored: an absurdly long one by its digest (ids are compared, not shown)."""
+    found = _str(value, limit=None)
+    if found is not None and len(found) > 255:
+        return "sha256:" + hashlib.sha256(found.encode()).hexdigest()
+    return found
+
+
+def _str(value: Any, limit: int | None = 255) -> str | None:
     if isinstance(value, str) and value:
-        return value[:255]
+        return value[:limit]
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
