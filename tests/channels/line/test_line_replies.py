@@ -254,3 +254,35 @@ async def test_typing_starts_lines_loading_animation(
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 2
+
+
+@pytest.mark.parametrize("server", [{"public_url": "https://desk.example.com"}], indirect=True)
+async def test_images_go_as_image_messages_and_files_as_links(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    conv = await conversation(http, inbox, age_seconds=120)
+    fake_provider.script(line.PUSH, line.sent("1201"), line.sent("1202"))
+    url = f"/api/v1/workspaces/{ws}/conversations/{conv}/attachments"
+    r = await http.post(
+        url, headers=admin.headers, files={"file": ("shop.png", PNG, "image/png")}, data={"text": "Here"}
+    )
+    assert r.status_code == 201, r.text
+    base = f"/api/v1/workspaces/{ws}/conversations/{conv}/messages"
+    await wait_for_status(http, admin.headers, base, r.json()["id"], "sent")
+    [stored] = r.json()["data"]["attachments"]
+    r2 = await http.post(
+        url, headers=admin.headers, files={"file": ("menu.pdf", b"%PDF-1.4\n" + bytes(50), "application/pdf")}
+    )
+    await wait_for_status(http, admin.headers, base, r2.json()["id"], "sent")
+    first, second = (c.json()["messages"] for c in fake_provider.calls_to(line.PUSH))
+    image_url = "https://desk.example.com" + stored["url"]
+    assert first == [
+        {"type": "text", "text": "Here"},
+        {"type": "image", "originalContentUrl": image_url, "previewImageUrl": image_url},
+    ]
+    assert second[0]["type"] == "text" and second[0]["text"].startswith("menu.pdf: https://desk.example.com/")

@@ -41,7 +41,9 @@ def warning_level(quota: LineQuota | None) -> int:
 async def do_set_quota(tx: Tx, inbox_id: int, quota: LineQuota) -> None:
     """Keep the quota as last read in the inbox's settings (nothing else of them changes)."""
     i = t.inboxes
-    settings = (await tx.conn.execute(sa.select(i.c.settings).where(i.c.id == inbox_id))).scalar_one_or_none()
+    # Locked: an administrator's edit of the settings at the same moment is not lost.
+    query = sa.select(i.c.settings).where(i.c.id == inbox_id).with_for_update()
+    settings = (await tx.conn.execute(query)).scalar_one_or_none()
     if settings is None:
         return
     before = quota_of(settings)
