@@ -25,6 +25,7 @@ QUOTA = "/v2/bot/message/quota"
 CONSUMPTION = "/v2/bot/message/quota/consumption"
 BOT_INFO = "/v2/bot/info"
 LOADING = "/v2/bot/chat/loading/start"
+MARK_READ = "/v2/bot/chat/markAsRead"
 WEBHOOK_ENDPOINT = "/v2/bot/channel/webhook/endpoint"
 
 _ids = itertools.count(468789577898262530)

@@ -347,8 +347,12 @@ class ChannelAdapter(ABC):
         """Show the customer that an agent is typing, where the provider can (best effort)."""
         return None
 
-    async def mark_read(self, recipient_source_id: str, up_to_source_id: str | None) -> None:
-        """Tell the provider the customer's messages were read by an agent (best effort)."""
+    async def mark_read(
+        self, recipient_source_id: str, up_to_source_id: str | None, *, read_token: str | None = None
+    ) -> None:
+        """Tell the provider the customer's messages were read by an agent (best effort).
+        `read_token`: the token the provider gave with the latest message for this (LINE's
+        markAsReadToken, data.read_token), where it gave one."""
         return None
 
     # --- Setup ---

@@ -253,6 +253,22 @@ async def test_typing_starts_lines_loading_animation(
     assert call.json() == {"chatId": line.USER, "loadingSeconds": 10}
 
 
+async def test_reading_the_conversation_marks_it_read_with_the_latest_token(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    earlier, latest = line.text("one"), line.text("two")
+    latest["message"]["markAsReadToken"] = "mr-latest"
+    [result, _] = await deliver(http, inbox, earlier, latest)
+    read = await http.post(
+        f"/api/v1/workspaces/{ws}/conversations/{result['conversation_id']}/read", headers=admin.headers
+    )
+    assert read.status_code == 200
+    [call] = await fake_provider.wait_for(line.MARK_READ)
+    assert call.json() == {"markAsReadToken": "mr-latest"}
+
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 

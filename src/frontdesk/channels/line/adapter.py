@@ -276,6 +276,19 @@ class LineAdapter(ChannelAdapter):
         if not response.is_success:
             raise refusal(response, "the loading indicator")
 
+    async def mark_read(
+        self, recipient_source_id: str, up_to_source_id: str | None, *, read_token: str | None = None
+    ) -> None:
+        """Mark the customer's messages read with the latest one's markAsReadToken (LINE takes it
+        only when the account uses chat mode; otherwise it refuses and nothing changes)."""
+        if not read_token:
+            return
+        response = await self._call(
+            "POST", self._api("/v2/bot/chat/markAsRead"), "mark as read", json={"markAsReadToken": read_token}
+        )
+        if not response.is_success:
+            raise refusal(response, "mark as read")
+
     # --- Media and profiles ---
 
     async def fetch_media(self, media: MediaRef, destination: Path, max_bytes: int) -> FetchedMedia:

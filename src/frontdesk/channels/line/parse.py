@@ -145,10 +145,12 @@ def _message(
         text = _str(m.get("text")) or ("Sticker: " + ", ".join(keywords) if keywords else "Sticker")
     else:
         return None
+    read_token = _str(m.get("markAsReadToken"), limit=None)
     return InboundMessage(
         source_id=message_id,
         contact=contact,
         text=text,
+        data={"read_token": read_token[:1000]} if read_token else {},
         media=media,
         location=location,
         sticker=sticker,
