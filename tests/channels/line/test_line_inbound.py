@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from linebot.v3.webhook import SignatureValidator, WebhookParser
 from linebot.v3.webhooks import FollowEvent, MessageEvent, TextMessageContent, UnsendEvent
@@ -238,3 +239,55 @@ async def test_nul_bytes_bare_line_feeds_and_huge_ids(server: Server, http: http
     found = await messages(http, admin, ws, first["conversation_id"])
     assert found[0]["text"] == "line one\nline\ufffdtwo"
     assert found[0]["source_id"].startswith("sha256:") and found[0]["source_id"] != found[1]["source_id"]
+
+
+async def test_a_video_is_fetched_once_line_has_transcoded_it(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    vid = line.video()
+    message_id = vid["message"]["id"]
+    processing = line.Answer(200, b'{"status":"processing"}')
+    fake_provider.script(line.transcoding_path(message_id), processing, processing)
+    fake_provider.answer(line.transcoding_path(message_id), line.Answer(200, b'{"status":"succeeded"}'))
+    fake_provider.serve_media(line.content_path(message_id), MP4, "video/mp4")
+    [result] = await deliver(http, inbox, vid)
+
+    async def attached() -> object:
+        [m] = await messages(http, admin, ws, result["conversation_id"])
+        return m if m["data"].get("attachments") else None
+
+    message = await until(attached)
+    assert message["data"]["attachments"][0]["file_name"] == "video.mp4"
+    assert len(fake_provider.calls_to(line.transcoding_path(message_id))) == 3
+    assert len(fake_provider.calls_to(line.content_path(message_id))) == 1  # never before it was ready
+
+
+async def test_a_file_larger_than_allowed_is_not_downloaded(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    doc = line.file("huge.zip", server.services.settings.max_attachment_bytes + 1)
+    [result] = await deliver(http, inbox, doc)
+
+    async def failed() -> object:
+        [m] = await messages(http, admin, ws, result["conversation_id"])
+        return m if any(e.get("status") == "failed" for e in m["data"].get("pending_media", [])) else None
+
+    message = await until(failed)
+    assert message["data"]["pending_media"][0]["reason"] == "too_large"
+    assert fake_provider.calls_to(line.content_path(doc["message"]["id"])) == []
+
+
+@pytest.mark.parametrize("server", [{"public_url": "https://desk.example.com"}], indirect=True)
+async def test_saving_the_inbox_registers_its_webhook_with_line(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    [call] = fake_provider.calls_to(line.WEBHOOK_ENDPOINT)
+    assert call.method == "PUT"
+    assert call.json() == {"endpoint": f"https://desk.example.com/webhooks/line/{inbox.uid}"}
+    assert call.headers["authorization"] == f"Bearer {line.ACCESS_TOKEN}"
