@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 import websockets
+from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
 
 from frontdesk.channels.line.adapter import retry_key
 from tests.channels.line.line_support import LineInbox, deliver, line_inbox, until
@@ -60,6 +61,7 @@ async def test_a_quick_reply_uses_the_free_reply_token(
     assert message["source_id"] == "5001"
     [call] = fake_provider.calls_to(line.REPLY)
     assert call.json() == {"replyToken": "rt-fresh", "messages": [{"type": "text", "text": "Yes, we do."}]}
+    assert ReplyMessageRequest.from_json(call.body.decode()).reply_token == "rt-fresh"  # the SDK agrees
     assert call.headers["authorization"] == f"Bearer {line.ACCESS_TOKEN}"
     assert fake_provider.calls_to(line.PUSH) == []
     # A second reply to the same customer message: the token is spent, so it is pushed.
@@ -302,3 +304,9 @@ async def test_images_go_as_image_messages_and_files_as_links(
         {"type": "image", "originalContentUrl": image_url, "previewImageUrl": image_url},
     ]
     assert second[0]["type"] == "text" and second[0]["text"].startswith("menu.pdf: https://desk.example.com/")
+    # line-bot-sdk reads our push bodies as the models it would send itself.
+    for call in fake_provider.calls_to(line.PUSH):
+        request = PushMessageRequest.from_json(call.body.decode())
+        assert request.to == line.USER and request.messages
+    parsed = PushMessageRequest.from_json(fake_provider.calls_to(line.PUSH)[0].body.decode())
+    assert [type(m).__name__ for m in parsed.messages] == ["TextMessage", "ImageMessage"]
