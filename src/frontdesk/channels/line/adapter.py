@@ -325,7 +325,7 @@ class LineAdapter(ChannelAdapter):
         response = await self._call("GET", self._data(path), "the transcoding check")
         if not response.is_success:
             raise _media_refusal(response)
-        status = response.json().get("status") if isinstance(response.json(), dict) else None
+        status = _object(response).get("status")
         if status == "processing":
             raise ChannelError(
                 FailureReason.PROVIDER_UNAVAILABLE, "LINE is still preparing the file", retryable=True
@@ -365,9 +365,7 @@ class LineAdapter(ChannelAdapter):
             return None  # not (or no longer) a friend of the account: LINE shows no profile
         if not response.is_success:
             raise refusal(response, "the profile")
-        body = response.json()
-        if not isinstance(body, dict):
-            return None
+        body = _object(response)
         return Profile(
             name=_text(body.get("displayName")),
             picture_url=_text(body.get("pictureUrl")),
@@ -384,9 +382,9 @@ class LineAdapter(ChannelAdapter):
         )
         if not used.is_success:
             raise refusal(used, "the quota consumption")
-        q, u = quota.json(), used.json()
-        limit = q.get("value") if isinstance(q, dict) and q.get("type") == "limited" else None
-        total = u.get("totalUsage") if isinstance(u, dict) else 0
+        q, u = _object(quota), _object(used)
+        limit = q.get("value") if q.get("type") == "limited" else None
+        total = u.get("totalUsage")
         return LineQuota(
             limit=int(limit) if isinstance(limit, int) else None,
             used=int(total) if isinstance(total, int) and total >= 0 else 0,
@@ -423,7 +421,7 @@ class LineAdapter(ChannelAdapter):
         if not response.is_success:
             failure = refusal(response, "the bot info")
             return ConnectionCheck(ok=False, detail=failure.detail, code=failure.code.value)
-        info = response.json() if isinstance(response.json(), dict) else {}
+        info = _object(response)
         detail = f"connected as {info.get('displayName') or 'the bot'} ({info.get('basicId') or '?'})"
         try:
             quota = await self.read_quota()
@@ -466,11 +464,7 @@ def _with(outbound: Outbound, extras: LineSend) -> Outbound:
 
 
 def _receipt(response: httpx.Response) -> ProviderReceipt:
-    try:
-        body = response.json()
-    except ValueError:
-        return ProviderReceipt(source_id=None)
-    sent = body.get("sentMessages") if isinstance(body, dict) else None
+    sent = _object(response).get("sentMessages")
     if isinstance(sent, list) and sent and isinstance(sent[0], dict) and sent[0].get("id"):
         return ProviderReceipt(source_id=str(sent[0]["id"]))
     return ProviderReceipt(source_id=None)
@@ -484,6 +478,15 @@ def _media_refusal(response: httpx.Response) -> ChannelError:
             retryable=False,
         )
     return refusal(response, "the file download")
+
+
+def _object(response: httpx.Response) -> dict[str, Any]:
+    """LINE's JSON answer as an object; {} for anything else (a proxy's HTML page, a list)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _text(value: Any) -> str | None:
