@@ -100,4 +100,5 @@ def test_as_json() -> None:
         "closes_at": "2026-12-08T11:00:00+00:00",
         "messages_left": None,
         "allowed": ["free_text"],
+        "refusal": None,
     }

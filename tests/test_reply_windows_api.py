@@ -74,6 +74,7 @@ async def test_an_api_inbox_without_the_setting_has_no_window(
         "messages_left": None,
         "allowed": ["free_text"],
         "other_inbox_id": None,
+        "refusal": None,
     }
     assert (await reply(http, admin, ws, conv)).status_code == 201
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from frontdesk.actions.conversations import do_activity, do_open_conversation, do_update_conversation
 from frontdesk.actions.messages import Row, do_add_identity, do_create_contact, do_set_delivery
+from frontdesk.actions.profiles import do_queue_profile
 from frontdesk.domain.arrival import arrival_of
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.inbound import (
@@ -157,6 +158,7 @@ async def _person_or_new(tx: Tx, inbox: Row, contact: InboundContact) -> tuple[R
     now = utcnow()
     contact_id, name = await do_create_contact(tx, inbox["workspace_id"], contact, now)
     identity_id = await do_add_identity(tx, inbox["id"], contact.source_id, contact_id, now)
+    await do_queue_profile(tx, inbox, contact_id, contact.source_id)
     made = {
         "identity_id": identity_id,
         "contact_id": contact_id,

@@ -20,6 +20,7 @@ from frontdesk.actions.conversations import (
     user_name,
 )
 from frontdesk.actions.delivery import attempt_ended, require_enabled_inbox
+from frontdesk.actions.profiles import do_queue_profile, placeholder_name
 from frontdesk.actions.reply_windows import do_with_window, other_inboxes, rules_of, window_of
 from frontdesk.domain.arrival import Arrival, arrival_of, joins_resolved
 from frontdesk.domain.channel_rules import ChannelRules
@@ -135,7 +136,7 @@ async def do_create_contact(
     tx: Tx, workspace_id: int, contact: InboundContact, now: datetime
 ) -> tuple[int, str]:
     """A new contact from what a channel knows of a person: its id and the name it got."""
-    name = contact.name or contact.email or contact.phone or f"Contact {contact.source_id}"
+    name = contact.name or contact.email or contact.phone or placeholder_name(contact.source_id)
     values = {
         "workspace_id": workspace_id,
         "name": name[:200],
@@ -157,7 +158,10 @@ async def do_add_identity(tx: Tx, inbox_id: int, source_id: str, contact_id: int
 async def _create_identity(tx: Tx, inbox: Row, msg: InboundMessage, now: datetime) -> tuple[int, int, str]:
     """A first message from this sender: a new contact and its identity on this inbox."""
     contact_id, name = await do_create_contact(tx, inbox["workspace_id"], msg.contact, now)
-    return await do_add_identity(tx, inbox["id"], msg.contact.source_id, contact_id, now), contact_id, name
+    identity_id = await do_add_identity(tx, inbox["id"], msg.contact.source_id, contact_id, now)
+    if not msg.system_sender:
+        await do_queue_profile(tx, inbox, contact_id, msg.contact.source_id)
+    return identity_id, contact_id, name
 
 
 async def do_receive_message(

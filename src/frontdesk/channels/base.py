@@ -330,6 +330,12 @@ class ChannelAdapter(ABC):
             FailureReason.MISCONFIGURED, f"the {self.channel_type} channel fetches no media", retryable=False
         )
 
+    @classmethod
+    def fetches_profiles(cls) -> bool:
+        """Whether this channel overrides fetch_profile: the ingest then queues a fetch_profile
+        job for each new contact of its inboxes (jobs/profiles.py)."""
+        return cls.fetch_profile is not ChannelAdapter.fetch_profile
+
     async def fetch_profile(self, source_id: str) -> Profile | None:
         """The customer's name and picture from the provider, for a contact whose first message
         did not carry them. None: the channel has no profile API (the default)."""
@@ -349,8 +355,12 @@ class ChannelAdapter(ABC):
         """Show the customer that an agent is typing, where the provider can (best effort)."""
         return None
 
-    async def mark_read(self, recipient_source_id: str, up_to_source_id: str | None) -> None:
-        """Tell the provider the customer's messages were read by an agent (best effort)."""
+    async def mark_read(
+        self, recipient_source_id: str, up_to_source_id: str | None, *, read_token: str | None = None
+    ) -> None:
+        """Tell the provider the customer's messages were read by an agent (best effort).
+        `read_token`: the token the provider gave with the latest message for this (LINE's
+        markAsReadToken, data.read_token), where it gave one."""
         return None
 
     # --- Setup ---

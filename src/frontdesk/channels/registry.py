@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from frontdesk.channels.api.adapter import ApiAdapter
 from frontdesk.channels.base import ChannelAdapter, ChannelRouter, SocketRoute
 from frontdesk.channels.email.adapter import EmailAdapter
+from frontdesk.channels.line.adapter import LineAdapter
 from frontdesk.channels.telegram.adapter import TelegramAdapter
 from frontdesk.channels.web.adapter import WebAdapter
 from frontdesk.channels.wechat.adapter import WechatAdapter
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 BUILT_INS: tuple[type[ChannelAdapter], ...] = (
     ApiAdapter,
     EmailAdapter,
+    LineAdapter,
     TelegramAdapter,
     WebAdapter,
     WechatAdapter,

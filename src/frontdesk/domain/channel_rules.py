@@ -35,6 +35,9 @@ class ChannelRules:
     has_templates: bool = False
     # The provider meters outgoing messages per month (LINE's free message quota).
     monthly_quota: bool = False
+    # That quota is used up now (the adapter reads it from the provider): only a reply the
+    # provider does not count (a valid, unused reply token) may still go.
+    quota_exhausted: bool = False
     max_text_length: int = 65_536
     # Media types a reply may carry (None: any) and the largest file the provider takes.
     media_types: frozenset[str] | None = None

@@ -32,6 +32,9 @@ class ChannelSpec(Protocol):
     @classmethod
     def rules_for(cls, settings: Mapping[str, Any]) -> ChannelRules: ...
 
+    @classmethod
+    def fetches_profiles(cls) -> bool: ...
+
 
 # Given a channel type, its spec; raises InvalidInput for an unknown type. The registry lives
 # with the adapters, outside the domain, and is handed in by the caller.

@@ -69,6 +69,7 @@ class FailureReason(StrEnum):
     PROVIDER_REJECTED = "provider_rejected"  # a lasting refusal not named above
     WINDOW_CLOSED = "window_closed"  # the channel's reply window (ChannelRules) is over
     REPLY_LIMIT_REACHED = "reply_limit_reached"  # the window's message cap (ChannelRules) is used up
+    QUOTA_EXHAUSTED = "quota_exhausted"  # the provider's monthly message allowance is used up
     UNDELIVERABLE = "undeliverable"  # the provider reported the failure after accepting it
     INTERNAL_ERROR = "internal_error"  # a fault in Frontdesk itself
     UNKNOWN = "unknown"  # failures recorded before reasons had codes

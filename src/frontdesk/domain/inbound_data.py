@@ -10,6 +10,8 @@ a channel never writes its own spelling of them.
     reply_to      {"source_id", "message_id"}       (message_id: ours, None when not stored here)
     reply_token   {"token", "received_at"}          a free-reply token the provider gave with the
                   message (LINE); received_at: the provider's time of the message, ISO 8601
+    read_token    a token the provider gave to mark the message read (LINE's markAsReadToken),
+                  handed to the channel's mark_read when an agent reads the conversation
     pending_media [{"index", "reference", "file_name", "content_type", "size"}]
                   files still at the provider; the fetch_media job (jobs/media.py) attaches each
                   and removes its entry, or marks it {"status": "failed", "reason", "detail"}

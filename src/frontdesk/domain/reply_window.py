@@ -41,7 +41,7 @@ class ReplyWindow:
     messages_left: int | None  # None: no cap
     allowed: tuple[Way, ...]
     # Why free text is not allowed: "reply_window_closed", "reply_limit_reached" or
-    # "customer_writes_first"; None while it is.
+    # "customer_writes_first" or "quota_exhausted"; None while it is.
     refusal: str | None = None
 
     def as_json(self) -> dict[str, object]:
@@ -50,6 +50,7 @@ class ReplyWindow:
             "closes_at": self.closes_at.isoformat() if self.closes_at else None,
             "messages_left": self.messages_left,
             "allowed": [w.value for w in self.allowed],
+            "refusal": self.refusal,
         }
 
 
@@ -66,6 +67,11 @@ def reply_window(
     identity on another inbox whose channel has no window (email, SMS)."""
     if customer_last_at is None and rules.customer_writes_first:
         return _closed(rules, now, None, None, other_inbox, "customer_writes_first")
+    if rules.quota_exhausted:
+        free_until = _free_reply_until(rules, customer_last_at, replies_since)
+        if free_until is None or now >= free_until:
+            return _closed(rules, now, customer_last_at, None, other_inbox, "quota_exhausted")
+        return ReplyWindow(WindowState.CLOSING, free_until, 1, (Way.FREE_TEXT,))
     if rules.reply_window is None:
         return ReplyWindow(WindowState.NONE, None, None, (Way.FREE_TEXT,))
     if customer_last_at is None:
@@ -80,6 +86,16 @@ def reply_window(
     state = WindowState.CLOSING if closes_at - now <= CLOSING_AHEAD else WindowState.OPEN
     allowed = (Way.FREE_TEXT, Way.TEMPLATE) if rules.has_templates else (Way.FREE_TEXT,)
     return ReplyWindow(state, closes_at, left, allowed)
+
+
+def _free_reply_until(
+    rules: ChannelRules, customer_last_at: datetime | None, replies_since: int
+) -> datetime | None:
+    """Until when the reply token of the customer's last message still sends one reply free:
+    none once a reply answered that message (it took the token)."""
+    if rules.reply_token_validity is None or customer_last_at is None or replies_since > 0:
+        return None
+    return customer_last_at + rules.reply_token_validity
 
 
 def _closed(
@@ -113,6 +129,8 @@ _WHY = {
     "reply_window_closed": "the channel's reply window is closed: the customer's last message is too old",
     "reply_limit_reached": "the channel allows no more replies until the customer writes again",
     "customer_writes_first": "on this channel the customer must write first",
+    "quota_exhausted": "the account's monthly message quota is used up: only a quick answer to the "
+    "customer's latest message (free by its reply token) can still go",
 }
 
 

@@ -81,13 +81,16 @@ def _background(work: Coroutine[Any, Any, None], what: str, conversation_id: int
 
 async def _conversation(svc: Services, conversation_id: int) -> Mapping[Any, Any] | None:
     c, i, ci, m = t.conversations, t.inboxes, t.contact_identities, t.messages
-    latest = (
-        sa.select(m.c.source_id)
-        .where(m.c.conversation_id == c.c.id, m.c.kind == MessageKind.INCOMING.value)
-        .order_by(m.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    def latest_incoming(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(column)
+            .where(m.c.conversation_id == c.c.id, m.c.kind == MessageKind.INCOMING.value)
+            .order_by(m.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    latest, latest_data = latest_incoming(m.c.source_id), latest_incoming(m.c.data)
     query = (
         sa.select(
             i.c.id,
@@ -98,6 +101,7 @@ async def _conversation(svc: Services, conversation_id: int) -> Mapping[Any, Any
             i.c.is_enabled,
             ci.c.source_id.label("recipient"),
             latest.label("latest_source_id"),
+            latest_data.label("latest_data"),
         )
         .join(i, i.c.id == c.c.inbox_id)
         .join(ci, ci.c.id == c.c.identity_id)
@@ -136,6 +140,11 @@ def indicate_read(svc: Services, conversation_id: int) -> None:
     async def work() -> None:
         row = await _conversation(svc, conversation_id)
         if row is not None and row["is_enabled"] and _overrides(row, "mark_read"):
-            await adapter_for(svc, row).mark_read(row["recipient"], row["latest_source_id"])
+            token = (row["latest_data"] or {}).get("read_token")
+            await adapter_for(svc, row).mark_read(
+                row["recipient"],
+                row["latest_source_id"],
+                read_token=token if isinstance(token, str) else None,
+            )
 
     _background(work(), "read", conversation_id)

@@ -1,5 +1,6 @@
 """Job handlers: send_reply (deliver an outgoing message through its channel), wake_snoozed, the
-emails send_password_reset and send_invitation, and fetch_media (jobs/media.py)."""
+emails send_password_reset and send_invitation, fetch_media (jobs/media.py) and fetch_profile
+(jobs/profiles.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from frontdesk.domain.people import PASSWORD_RESET_HOURS
 from frontdesk.i18n import translate
 from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError
 from frontdesk.jobs.media import FETCH_MEDIA
+from frontdesk.jobs.profiles import FETCH_PROFILE_JOB
 from frontdesk.mail.outbound import MailError, build_message, send_mail
 from frontdesk.store import tables as t
 from frontdesk.store.channel_state import InboxState
@@ -248,6 +250,7 @@ GENERIC: dict[str, JobKind] = {
     "send_password_reset": JobKind(send_password_reset),
     "send_invitation": JobKind(send_invitation),
     "fetch_media": FETCH_MEDIA,
+    "fetch_profile": FETCH_PROFILE_JOB,
 }
 
 

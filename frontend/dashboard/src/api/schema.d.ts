@@ -2345,7 +2345,7 @@ export interface components {
          *     words travel beside it as the message's failure_detail.
          * @enum {string}
          */
-        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "reply_limit_reached" | "undeliverable" | "internal_error" | "unknown";
+        FailureReason: "no_relay_configured" | "misconfigured" | "inbox_disabled" | "invalid_message" | "attachment_missing" | "signing_failed" | "connection_failed" | "timeout" | "certificate_untrusted" | "auth_failed" | "recipient_refused" | "too_large" | "rate_limited" | "provider_unavailable" | "provider_rejected" | "window_closed" | "reply_limit_reached" | "quota_exhausted" | "undeliverable" | "internal_error" | "unknown";
         /** Identity */
         Identity: {
             /** Id */
@@ -3004,6 +3004,11 @@ export interface components {
              * @description With other_inbox: an inbox (email) where the contact can be written to instead.
              */
             other_inbox_id: number | null;
+            /**
+             * Refusal
+             * @description Why free text is refused now: reply_window_closed, reply_limit_reached, customer_writes_first or quota_exhausted (the provider's monthly quota is used up); null while it is allowed.
+             */
+            refusal?: string | null;
             /**
              * State
              * @description none: the channel has no window; closing: open, in its last hour.

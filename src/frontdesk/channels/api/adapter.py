@@ -352,7 +352,9 @@ class ApiAdapter(ChannelAdapter):
     async def send_typing(self, recipient_source_id: str) -> None:
         await self._indicator({"event": "typing", "contact": {"source_id": recipient_source_id}})
 
-    async def mark_read(self, recipient_source_id: str, up_to_source_id: str | None) -> None:
+    async def mark_read(
+        self, recipient_source_id: str, up_to_source_id: str | None, *, read_token: str | None = None
+    ) -> None:
         await self._indicator(
             {
                 "event": "read",

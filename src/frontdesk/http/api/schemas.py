@@ -37,6 +37,12 @@ class ReplyWindow(BaseModel):
     other_inbox_id: int | None = Field(
         description="With other_inbox: an inbox (email) where the contact can be written to instead."
     )
+    refusal: str | None = Field(
+        default=None,
+        description="Why free text is refused now: reply_window_closed, reply_limit_reached, "
+        "customer_writes_first or quota_exhausted (the provider's monthly quota is used up); null "
+        "while it is allowed.",
+    )
 
 
 class Conversation(BaseModel):
