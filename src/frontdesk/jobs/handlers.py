@@ -13,17 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.actions.conversations import do_wake_snoozed
 from frontdesk.actions.delivery import do_begin_attempt, do_schedule_retry
 from frontdesk.actions.messages import do_correct_window, do_set_delivery
-from frontdesk.channels.base import ChannelAdapter, ChannelError, Installation, Outbound
+from frontdesk.channels.base import ChannelAdapter, ChannelError, Outbound
 from frontdesk.channels.registry import adapter_class, channel_job_kinds
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind
 from frontdesk.domain.people import PASSWORD_RESET_HOURS
 from frontdesk.i18n import translate
+from frontdesk.jobs.adapters import job_adapter
 from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError
 from frontdesk.jobs.media import FETCH_MEDIA
 from frontdesk.jobs.profiles import FETCH_PROFILE_JOB
 from frontdesk.mail.outbound import MailError, build_message, send_mail
 from frontdesk.store import tables as t
-from frontdesk.store.channel_state import InboxState
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
 
@@ -108,14 +108,7 @@ async def _prepared(
         raise PermanentJobError(
             FailureReason.INBOX_DISABLED, "the inbox was disabled before this reply could be sent"
         )
-    installation = Installation(
-        settings=ctx.settings,
-        public_url=ctx.public_url,
-        state=InboxState(ctx.db, ctx.box, row["inbox_id"]),
-    )
-    adapter = adapter_class(row["channel_type"])(
-        row["settings"], ctx.box.open(row["secrets_encrypted"]), ctx.http, installation
-    )
+    adapter = job_adapter(ctx, row, row["inbox_id"])
     data = row["data"] or {}
     outbound = Outbound(
         message_id=row["id"],

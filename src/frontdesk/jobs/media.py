@@ -17,15 +17,14 @@ import sqlalchemy as sa
 
 from frontdesk.actions.attachments import StoredFile, discard_files, store_file
 from frontdesk.actions.media import do_media_failed, do_media_fetched, find_pending
-from frontdesk.channels.base import ChannelAdapter, ChannelError, Installation
-from frontdesk.channels.registry import adapter_class
+from frontdesk.channels.base import ChannelAdapter, ChannelError
 from frontdesk.domain.attachments import DOWNLOAD_TYPE
 from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.errors import DomainError, TooLarge
 from frontdesk.domain.inbound import MediaRef
+from frontdesk.jobs.adapters import job_adapter
 from frontdesk.jobs.kinds import JobContext, JobFailure, JobKind, PermanentJobError
 from frontdesk.store import tables as t
-from frontdesk.store.channel_state import InboxState
 from frontdesk.store.db import Tx
 
 
@@ -58,16 +57,7 @@ async def fetch_media(ctx: JobContext, payload: dict[str, Any]) -> None:
             FailureReason.MISCONFIGURED, "this worker has no settings to store files with"
         )
     root, limit = ctx.settings.attachments_dir, ctx.settings.max_attachment_bytes
-    adapter = adapter_class(row["channel_type"])(
-        row["settings"],
-        ctx.box.open(row["secrets_encrypted"]),
-        ctx.http,
-        Installation(
-            settings=ctx.settings,
-            public_url=ctx.public_url,
-            state=InboxState(ctx.db, ctx.box, row["inbox_id"]),
-        ),
-    )
+    adapter = job_adapter(ctx, row, row["inbox_id"])
     ref = MediaRef(
         reference=entry["reference"],
         file_name=entry.get("file_name"),

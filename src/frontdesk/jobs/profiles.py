@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from frontdesk.actions.profiles import do_fill_profile
-from frontdesk.channels.base import ChannelError, Installation
-from frontdesk.channels.registry import adapter_class
+from frontdesk.channels.base import ChannelError
+from frontdesk.jobs.adapters import job_adapter
 from frontdesk.jobs.kinds import JobContext, JobKind, PermanentJobError
 from frontdesk.store import tables as t
 
@@ -36,12 +36,7 @@ async def fetch_profile(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
     if row is None or not row["is_enabled"]:
         return
-    adapter = adapter_class(row["channel_type"])(
-        row["settings"],
-        ctx.box.open(row["secrets_encrypted"]),
-        ctx.http,
-        Installation(settings=ctx.settings, public_url=ctx.public_url),
-    )
+    adapter = job_adapter(ctx, row, inbox_id)
     try:
         profile = await adapter.fetch_profile(source_id)
     except ChannelError as exc:
