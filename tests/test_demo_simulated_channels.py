@@ -16,6 +16,8 @@ import pytest
 from pydantic import ValidationError
 
 from frontdesk.demo import ADMIN_EMAIL, DEMO_PASSWORD, create_demo
+from frontdesk.demo_sim.base import SimStore
+from frontdesk.demo_sim.telegram import TelegramSimulator
 from frontdesk.settings import Settings
 from tests.conftest import TEST_SECRET, Server, free_port, make_settings, serving
 from tests.factories import Agent, make_admin, token_for
@@ -102,9 +104,18 @@ async def test_a_customer_text_is_stored_and_the_agents_reply_reaches_the_simula
     listed = (await http.get(f"{base}/{conversation['id']}/messages", headers=admin.headers)).json()
     assert [m["text"] for m in listed["messages"]] == ["Merhaba, kargom nerede?"]
 
+    # sendChatAction (what the channel sends while the agent types) shows as "typing…".
+    chat_id = TelegramSimulator(SimStore(Path()), "").customer_key("Ali Veli")
+    action = {"chat_id": chat_id, "action": "typing"}
+    assert (await http.post(f"/demo/sim/telegram/bot{BOT_TOKEN}/sendChatAction", json=action)).json()["ok"]
+    shown = await http.get("/demo/customer/chat", params={"inbox": inbox, "name": "Ali Veli"})
+    assert shown.json()["typing"] is True
+
     reply = await reply_to_only_conversation(http, admin, ws, "Bugün kargoda, Ali.")
     line = await wait_for_line(http, inbox, "Ali Veli", "Bugün kargoda, Ali.")
     assert line["kind"] == "text" and reply["delivery_status"] == "sent"
+    shown = await http.get("/demo/customer/chat", params={"inbox": inbox, "name": "Ali Veli"})
+    assert shown.json()["typing"] is False  # the message ended it
     # Another customer's chat is another chat.
     assert await chat_lines(http, inbox, "Someone Else") == []
 
@@ -124,9 +135,13 @@ async def test_make_demo_adds_a_simulated_inbox_fed_by_its_simulator(
     lines = await create_demo(settings)  # before the server runs, as `make demo` does
     assert f"http://127.0.0.1:{port}/demo/customer" in lines[-1] and "Telegram" in lines[-1]
     assert await create_demo(settings) == lines  # idempotent: no second inbox
-    state = json.loads((tmp_path / "data" / "demo-sim" / "telegram.json").read_text())
+    kept = tmp_path / "data" / "demo-sim" / "telegram.json"
+    state = json.loads(kept.read_text())
     [(uid, account)] = state["accounts"].items()
     assert account["webhook_url"] == f"http://127.0.0.1:{port}/webhooks/telegram/{uid}"
+    kept.unlink()  # the simulator forgot: the same inbox registers again
+    await create_demo(settings)
+    assert list(json.loads(kept.read_text())["accounts"]) == [uid]
 
     async with serving(settings, port=port) as server, httpx.AsyncClient(base_url=server.url) as http:
         page = await http.get("/demo/customer", headers={"Accept-Language": "tr"})

@@ -186,27 +186,32 @@ async def _simulated_inboxes(db: Database, settings: Settings) -> list[str]:
             mine = sa.select(t.memberships.c.workspace_id).where(t.memberships.c.user_id == admin)
             workspace_id = (await tx.conn.execute(mine.order_by(t.memberships.c.workspace_id))).scalar_one()
             inboxes = t.inboxes.c
-            present = sa.select(inboxes.id).where(
+            present = sa.select(t.inboxes).where(
                 inboxes.workspace_id == workspace_id, inboxes.channel_type == channel
             )
-            if (await tx.conn.execute(present)).first() is not None:
-                continue
-            actor = await access_actor_by_workspace(tx.conn, admin, workspace_id)
-            inbox_id = await check_create_inbox(
-                tx,
-                actor,
-                box,
-                adapter_class,
-                wanted.name,
-                channel,
-                dict(wanted.settings),
-                dict(wanted.secrets),
-            )
-            agents = sa.select(t.users.c.id).where(t.users.c.email_lower.like("agent%@demo.frontdesk.test"))
-            await check_set_inbox_members(
-                tx, actor, inbox_id, list((await tx.conn.execute(agents)).scalars())
-            )
-            row = (await tx.conn.execute(sa.select(t.inboxes).where(inboxes.id == inbox_id))).mappings().one()
+            row = (await tx.conn.execute(present.order_by(inboxes.id))).mappings().first()
+            if row is None:
+                actor = await access_actor_by_workspace(tx.conn, admin, workspace_id)
+                inbox_id = await check_create_inbox(
+                    tx,
+                    actor,
+                    box,
+                    adapter_class,
+                    wanted.name,
+                    channel,
+                    dict(wanted.settings),
+                    dict(wanted.secrets),
+                )
+                agents = sa.select(t.users.c.id).where(
+                    t.users.c.email_lower.like("agent%@demo.frontdesk.test")
+                )
+                await check_set_inbox_members(
+                    tx, actor, inbox_id, list((await tx.conn.execute(agents)).scalars())
+                )
+                made = sa.select(t.inboxes).where(inboxes.id == inbox_id)
+                row = (await tx.conn.execute(made)).mappings().one()
+            elif str(row["uid"]) in (await sim.store.read(channel))["accounts"]:
+                continue  # registered already (unless the simulator's state was removed since)
         problem = await register(settings, sim, row, box)
         if problem:
             print(f"warning: {wanted.name} did not register with its simulator: {problem}", file=sys.stderr)

@@ -37,6 +37,7 @@ async def send_as_customer(sim: Simulator, uid: str, name: str, text: str) -> No
             raise SendFailed("this inbox has not registered its webhook with the simulator: save it once")
         call = sim.inbound(state, uid, name, text)
         entry = record(state, uid, key, "customer", text)
+        state["chats"][f"{uid}/{key}"]["name"] = name  # for a provider's profile API
     error = ""
     try:
         async with httpx.AsyncClient(timeout=WEBHOOK_SECONDS) as http:
