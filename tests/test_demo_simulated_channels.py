@@ -146,7 +146,7 @@ async def test_make_demo_adds_a_simulated_inbox_fed_by_its_simulator(
     async with serving(settings, port=port) as server, httpx.AsyncClient(base_url=server.url) as http:
         page = await http.get("/demo/customer", headers={"Accept-Language": "tr"})
         assert page.status_code == 200 and "Müşteri rolünde yazın" in page.text
-        assert f'value="telegram/{uid}">Telegram: Telegram (simulated)</option>' in page.text
+        assert f'value="telegram/{uid}">Telegram (simulated)</option>' in page.text
         assert (await as_customer(http, f"telegram/{uid}", "Ayla", "Selam!")).status_code == 200
         admin = Agent(0, ADMIN_EMAIL, await token_for(http, ADMIN_EMAIL, DEMO_PASSWORD))
         [workspace] = (await http.get("/api/v1/me", headers=admin.headers)).json()["workspaces"]

@@ -84,6 +84,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_customer.empty": "No messages in this chat yet.",
         "demo_customer.failed": "Not delivered: {reason}",
         "demo_customer.file": "File",
+        "demo_customer.badge": "simulated",
     },
     "tr": {
         "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
@@ -158,6 +159,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_customer.empty": "Bu sohbette henüz mesaj yok.",
         "demo_customer.failed": "İletilmedi: {reason}",
         "demo_customer.file": "Dosya",
+        "demo_customer.badge": "simüle",
     },
     "fa": {
         "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
@@ -231,6 +233,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_customer.empty": "هنوز پیامی در این گفتگو نیست.",
         "demo_customer.failed": "تحویل نشد: {reason}",
         "demo_customer.file": "فایل",
+        "demo_customer.badge": "شبیه‌سازی‌شده",
     },
 }
 

@@ -5,6 +5,8 @@ simulated provider and shows in the customer's chat (decision 0045)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import httpx
 from playwright.async_api import Browser, Page, expect
 
@@ -13,6 +15,7 @@ from tests.factories import PASSWORD, Agent, make_admin
 from tests.test_demo_simulated_channels import BOT_TOKEN, sim_http, sim_server
 
 __all__ = ["sim_http", "sim_server"]  # the fixtures, used here by name
+Shot = Callable[[Page, str], Awaitable[None]]
 
 
 async def tab(browser: Browser, server: Server) -> Page:
@@ -35,7 +38,7 @@ async def signed_in(browser: Browser, server: Server, agent: Agent) -> Page:
 
 
 async def test_telegram_customer_and_agent_talk_through_the_simulator(
-    sim_server: Server, sim_http: httpx.AsyncClient, browser: Browser
+    sim_server: Server, sim_http: httpx.AsyncClient, browser: Browser, screenshot: Shot
 ) -> None:
     admin, ws = await make_admin(sim_server, sim_http)
     made = await sim_http.post(
@@ -52,7 +55,7 @@ async def test_telegram_customer_and_agent_talk_through_the_simulator(
 
     customer = await tab(browser, sim_server)
     await customer.goto("/demo/customer")
-    await expect(customer.get_by_test_id("demo-inbox")).to_contain_text("Telegram: Telegram (simulated)")
+    await expect(customer.get_by_test_id("demo-inbox")).to_contain_text("Telegram (simulated)")
     await customer.get_by_test_id("demo-name").fill("Ali Veli")
     await customer.get_by_test_id("demo-text").fill("Merhaba, kargom nerede?")
     await customer.get_by_test_id("demo-send").click()
@@ -69,5 +72,6 @@ async def test_telegram_customer_and_agent_talk_through_the_simulator(
 
     # The simulated Bot API took the sendMessage; the customer's chat shows it.
     await expect(customer.get_by_test_id("demo-line-business")).to_contain_text("Bugün kargoda, Ali.")
+    await screenshot(customer, "demo-customer-telegram")
     for page in (agent, customer):
         await page.context.close()

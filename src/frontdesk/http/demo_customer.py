@@ -163,8 +163,13 @@ async def _inboxes(svc: Svc, sims: dict[str, Simulator]) -> list[tuple[str, str]
     async with svc.db.read() as conn:
         rows = (await conn.execute(select.order_by(t.inboxes.c.id))).all()
     return [
-        (f"{registered[uid].channel_type}/{uid}", f"{registered[uid].label}: {name}") for uid, name in rows
+        (f"{registered[uid].channel_type}/{uid}", _shown(registered[uid].label, name)) for uid, name in rows
     ]
+
+
+def _shown(label: str, name: str) -> str:
+    """The inbox's name, with its channel unless the name says it ("Telegram (simulated)")."""
+    return name if label.casefold() in name.casefold() else f"{label}: {name}"
 
 
 async def _page(svc: Svc, sims: dict[str, Simulator], locale: str) -> str:
@@ -203,6 +208,7 @@ async def _page(svc: Svc, sims: dict[str, Simulator], locale: str) -> str:
         f'<!doctype html><html lang="{locale}" dir="{direction}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{_STYLE}</style></head>"
-        f'<body><h1>{title}</h1><p><span class="sim">demo</span> {say("demo_customer.intro")}</p>'
+        f'<body><h1>{title}</h1><p><span class="sim">{say("demo_customer.badge")}</span> '
+        f"{say('demo_customer.intro')}</p>"
         f"{body}</body></html>"
     )
