@@ -6,6 +6,7 @@ customer. Demo equipment: dev mode only, absent otherwise."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -146,7 +147,7 @@ async def test_make_demo_adds_a_simulated_inbox_fed_by_its_simulator(
     async with serving(settings, port=port) as server, httpx.AsyncClient(base_url=server.url) as http:
         page = await http.get("/demo/customer", headers={"Accept-Language": "tr"})
         assert page.status_code == 200 and "Müşteri rolünde yazın" in page.text
-        assert f'value="telegram/{uid}">Telegram (simulated)</option>' in page.text
+        assert f'value="telegram/{uid}" data-files="1">Telegram (simulated)</option>' in page.text
         assert (await as_customer(http, f"telegram/{uid}", "Ayla", "Selam!")).status_code == 200
         admin = Agent(0, ADMIN_EMAIL, await token_for(http, ADMIN_EMAIL, DEMO_PASSWORD))
         [workspace] = (await http.get("/api/v1/me", headers=admin.headers)).json()["workspaces"]
@@ -196,3 +197,42 @@ async def test_no_simulators_without_the_setting_and_never_outside_dev_mode(http
     assert (await http.post(f"/demo/sim/telegram/bot{BOT_TOKEN}/getMe")).status_code in (404, 405)
     with pytest.raises(ValidationError, match="FRONTDESK_DEMO_SIMULATED_CHANNELS"):
         Settings(secret_key=TEST_SECRET, dev_mode=False, demo_simulated_channels=True)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+async def test_a_customers_photo_is_fetched_from_the_simulator_at_arrival(
+    sim_server: Server, sim_http: httpx.AsyncClient
+) -> None:
+    http = sim_http
+    admin, ws = await make_admin(sim_server, http)
+    made = await http.post(
+        f"/api/v1/workspaces/{ws}/inboxes",
+        headers=admin.headers,
+        json={"name": "Bot", "channel_type": "telegram", "settings": {}, "secrets": {"bot_token": BOT_TOKEN}},
+    )
+    inbox = f"telegram/{made.json()['uid']}"
+    photo = {"name": "mug.png", "type": "image/png", "data": base64.b64encode(PNG).decode()}
+    sent = await http.post(
+        "/demo/customer/send", json={"inbox": inbox, "name": "Ali", "text": "the broken mug", "file": photo}
+    )
+    assert sent.status_code == 200, sent.text
+    [line] = await chat_lines(http, inbox, "Ali")
+    assert line["kind"] == "image" and line["file_name"] == "mug.png"
+    base = f"/api/v1/workspaces/{ws}/conversations"
+    [conversation] = (await http.get(base, headers=admin.headers)).json()["conversations"]
+    async with asyncio.timeout(10):
+        while True:
+            r = await http.get(f"{base}/{conversation['id']}/messages", headers=admin.headers)
+            [found] = r.json()["messages"]
+            if found["data"].get("attachments") and "pending_media" not in found["data"]:
+                break
+            await asyncio.sleep(0.05)
+    assert found["text"] == "the broken mug"
+    [file] = found["data"]["attachments"]
+    # A PNG goes as a document (only a JPEG as a photo), its name and type kept.
+    assert file["size"] == len(PNG) and file["content_type"] == "image/png"
+    # Neither text nor file: nothing to send.
+    empty = await http.post("/demo/customer/send", json={"inbox": inbox, "name": "Ali", "text": " "})
+    assert empty.status_code == 422

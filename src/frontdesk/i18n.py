@@ -85,6 +85,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_customer.failed": "Not delivered: {reason}",
         "demo_customer.file": "File",
         "demo_customer.badge": "simulated",
+        "demo_customer.attach": "A file (optional, up to 700 KB)",
+        "demo_customer.too_big": "The file is too large for the demo: 700 KB at most.",
     },
     "tr": {
         "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
@@ -160,6 +162,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_customer.failed": "İletilmedi: {reason}",
         "demo_customer.file": "Dosya",
         "demo_customer.badge": "simüle",
+        "demo_customer.attach": "Dosya (isteğe bağlı, en çok 700 KB)",
+        "demo_customer.too_big": "Dosya demo için çok büyük: en çok 700 KB.",
     },
     "fa": {
         "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
@@ -234,6 +238,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_customer.failed": "تحویل نشد: {reason}",
         "demo_customer.file": "فایل",
         "demo_customer.badge": "شبیه‌سازی‌شده",
+        "demo_customer.attach": "فایل (اختیاری، حداکثر ۷۰۰ کیلوبایت)",
+        "demo_customer.too_big": "فایل برای نسخهٔ نمایشی بیش از حد بزرگ است: حداکثر ۷۰۰ کیلوبایت.",
     },
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
@@ -18,7 +19,16 @@ from typing import Any, ClassVar
 
 from fastapi import APIRouter
 
-__all__ = ["SIM_PREFIX", "DemoInbox", "SimStore", "Simulator", "WebhookCall", "chat_of", "record"]
+__all__ = [
+    "SIM_PREFIX",
+    "CustomerFile",
+    "DemoInbox",
+    "SimStore",
+    "Simulator",
+    "WebhookCall",
+    "chat_of",
+    "record",
+]
 
 SIM_PREFIX = "/demo/sim"
 KEPT_ENTRIES = 200  # per chat; older lines are dropped
@@ -45,6 +55,16 @@ class WebhookCall:
     body: bytes
 
 
+@dataclass(frozen=True)
+class CustomerFile:
+    """A file the customer sends, kept by the simulator under an id of its own."""
+
+    file_id: str
+    name: str
+    content_type: str
+    size: int
+
+
 class SimStore:
     """The simulators' state, one JSON file per channel; every change is read, made and written
     under one lock (the files are small: a demo's few chats)."""
@@ -58,6 +78,19 @@ class SimStore:
 
     async def read(self, channel_type: str) -> State:
         return await asyncio.to_thread(_load, self._path(channel_type))
+
+    def file_path(self, channel_type: str, file_id: str) -> Path | None:
+        """Where a customer's file is kept; None for an id that is not one of ours."""
+        if not file_id.isalnum():
+            return None
+        path = self.folder / f"{channel_type}-files" / file_id
+        return path if path.is_file() else None
+
+    async def keep_file(self, channel_type: str, name: str, content_type: str, data: bytes) -> CustomerFile:
+        file_id = secrets.token_hex(12)
+        path = self.folder / f"{channel_type}-files" / file_id
+        await asyncio.to_thread(_write_bytes, path, data)
+        return CustomerFile(file_id, name, content_type, len(data))
 
     @contextlib.asynccontextmanager
     async def edit(self, channel_type: str) -> AsyncIterator[State]:
@@ -78,6 +111,11 @@ def _load(path: Path) -> State:
     return state
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def _save(path: Path, state: State) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
@@ -91,7 +129,15 @@ def chat_of(state: State, uid: str, customer_key: str) -> dict[str, Any] | None:
 
 
 def record(
-    state: State, uid: str, customer_key: str, side: str, text: str, *, kind: str = "text", url: str = ""
+    state: State,
+    uid: str,
+    customer_key: str,
+    side: str,
+    text: str,
+    *,
+    kind: str = "text",
+    url: str = "",
+    file_name: str = "",
 ) -> dict[str, Any]:
     """A line of a chat as the customer's app shows it: `side` is "customer" or "business"."""
     chat = state["chats"].setdefault(f"{uid}/{customer_key}", {"entries": [], "typing_at": 0.0})
@@ -102,6 +148,7 @@ def record(
         "kind": kind,
         "text": text,
         "url": url,
+        "file_name": file_name,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     entries.append(entry)
@@ -125,6 +172,7 @@ class Simulator(ABC):
 
     channel_type: ClassVar[str]
     label: ClassVar[str]
+    takes_files: ClassVar[bool] = False  # whether inbound_file is there
 
     def __init__(self, store: SimStore, base_url: str) -> None:
         self.store = store
@@ -145,6 +193,11 @@ class Simulator(ABC):
     def inbound(self, state: State, uid: str, name: str, text: str) -> WebhookCall:
         """The webhook request for a customer's text, as the provider makes and signs it; the
         caller has recorded the line already."""
+
+    def inbound_file(self, state: State, uid: str, name: str, text: str, file: CustomerFile) -> WebhookCall:
+        """The webhook request for a customer's file (with `text` as its caption), where the
+        simulator serves files back through the provider's media API (takes_files)."""
+        raise NotImplementedError
 
     @abstractmethod
     def is_wired(self) -> bool:

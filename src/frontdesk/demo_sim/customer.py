@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,25 +19,46 @@ from frontdesk.demo_sim.base import SIM_PREFIX, Simulator, record
 from frontdesk.security import SecretBox
 from frontdesk.settings import Settings
 
-__all__ = ["SendFailed", "register", "send_as_customer"]
+__all__ = ["SendFailed", "Upload", "register", "send_as_customer"]
 
 log = logging.getLogger(__name__)
 WEBHOOK_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the customer attaches on /demo/customer."""
+
+    name: str
+    content_type: str
+    data: bytes
 
 
 class SendFailed(Exception):
     """The provider could not deliver the customer's text; the reason in words."""
 
 
-async def send_as_customer(sim: Simulator, uid: str, name: str, text: str) -> None:
+async def send_as_customer(
+    sim: Simulator, uid: str, name: str, text: str, upload: Upload | None = None
+) -> None:
     """Record the customer's line, then deliver it as the provider would; the inbox's answer is
     kept on the webhook's state (getWebhookInfo's last error, where the provider reports one)."""
     key = sim.customer_key(name)
+    if upload is not None and not sim.takes_files:
+        raise SendFailed(f"the {sim.label} simulator takes text only")
+    file = None
+    if upload is not None:
+        file = await sim.store.keep_file(sim.channel_type, upload.name, upload.content_type, upload.data)
     async with sim.store.edit(sim.channel_type) as state:
         if uid not in state["accounts"] or not state["accounts"][uid].get("webhook_url"):
             raise SendFailed("this inbox has not registered its webhook with the simulator: save it once")
-        call = sim.inbound(state, uid, name, text)
-        entry = record(state, uid, key, "customer", text)
+        if file is None:
+            call = sim.inbound(state, uid, name, text)
+            entry = record(state, uid, key, "customer", text)
+        else:
+            call = sim.inbound_file(state, uid, name, text, file)
+            kind = "image" if file.content_type.startswith("image/") else "file"
+            entry = record(state, uid, key, "customer", text, kind=kind, file_name=file.name)
         state["chats"][f"{uid}/{key}"]["name"] = name  # for a provider's profile API
     error = ""
     try:

@@ -3,11 +3,11 @@ points at <public url>/demo/sim/telegram there).
 
 It answers the calls the Telegram channel makes — setWebhook, deleteWebhook, getWebhookInfo, getMe,
 sendMessage, sendPhoto, sendDocument, sendChatAction, answerCallbackQuery, getFile and the file
-download — in the Bot API's shapes ({"ok": true, "result"} or {"ok": false, "error_code",
-"description"}), for any well-formed bot token. setWebhook is how it learns where an inbox takes
-updates and its secret token, as Telegram does; a customer's text then goes there as an Update
-with that secret in X-Telegram-Bot-Api-Secret-Token. What the bot sends is kept as the customer's
-chat shows it.
+download of what the customer sent (a photo or a document) — in the Bot API's shapes
+({"ok": true, "result"} or {"ok": false, "error_code", "description"}), for any well-formed bot
+token. setWebhook is how it learns where an inbox takes updates and its secret token, as Telegram
+does; a customer's text then goes there as an Update with that secret in
+X-Telegram-Bot-Api-Secret-Token. What the bot sends is kept as the customer's chat shows it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,22 @@ import json
 import re
 import time
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
-from frontdesk.demo_sim.base import DemoInbox, Simulator, State, WebhookCall, chat_of, record, typing
+from frontdesk.demo_sim.base import (
+    CustomerFile,
+    DemoInbox,
+    Simulator,
+    State,
+    WebhookCall,
+    chat_of,
+    record,
+    typing,
+)
 
 __all__ = ["TelegramSimulator"]
 
@@ -31,6 +41,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # The demo inbox's bot: any well-formed token works; this one says what it is.
 DEMO_TOKEN = "7000000001:DEMO-simulated-bot-not-a-real-token"
 CUSTOMER_IDS = 7_000_000_000  # simulated users' ids start here
+# Telegram re-encodes a photo as JPEG; the simulator does not, so only a JPEG goes as a photo and
+# any other file (a PNG too) as a document, as the apps send "a file".
+PHOTO_TYPES = frozenset({"image/jpeg"})
 
 
 def _ok(result: Any) -> Response:
@@ -81,6 +94,7 @@ async def _params(request: Request) -> dict[str, Any]:
 class TelegramSimulator(Simulator):
     channel_type = "telegram"
     label = "Telegram"
+    takes_files = True
 
     def demo_inbox(self) -> DemoInbox:
         return DemoInbox("Telegram (simulated)", {}, {"bot_token": DEMO_TOKEN})
@@ -95,6 +109,25 @@ class TelegramSimulator(Simulator):
         return TelegramInstallationSettings().api_base.rstrip("/") == self.base_url
 
     def inbound(self, state: State, uid: str, name: str, text: str) -> WebhookCall:
+        return self._update(state, uid, name, {"text": text})
+
+    def inbound_file(self, state: State, uid: str, name: str, text: str, file: CustomerFile) -> WebhookCall:
+        sent: dict[str, Any] = {"caption": text} if text else {}
+        described = {"file_id": file.file_id, "file_unique_id": file.file_id[:16], "file_size": file.size}
+        if file.content_type in PHOTO_TYPES:
+            # One size only: the simulator does not scale pictures.
+            sent["photo"] = [{**described, "width": 1280, "height": 960}]
+        else:
+            sent["document"] = {**described, "file_name": file.name, "mime_type": file.content_type}
+        files = state.setdefault("files", {})
+        # Telegram's file paths: photos/file_12.jpg, documents/file_3.pdf (the type is guessed from them).
+        folder = "photos" if "photo" in sent else "documents"
+        suffix = PurePosixPath(file.name).suffix.lower()
+        path = f"{folder}/{file.file_id}{suffix if suffix[1:].isalnum() else ''}"
+        files[file.file_id] = {"name": file.name, "size": file.size, "path": path}
+        return self._update(state, uid, name, sent)
+
+    def _update(self, state: State, uid: str, name: str, content: dict[str, Any]) -> WebhookCall:
         account = state["accounts"][uid]
         user_id = int(self.customer_key(name))
         first, _, last = name.strip().partition(" ")
@@ -112,7 +145,7 @@ class TelegramSimulator(Simulator):
                 "from": user,
                 "chat": chat,
                 "date": int(time.time()),
-                "text": text,
+                **content,
             },
         }
         headers = {"Content-Type": "application/json", SECRET_HEADER: str(account["secret"])}
@@ -137,7 +170,11 @@ class TelegramSimulator(Simulator):
         async def download(token: str, file_path: str) -> Response:
             if TOKEN.fullmatch(token) is None:
                 return _error(401, "Unauthorized")
-            return _error(404, "Not Found")  # the demo's customers send text only: no files
+            file_id = PurePosixPath(file_path).stem  # <folder>/<file id><the name's extension>
+            found = store.file_path(self.channel_type, file_id)
+            if found is None:
+                return _error(404, "Not Found")
+            return FileResponse(found, media_type="application/octet-stream")  # as Telegram's file server
 
         return router
 
@@ -169,7 +206,18 @@ class TelegramSimulator(Simulator):
         if name == "answercallbackquery":
             return _ok(True)
         if name == "getfile":
-            return _error(400, "Bad Request: invalid file_id")
+            file_id = str(params.get("file_id") or "")
+            known = state.get("files", {}).get(file_id)
+            if not isinstance(known, dict):
+                return _error(400, "Bad Request: invalid file_id")
+            return _ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id[:16],
+                    "file_size": known.get("size"),
+                    "file_path": str(known.get("path") or ""),
+                }
+            )
         if name in ("sendmessage", "sendphoto", "senddocument", "sendchataction"):
             return self._to_chat(state, token, name, params)
         return _error(404, "Not Found: method not found")

@@ -5,6 +5,7 @@ set, which the settings allow in dev mode only."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from typing import Any
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from frontdesk.demo_sim.base import SIM_PREFIX, Simulator, chat_of, is_typing
-from frontdesk.demo_sim.customer import SendFailed, send_as_customer
+from frontdesk.demo_sim.customer import SendFailed, Upload, send_as_customer
 from frontdesk.demo_sim.registry import simulators
 from frontdesk.http.deps import Svc
 from frontdesk.i18n import RTL, preferred_locale, translate
@@ -23,6 +24,10 @@ from frontdesk.settings import Settings
 from frontdesk.store import tables as t
 
 __all__ = ["routers"]
+
+# A customer's file travels as base64 inside the JSON body, within the body limit's 1 MiB.
+FILE_BYTES = 700_000
+FILE_BASE64_CHARS = (FILE_BYTES + 2) // 3 * 4
 
 _STYLE = (
     "body{font:15px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;"
@@ -43,6 +48,7 @@ const T = JSON.parse(document.getElementById('texts').textContent);
 const form = document.getElementById('write'), chat = document.getElementById('chat');
 const inbox = document.getElementById('inbox'), who = document.getElementById('name');
 const text = document.getElementById('text'), note = document.getElementById('note');
+const attach = document.getElementById('attach');
 let shown = '';
 function line(entry) {
   const div = document.createElement('div');
@@ -55,6 +61,12 @@ function line(entry) {
   body.dir = 'auto';
   body.textContent = entry.text;
   div.append(label, body);
+  if (entry.file_name) {
+    const file = document.createElement('div');
+    file.className = 'who';
+    file.textContent = T.file + ': ' + entry.file_name;
+    div.append(file);
+  }
   if (entry.url) {
     const link = document.createElement('a');
     link.href = entry.url; link.textContent = T.file; link.target = '_blank';
@@ -83,24 +95,46 @@ async function refresh() {
 }
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
-  if (!text.value.trim() || !who.value.trim()) return;
+  const chosen = attach && attach.files[0];
+  if ((!text.value.trim() && !chosen) || !who.value.trim()) return;
   const body = {inbox: inbox.value, name: who.value.trim(), text: text.value};
+  if (chosen) {
+    if (chosen.size > T.max_bytes) { note.textContent = T.too_big; return; }
+    const bytes = new Uint8Array(await chosen.arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 8192) {
+      binary += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    }
+    body.file = {name: chosen.name, type: chosen.type || 'application/octet-stream', data: btoa(binary)};
+  }
   const answer = await fetch('/demo/customer/send', {
     method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
-  if (answer.ok) text.value = '';
+  if (answer.ok) { text.value = ''; if (attach) attach.value = ''; }
   await refresh();
 });
-inbox.addEventListener('change', refresh);
+function files() {
+  const option = inbox.selectedOptions[0];
+  document.getElementById('files').hidden = !option || option.dataset.files !== '1';
+}
+inbox.addEventListener('change', () => { files(); refresh(); });
+files();
 who.addEventListener('change', refresh);
 refresh();
 setInterval(refresh, 1000);
 """
 
 
+class CustomerFileIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    type: str = Field(default="application/octet-stream", max_length=200)
+    data: str = Field(max_length=FILE_BASE64_CHARS)  # base64
+
+
 class CustomerText(BaseModel):
     inbox: str = Field(max_length=200)  # "<channel type>/<inbox uid>"
     name: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(default="", max_length=4000)
+    file: CustomerFileIn | None = None
 
 
 def routers(settings: Settings) -> list[APIRouter]:
@@ -123,8 +157,17 @@ def routers(settings: Settings) -> list[APIRouter]:
         picked = pick(body.inbox)
         if picked is None:
             return JSONResponse({"ok": False, "error": "no such simulated inbox"}, status_code=404)
+        upload = None
+        if body.file is not None:
+            try:
+                data = base64.b64decode(body.file.data, validate=True)
+            except ValueError:
+                return JSONResponse({"ok": False, "error": "file: not base64"}, status_code=422)
+            upload = Upload(body.file.name, body.file.type or "application/octet-stream", data)
+        elif not body.text.strip():
+            return JSONResponse({"ok": False, "error": "write a text or attach a file"}, status_code=422)
         try:
-            await send_as_customer(picked[0], picked[1], body.name, body.text)
+            await send_as_customer(picked[0], picked[1], body.name, body.text, upload)
         except SendFailed as exc:
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=502)
         return JSONResponse({"ok": True})
@@ -149,8 +192,8 @@ def routers(settings: Settings) -> list[APIRouter]:
     return routes
 
 
-async def _inboxes(svc: Svc, sims: dict[str, Simulator]) -> list[tuple[str, str]]:
-    """(value, label) of each inbox a simulator feeds: the ones that registered with it."""
+async def _inboxes(svc: Svc, sims: dict[str, Simulator]) -> list[tuple[str, str, bool]]:
+    """(value, label, takes files) of each inbox a simulator feeds: the ones registered with it."""
     registered: dict[str, Simulator] = {}
     for sim in sims.values():
         state = await sim.store.read(sim.channel_type)
@@ -163,7 +206,12 @@ async def _inboxes(svc: Svc, sims: dict[str, Simulator]) -> list[tuple[str, str]
     async with svc.db.read() as conn:
         rows = (await conn.execute(select.order_by(t.inboxes.c.id))).all()
     return [
-        (f"{registered[uid].channel_type}/{uid}", _shown(registered[uid].label, name)) for uid, name in rows
+        (
+            f"{registered[uid].channel_type}/{uid}",
+            _shown(registered[uid].label, name),
+            registered[uid].takes_files,
+        )
+        for uid, name in rows
     ]
 
 
@@ -180,13 +228,15 @@ async def _page(svc: Svc, sims: dict[str, Simulator], locale: str) -> str:
     title = say("demo_customer.title")
     texts: dict[str, Any] = {
         key: translate(locale, f"demo_customer.{key}", reason="{reason}")
-        for key in ("you", "business", "typing", "empty", "failed", "file")
+        for key in ("you", "business", "typing", "empty", "failed", "file", "too_big")
     }
+    texts["max_bytes"] = FILE_BYTES
     # </script> cannot appear in the JSON: json.dumps leaves "<" as it is, so it is escaped.
     embedded = json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")
     if inboxes:
         options = "".join(
-            f'<option value="{html.escape(value)}">{html.escape(label)}</option>' for value, label in inboxes
+            f'<option value="{html.escape(value)}" data-files="{int(files)}">{html.escape(label)}</option>'
+            for value, label, files in inboxes
         )
         body = (
             f'<form id="write"><label for="inbox">{say("demo_customer.inbox")}</label>'
@@ -197,6 +247,8 @@ async def _page(svc: Svc, sims: dict[str, Simulator], locale: str) -> str:
             f'<div id="chat" data-testid="demo-chat"></div><div id="note" class="who"></div>'
             f'<label for="text">{say("demo_customer.text")}</label>'
             f'<textarea id="text" data-testid="demo-text" rows="3" maxlength="4000" dir="auto"></textarea>'
+            f'<p id="files"><label for="attach">{say("demo_customer.attach")}</label>'
+            f'<input id="attach" type="file" data-testid="demo-file"></p>'
             f'<button data-testid="demo-send">{say("demo_customer.send")}</button></form>'
             f'<script id="texts" type="application/json">{embedded}</script>'
             f"<script>{_SCRIPT}</script>"
