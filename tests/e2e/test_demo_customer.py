@@ -73,5 +73,15 @@ async def test_telegram_customer_and_agent_talk_through_the_simulator(
     # The simulated Bot API took the sendMessage; the customer's chat shows it.
     await expect(customer.get_by_test_id("demo-line-business")).to_contain_text("Bugün kargoda, Ali.")
     await screenshot(customer, "demo-customer-telegram")
+
+    # A file from the page's picker goes too (base64 in the page's request, getFile at arrival).
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    await customer.get_by_test_id("demo-file").set_input_files(
+        files=[{"name": "mug.png", "mimeType": "image/png", "buffer": png}]
+    )
+    await customer.get_by_test_id("demo-send").click()
+    await expect(customer.get_by_test_id("demo-line-customer").last).to_contain_text("mug.png")
+    # Fetched from the simulator by the media job, then shown inline to the agent.
+    await expect(agent.get_by_test_id("thread").locator('img[alt="mug.png"]')).to_be_visible()
     for page in (agent, customer):
         await page.context.close()
