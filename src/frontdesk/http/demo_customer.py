@@ -112,6 +112,12 @@ form.addEventListener('submit', async (event) => {
   if (answer.ok) { text.value = ''; if (attach) attach.value = ''; }
   await refresh();
 });
+text.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
+});
 function files() {
   const option = inbox.selectedOptions[0];
   document.getElementById('files').hidden = !option || option.dataset.files !== '1';
