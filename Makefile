@@ -9,9 +9,14 @@ SMTP_PORT ?= 2525
 # Replies go to the demo's capturing relay on 127.0.0.1:$(RELAY_PORT) (dev mode only), listed at
 # /demo/outbox and never delivered.
 RELAY_PORT ?= 2526
+# The simulated providers (dev mode only) answer under http://127.0.0.1:$(PORT)/demo/sim/<channel>;
+# each channel's provider address points there, and /demo/customer plays their customers
+# (frontdesk/demo_sim/: a channel's simulator adds its line to SIM_ENV).
+SIM := http://127.0.0.1:$(PORT)/demo/sim
+SIM_ENV := FRONTDESK_DEMO_SIMULATED_CHANNELS=1 FRONTDESK_TELEGRAM_API_BASE=$(SIM)/telegram
 DEMO_ENV := FRONTDESK_DEV_MODE=1 FRONTDESK_PORT=$(PORT) FRONTDESK_MAIL_DOMAIN=$(MAIL_DOMAIN) \
 	FRONTDESK_SMTP_LISTEN_PORT=$(SMTP_PORT) FRONTDESK_DEMO_RELAY_PORT=$(RELAY_PORT) \
-	FRONTDESK_SMTP_HOST=127.0.0.1 FRONTDESK_SMTP_PORT=$(RELAY_PORT) FRONTDESK_SMTP_STARTTLS=0
+	FRONTDESK_SMTP_HOST=127.0.0.1 FRONTDESK_SMTP_PORT=$(RELAY_PORT) FRONTDESK_SMTP_STARTTLS=0 $(SIM_ENV)
 
 .PHONY: demo test install web lint bench
 

@@ -138,11 +138,14 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings, *, with_worker: bool = True) -> AsyncIterator[Server]:
-    """A real uvicorn server of the app on a free port (several may share one database).
+async def serving(
+    settings: Settings, *, with_worker: bool = True, port: int | None = None
+) -> AsyncIterator[Server]:
+    """A real uvicorn server of the app on a free port (several may share one database), or on
+    `port` (a test whose settings name the server's own address).
     with_worker=False: a test drives a worker of its own."""
     app = create_app(settings, with_worker=with_worker)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

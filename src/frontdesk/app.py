@@ -225,6 +225,12 @@ def create_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
         from frontdesk.http import demo_outbox
 
         app.include_router(demo_outbox.router)
+    if settings.demo_simulated_channels:
+        # Demo equipment (dev mode only, see settings): the simulated providers and /demo/customer.
+        from frontdesk.http import demo_customer
+
+        for demo_router in demo_customer.routers(settings):
+            app.include_router(demo_router)
     # Last: the dashboard answers every path the routers above do not.
     app.include_router(web.router)
 

@@ -118,6 +118,7 @@ async def create_demo(settings: Settings) -> list[str]:
             ).first()
         if exists is None:
             await _build(db, SecretBox(settings.secret_key))
+        simulated = await _simulated_inboxes(db, settings) if settings.demo_simulated_channels else []
         async with db.read() as conn:
             web = sa.select(t.inboxes.c.uid).where(t.inboxes.c.channel_type == "web")
             site_uid = (await conn.execute(web.order_by(t.inboxes.c.id))).scalar()
@@ -152,7 +153,69 @@ async def create_demo(settings: Settings) -> list[str]:
             )
         elif not settings.smtp_host:
             lines.append("Email replies need a relay: FRONTDESK_SMTP_HOST (docs/settings.md)")
+    if settings.demo_simulated_channels:
+        lines.append(
+            f"Simulated channels ({', '.join(simulated)}): write as their customers at {url}/demo/customer "
+            "(the providers are simulated inside Frontdesk; nothing leaves this machine)"
+        )
     return lines
+
+
+async def _simulated_inboxes(db: Database, settings: Settings) -> list[str]:
+    """DEMO EQUIPMENT (frontdesk/demo_sim/): an inbox of each channel with a simulated provider,
+    added once, registered with its simulator as saving it in the dashboard would. The labels of
+    the simulated channels, and a warning for each one the installation does not point at its
+    simulator (its provider address setting, which `make demo` sets)."""
+    from frontdesk.demo_sim.customer import register
+    from frontdesk.demo_sim.registry import simulators
+
+    box = SecretBox(settings.secret_key)
+    labels: list[str] = []
+    for channel, sim in simulators(settings).items():
+        labels.append(sim.label)
+        if not sim.is_wired():
+            print(
+                f"warning: the {sim.label} channel does not use its simulator at {sim.base_url}",
+                file=sys.stderr,
+            )
+        wanted = sim.demo_inbox()
+        async with db.write() as tx:
+            admin = (
+                await tx.conn.execute(sa.select(t.users.c.id).where(t.users.c.email_lower == ADMIN_EMAIL))
+            ).scalar_one()
+            mine = sa.select(t.memberships.c.workspace_id).where(t.memberships.c.user_id == admin)
+            workspace_id = (await tx.conn.execute(mine.order_by(t.memberships.c.workspace_id))).scalar_one()
+            inboxes = t.inboxes.c
+            present = sa.select(t.inboxes).where(
+                inboxes.workspace_id == workspace_id, inboxes.channel_type == channel
+            )
+            row = (await tx.conn.execute(present.order_by(inboxes.id))).mappings().first()
+            if row is None:
+                actor = await access_actor_by_workspace(tx.conn, admin, workspace_id)
+                inbox_id = await check_create_inbox(
+                    tx,
+                    actor,
+                    box,
+                    adapter_class,
+                    wanted.name,
+                    channel,
+                    dict(wanted.settings),
+                    dict(wanted.secrets),
+                )
+                agents = sa.select(t.users.c.id).where(
+                    t.users.c.email_lower.like("agent%@demo.frontdesk.test")
+                )
+                await check_set_inbox_members(
+                    tx, actor, inbox_id, list((await tx.conn.execute(agents)).scalars())
+                )
+                made = sa.select(t.inboxes).where(inboxes.id == inbox_id)
+                row = (await tx.conn.execute(made)).mappings().one()
+            elif str(row["uid"]) in (await sim.store.read(channel))["accounts"]:
+                continue  # registered already (unless the simulator's state was removed since)
+        problem = await register(settings, sim, row, box)
+        if problem:
+            print(f"warning: {wanted.name} did not register with its simulator: {problem}", file=sys.stderr)
+    return labels
 
 
 def _program() -> str:

@@ -64,6 +64,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_outbox.cc": "Cc",
         "demo_outbox.recipients": "Delivered to",
         "demo_outbox.subject": "Subject",
+        "demo_customer.title": "Play the customer (simulated channels)",
+        "demo_customer.intro": (
+            "Write to the demo's simulated inboxes as their customers would, from the app of each "
+            "channel. The providers here are simulated inside Frontdesk: no account is needed and "
+            "nothing leaves this machine. Answer in the dashboard: the reply appears here."
+        ),
+        "demo_customer.none": (
+            "No simulated inbox yet: run `make demo` (or `frontdesk demo`) with simulated channels on."
+        ),
+        "demo_customer.inbox": "Inbox",
+        "demo_customer.name": "Your name as the customer",
+        "demo_customer.default_name": "Deniz Customer",
+        "demo_customer.text": "Message",
+        "demo_customer.send": "Send",
+        "demo_customer.you": "You",
+        "demo_customer.business": "Business",
+        "demo_customer.typing": "typing…",
+        "demo_customer.empty": "No messages in this chat yet.",
+        "demo_customer.failed": "Not delivered: {reason}",
+        "demo_customer.file": "File",
+        "demo_customer.badge": "simulated",
+        "demo_customer.attach": "A file (optional, up to 700 KB)",
+        "demo_customer.too_big": "The file is too large for the demo: 700 KB at most.",
     },
     "tr": {
         "password_reset.subject": "Frontdesk parolanızı sıfırlayın",
@@ -117,6 +140,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_outbox.cc": "Bilgi",
         "demo_outbox.recipients": "Teslim adresleri",
         "demo_outbox.subject": "Konu",
+        "demo_customer.title": "Müşteri rolünde yazın (simüle kanallar)",
+        "demo_customer.intro": (
+            "Demonun simüle gelen kutularına, müşterilerin her kanalın uygulamasından yazacağı gibi "
+            "yazın. Buradaki sağlayıcılar Frontdesk'in içinde simüle edilir: hesap gerekmez ve hiçbir "
+            "şey bu makineden dışarı çıkmaz. Panelden yanıtlayın: yanıt burada görünür."
+        ),
+        "demo_customer.none": (
+            "Henüz simüle gelen kutusu yok: `make demo` (ya da `frontdesk demo`) komutunu simüle "
+            "kanallar açıkken çalıştırın."
+        ),
+        "demo_customer.inbox": "Gelen kutusu",
+        "demo_customer.name": "Müşteri olarak adınız",
+        "demo_customer.default_name": "Deniz Müşteri",
+        "demo_customer.text": "Mesaj",
+        "demo_customer.send": "Gönder",
+        "demo_customer.you": "Siz",
+        "demo_customer.business": "İşletme",
+        "demo_customer.typing": "yazıyor…",
+        "demo_customer.empty": "Bu sohbette henüz mesaj yok.",
+        "demo_customer.failed": "İletilmedi: {reason}",
+        "demo_customer.file": "Dosya",
+        "demo_customer.badge": "simüle",
+        "demo_customer.attach": "Dosya (isteğe bağlı, en çok 700 KB)",
+        "demo_customer.too_big": "Dosya demo için çok büyük: en çok 700 KB.",
     },
     "fa": {
         "password_reset.subject": "بازنشانی گذرواژهٔ Frontdesk",
@@ -169,6 +216,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "demo_outbox.cc": "رونوشت",
         "demo_outbox.recipients": "تحویل به",
         "demo_outbox.subject": "موضوع",
+        "demo_customer.title": "به‌جای مشتری بنویسید (کانال‌های شبیه‌سازی‌شده)",
+        "demo_customer.intro": (
+            "همان‌طور که مشتریان از برنامهٔ هر کانال می‌نویسند، به صندوق‌های شبیه‌سازی‌شدهٔ نسخهٔ "
+            "نمایشی پیام بدهید. ارائه‌دهنده‌ها در خود Frontdesk شبیه‌سازی شده‌اند: حسابی لازم نیست و "
+            "چیزی از این رایانه بیرون نمی‌رود. در داشبورد پاسخ دهید: پاسخ این‌جا نمایش داده می‌شود."
+        ),
+        "demo_customer.none": (
+            "هنوز صندوق شبیه‌سازی‌شده‌ای وجود ندارد: `make demo` (یا `frontdesk demo`) را با "
+            "کانال‌های شبیه‌سازی‌شده اجرا کنید."
+        ),
+        "demo_customer.inbox": "صندوق ورودی",
+        "demo_customer.name": "نام شما در نقش مشتری",
+        "demo_customer.default_name": "دنیز مشتری",
+        "demo_customer.text": "پیام",
+        "demo_customer.send": "ارسال",
+        "demo_customer.you": "شما",
+        "demo_customer.business": "کسب‌وکار",
+        "demo_customer.typing": "در حال نوشتن…",
+        "demo_customer.empty": "هنوز پیامی در این گفتگو نیست.",
+        "demo_customer.failed": "تحویل نشد: {reason}",
+        "demo_customer.file": "فایل",
+        "demo_customer.badge": "شبیه‌سازی‌شده",
+        "demo_customer.attach": "فایل (اختیاری، حداکثر ۷۰۰ کیلوبایت)",
+        "demo_customer.too_big": "فایل برای نسخهٔ نمایشی بیش از حد بزرگ است: حداکثر ۷۰۰ کیلوبایت.",
     },
 }
 

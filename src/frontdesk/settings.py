@@ -102,6 +102,12 @@ class Settings(EmailInstallationSettings, BaseSettings):
         "`frontdesk serve`; what it is sent is kept in data_dir/demo-outbox, listed at /demo/outbox, "
         "never delivered. 0: off.",
     )
+    demo_simulated_channels: bool = Field(
+        default=False,
+        description="Dev mode only (`make demo`): `frontdesk serve` also answers as the providers of "
+        "the channels that have a demo simulator (frontdesk/demo_sim/), under /demo/sim/<channel>/, and "
+        "serves /demo/customer, where one plays their customers. Never in production.",
+    )
     metrics_token: str = Field(
         default="",
         description="Bearer token Prometheus sends to read /metrics; empty: /metrics is 404 "
@@ -119,6 +125,10 @@ class Settings(EmailInstallationSettings, BaseSettings):
             )
         if self.demo_relay_port and not self.dev_mode:
             raise ValueError("FRONTDESK_DEMO_RELAY_PORT is demo equipment: it needs FRONTDESK_DEV_MODE=1")
+        if self.demo_simulated_channels and not self.dev_mode:
+            raise ValueError(
+                "FRONTDESK_DEMO_SIMULATED_CHANNELS is demo equipment: it needs FRONTDESK_DEV_MODE=1"
+            )
         if len(self.secret_key) < 16:
             raise ValueError("FRONTDESK_SECRET_KEY must be at least 16 characters")
         if self.metrics_token and len(self.metrics_token) < 16:
