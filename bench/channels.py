@@ -266,6 +266,7 @@ async def measure(port: int, api: Api, stub: Stub, cfg: dict[str, Any]) -> dict[
         },
     )
     tg_secret = telegram["secrets"]["webhook_secret"]
+    log(f"  channels: {', '.join(PROVIDER_SETTINGS)} pointed at the provider stub {stub.url} (127.0.0.1)")
     try:
         from wechatpy.crypto import WeChatCrypto  # dev dependency: the provider's side of safe mode
 
@@ -279,11 +280,13 @@ async def measure(port: int, api: Api, stub: Stub, cfg: dict[str, Any]) -> dict[
     rows: list[tuple[str, str, str, Callable[[int, int], bytes]]] = [
         (
             "api",
+            "api",
             "API",
             lambda i, k: api_request(api_inbox["webhook_path"], api_inbox["secrets"]["hmac_secret"], i, k),
         ),
         ("line", "line", "LINE", lambda i, k: line_request(line_inbox["webhook_path"], i, k, now_ms)),
         (
+            "wechat",
             "wechat",
             "WeChat (plaintext mode)",
             lambda i, k: wechat_request(wechat_plain["webhook_path"], i, k, now_s),
@@ -300,6 +303,7 @@ async def measure(port: int, api: Api, stub: Stub, cfg: dict[str, Any]) -> dict[
         )
     rows += [
         (
+            "telegram",
             "telegram",
             "Telegram",
             lambda i, k: telegram_request(telegram["webhook_path"], tg_secret, i, k, now_s),
