@@ -279,7 +279,6 @@ def render(r: dict[str, Any], count: int) -> str:
     return "\n".join(lines)
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=10_000)

@@ -1,5 +1,7 @@
 """Ingest: messages/s through the API channel webhook, then inbound → agent-socket latency
-open-loop at half that rate; the same two measurements on the floor app."""
+open-loop at half that rate; the same two measurements on the floor app. Then, on the same server
+process, the closed-loop rate of the LINE, WeChat and Telegram webhooks beside the API channel's
+(channels.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from common import (
     sign_in,
 )
 from loadgen import closed_loop, open_loop
+
+import channels
 
 TEXT = "Hello, my parcel has not arrived yet and the tracking page shows no update since Monday."
 
@@ -82,7 +86,8 @@ async def run(kind: str, cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
     log(f"ingest on {backend.label}")
     prepare_instance(backend)
     result: dict[str, Any] = {"backend": backend.label}
-    with frontdesk_server(backend) as server:
+    with_channels = cfg.get("ingest_channels", True)
+    with channels.provider_stub(with_channels) as stub, frontdesk_server(backend, env=stub.env) as server:
         api = await sign_in(server.port)
         inbox = await api.ok(
             "POST",
@@ -110,6 +115,8 @@ async def run(kind: str, cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
             cfg,
             None,
         )
+        if with_channels:
+            result["channels"] = await channels.measure(server.port, api, stub, cfg)
         api.close()
     rate = result["app"]["latency"]["rate"]
     floor_backend = make_backend(kind, "floor", workdir)

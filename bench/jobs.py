@@ -13,7 +13,7 @@ import asyncio
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from common import (
@@ -40,7 +40,7 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\
 class _Receiver(asyncio.Protocol):
     """A minimal webhook receiver: notes the arrival time of each X-Frontdesk-Message-Id."""
 
-    arrivals: dict[int, float] = {}
+    arrivals: ClassVar[dict[int, float]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]

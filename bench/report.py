@@ -66,8 +66,20 @@ def render(r: dict[str, Any]) -> str:
         "| goal | backend | measured | floor (same run) | verdict |",
         "|---|---|---|---|---|",
     ]
+    _ingest(r, out, summary)
+    _channels(r, out, summary)
+    _scale(r, out, summary)
+    _jobs(r, out, summary)
+    head = out[:header_len]
+    body = out[header_len:]
+    text = "\n".join([*head, "## Summary", "", *summary, "", *body])
+    if NOTES.exists():
+        text += "\n" + NOTES.read_text()
+    return text + "\n"
 
-    # ---------------------------------------------------------------- ingest
+
+def _ingest(r: dict[str, Any], out: list[str], summary: list[str]) -> None:
+    cfg = r["config"]
     ingest_keys = [k for k in r if k.startswith("ingest:")]
     if ingest_keys:
         out += ["## Ingest (API channel webhook)", ""]
@@ -96,7 +108,8 @@ def render(r: dict[str, Any]) -> str:
                     f"| {res['backend']} | {'frontdesk webhook' if part == 'app' else 'floor'} "
                     f"| {tp['rate']:.0f} | {tp['errors']} | {_ms(tp['latency_p50'])} / "
                     f"{_ms(tp['latency_p99'])} ms | {lat['rate']:.0f}/s x {lat['sent']} "
-                    f"| {_ms(lat['socket_p50'])} ms | {_ms(lat['socket_p99'])} ms | {_ms(lat['socket_max'])} ms "
+                    f"| {_ms(lat['socket_p50'])} ms | {_ms(lat['socket_p99'])} ms "
+                    f"| {_ms(lat['socket_max'])} ms "
                     f"| {_ms(lat['ack_p50'])} / {_ms(lat['ack_p99'])} ms | {lat['missing']} |"
                 )
             if "app" in res and "floor" in res:
@@ -110,13 +123,79 @@ def render(r: dict[str, Any]) -> str:
                     goal = GOALS[f"socket_{q}"]
                     summary.append(
                         f"| inbound → socket {q} ≤ {_ms(goal)} ms at half max "
-                        f"({a['latency']['rate']:.0f}/s) | {res['backend']} | {_ms(a['latency'][f'socket_{q}'])} ms "
+                        f"({a['latency']['rate']:.0f}/s) | {res['backend']} "
+                        f"| {_ms(a['latency'][f'socket_{q}'])} ms "
                         f"| {_ms(f['latency'][f'socket_{q}'])} ms | "
                         f"{_verdict_max(a['latency'][f'socket_{q}'], goal)} |"
                     )
         out.append("")
 
-    # ---------------------------------------------------------------- list / thread / search
+
+CHANNEL_RATIO_GOAL = 0.8
+
+
+def _other(row: dict[str, Any]) -> dict[str, int]:
+    return {k: v for k, v in row.get("outcomes", {}).items() if k != "stored"}
+
+
+def _outcomes(row: dict[str, Any]) -> str:
+    if "outcomes" not in row:
+        return "n/a"
+    other = _other(row)
+    extra = ", ".join(f"{k} {v}" for k, v in sorted(other.items()))
+    return f"{row['outcomes'].get('stored', 0)}" + (f" ({extra})" if extra else "")
+
+
+def _channels(r: dict[str, Any], out: list[str], summary: list[str]) -> None:
+    """Each new webhook's closed-loop rate beside the API channel's, same run, same server."""
+    found = [(k, r[k]) for k in r if k.startswith("ingest:") and "channels" in r[k]]
+    if not found:
+        return
+    first = found[0][1]["channels"]
+    out += [
+        "## Ingest per channel",
+        "",
+        "Closed loop as above (same connections, warm-up and window), one row after the other on the "
+        "same server process as the API rows, each with its own inbox and 2,000 fresh contacts (so "
+        "each row's first messages make contacts and open conversations; on LINE and WeChat each new "
+        "contact also queues a profile look-up, run by the in-process worker meanwhile). Every request "
+        "is built and signed before its row starts: LINE `x-line-signature` (base64 HMAC-SHA256), "
+        "WeChat query `signature` (SHA1 of token, timestamp, nonce; plaintext mode, and safe mode with "
+        "AES and `msg_signature` as an extra row), Telegram's `X-Telegram-Bot-Api-Secret-Token`. "
+        "The API channel is measured before and again after the others; the ratio is against the mean "
+        f"of the two. Goal: each channel ≥ {CHANNEL_RATIO_GOAL} of the API channel's rate. Provider "
+        f"APIs ({', '.join('`' + n + '`' for n in first['pointed_at_stub'])}) pointed at a local stub "
+        "(bench/provider_stub.py on 127.0.0.1), which answered: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(first.get("provider_calls", {}).items())) or "nothing")
+        + ".",
+        "",
+        "| backend | channel | msg/s | errors | ack p50 / p99 | events stored (other outcomes) "
+        "| ratio to API | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, res in found:
+        ch = res["channels"]
+        for row in ch["rows"].values():
+            ratio = f"{row['ratio']:.2f}" if "ratio" in row else "reference"
+            verdict = row.get("verdict", "")
+            if verdict == "missed":
+                verdict = f"**missed** ({row['ratio']:.0%} of the API channel's rate"
+                verdict += ", with errors or events not stored)" if row["errors"] or _other(row) else ")"
+            out.append(
+                f"| {res['backend']} | {row['label']} | {row['rate']:.0f} | {row['errors']} "
+                f"| {_ms(row['latency_p50'])} / {_ms(row['latency_p99'])} ms | {_outcomes(row)} "
+                f"| {ratio} | {verdict} |"
+            )
+            if "ratio" in row:
+                summary.append(
+                    f"| {row['label']} ingest ≥ {CHANNEL_RATIO_GOAL} × API | {res['backend']} "
+                    f"| {row['rate']:.0f} msg/s ({row['ratio']:.2f}×) "
+                    f"| API {ch['reference_rate']:.0f} msg/s | {verdict} |"
+                )
+    out.append("")
+
+
+def _scale(r: dict[str, Any], out: list[str], summary: list[str]) -> None:
     scale_keys = [k for k in r if k.startswith("list:")]
     if scale_keys:
         out += ["## Conversation list, tab counts, thread, search at scale", ""]
@@ -177,7 +256,8 @@ def render(r: dict[str, Any]) -> str:
                     f"| {_verdict_max(value, GOALS[goal_key])} |"
                 )
 
-    # ---------------------------------------------------------------- jobs
+
+def _jobs(r: dict[str, Any], out: list[str], summary: list[str]) -> None:
     job_keys = [k for k in r if k.startswith("jobs:")]
     if job_keys:
         out += [
@@ -205,23 +285,18 @@ def render(r: dict[str, Any]) -> str:
                 else "n/a (worker process has no /metrics)"
             )
             out.append(
-                f"| {res['backend']} | {res['layout']} | {res['rate']:.0f}/s | {res['delivered']}/{res['count']} "
+                f"| {res['backend']} | {res['layout']} | {res['rate']:.0f}/s "
+                f"| {res['delivered']}/{res['count']} "
                 f"| {_ms(res['commit_p50'])} / {_ms(res['commit_p99'])} / {_ms(res['commit_max'])} ms "
                 f"| {_ms(res['send_p50'])} / {_ms(res['send_p99'])} ms | {share} "
                 f"| {_ms(fl['p50'])} / {_ms(fl['p99'])} ms |"
             )
             summary.append(
-                f"| job pickup p99 ≤ 100 ms | {res['backend']}, {res['layout']} | {_ms(res['commit_p99'])} ms "
+                f"| job pickup p99 ≤ 100 ms | {res['backend']}, {res['layout']} "
+                f"| {_ms(res['commit_p99'])} ms "
                 f"| {_ms(fl['p99'])} ms | {_verdict_max(res['commit_p99'], GOALS['pickup_p99'])} |"
             )
         out.append("")
-
-    head = out[:header_len]
-    body = out[header_len:]
-    text = "\n".join([*head, "## Summary", "", *summary, "", *body])
-    if NOTES.exists():
-        text += "\n" + NOTES.read_text()
-    return text + "\n"
 
 
 # Sections that other scripts write into the same file (bench/dashboard.py, bench/widget.py):

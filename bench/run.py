@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py [--quick] [--only ingest,list,jobs] [--backends sqlite,postgresql]
                                   [--conversations N] [--messages-per-conversation M]
+                                  [--skip-channels]
 
 See bench/README.md for what each benchmark measures and how.
 """
@@ -54,6 +55,44 @@ def config(quick: bool) -> dict[str, Any]:
     }
 
 
+async def _run_benches(
+    only: list[str],
+    backends: list[str],
+    cfg: dict[str, Any],
+    args: argparse.Namespace,
+    workdir: Path,
+    results: dict[str, Any],
+) -> int:
+    """Each benchmark on each backend, into `results`; returns how many failed."""
+    failures = 0
+    for bench in only:
+        for kind in backends:
+            if bench == "list" and kind == "sqlite" and args.skip_sqlite_scale:
+                continue
+            key = f"{bench}:{kind}"
+            try:
+                if bench == "ingest":
+                    results[key] = await ingest.run(kind, cfg, workdir)
+                elif bench == "jobs":
+                    results[key] = await jobs.run(kind, cfg, workdir)
+                    if kind == "postgresql":
+                        try:
+                            results[key + ":separate-worker"] = await jobs.run(
+                                kind, cfg, workdir, separate_worker=True
+                            )
+                        except Exception as exc:
+                            failures += 1
+                            traceback.print_exc()
+                            results[key + ":separate-worker"] = {"error": f"{type(exc).__name__}: {exc}"}
+                else:
+                    results[key] = await scale.run(kind, cfg, workdir, keep=args.keep_data)
+            except Exception as exc:  # one failing benchmark must not hide the others
+                failures += 1
+                traceback.print_exc()
+                results[key] = {"error": f"{type(exc).__name__}: {exc}"}
+    return failures
+
+
 async def main_async(args: argparse.Namespace) -> int:
     if args.render:
         out = Path(args.output) if args.output else BENCH / "RESULTS.md"
@@ -66,6 +105,7 @@ async def main_async(args: argparse.Namespace) -> int:
         cfg["conversations"] = args.conversations
     if args.messages_per_conversation:
         cfg["messages_per_conversation"] = args.messages_per_conversation
+    cfg["ingest_channels"] = not args.skip_channels
     only = [b.strip() for b in args.only.split(",")] if args.only else list(BENCHES)
     backends = [b.strip() for b in args.backends.split(",")]
     for b in only:
@@ -80,33 +120,8 @@ async def main_async(args: argparse.Namespace) -> int:
         "config": cfg,
         "command": " ".join(["bench/run.py", *sys.argv[1:]]),
     }
-    failures = 0
     try:
-        for bench in only:
-            for kind in backends:
-                if bench == "list" and kind == "sqlite" and args.skip_sqlite_scale:
-                    continue
-                key = f"{bench}:{kind}"
-                try:
-                    if bench == "ingest":
-                        results[key] = await ingest.run(kind, cfg, workdir)
-                    elif bench == "jobs":
-                        results[key] = await jobs.run(kind, cfg, workdir)
-                        if kind == "postgresql":
-                            try:
-                                results[key + ":separate-worker"] = await jobs.run(
-                                    kind, cfg, workdir, separate_worker=True
-                                )
-                            except Exception as exc:
-                                failures += 1
-                                traceback.print_exc()
-                                results[key + ":separate-worker"] = {"error": f"{type(exc).__name__}: {exc}"}
-                    else:
-                        results[key] = await scale.run(kind, cfg, workdir, keep=args.keep_data)
-                except Exception as exc:  # one failing benchmark must not hide the others
-                    failures += 1
-                    traceback.print_exc()
-                    results[key] = {"error": f"{type(exc).__name__}: {exc}"}
+        failures = await _run_benches(only, backends, cfg, args, workdir, results)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["elapsed_s"] = time.monotonic() - started
@@ -130,6 +145,11 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=0, help="scale of the list benchmark")
     parser.add_argument("--messages-per-conversation", type=int, default=0, help="default 10")
     parser.add_argument("--skip-sqlite-scale", action="store_true", help="list benchmark on PostgreSQL only")
+    parser.add_argument(
+        "--skip-channels",
+        action="store_true",
+        help="ingest: leave out the LINE, WeChat and Telegram rows (API channel and floor only)",
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep the generated PostgreSQL database")
     parser.add_argument("--output", default="", help="results file (default bench/RESULTS.md)")
     parser.add_argument("--render", action="store_true", help="only re-render RESULTS.md from RESULTS.json")

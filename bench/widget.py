@@ -255,7 +255,6 @@ def render(r: dict[str, Any], sockets: int) -> str:
     )
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", type=int, default=5000)
