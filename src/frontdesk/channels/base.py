@@ -56,6 +56,7 @@ __all__ = [
     "WebhookRequest",
     "assign_on_reply_field",
     "retry_after_seconds",
+    "save_response",
 ]
 
 
@@ -74,6 +75,24 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+async def save_response(response: httpx.Response, destination: Path, max_bytes: int) -> None:
+    """Stream a provider's file to `destination`, refusing more than `max_bytes` (TOO_LARGE)
+    whether or not the answer declared its length: for fetch_media."""
+    too_large = ChannelError(
+        FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    written = 0
+    with destination.open("wb") as out:
+        async for chunk in response.aiter_bytes():
+            written += len(chunk)
+            if written > max_bytes:
+                raise too_large
+            out.write(chunk)
 
 
 def assign_on_reply_field() -> Any:

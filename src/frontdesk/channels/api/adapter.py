@@ -37,6 +37,7 @@ from frontdesk.channels.base import (
     WebhookRequest,
     assign_on_reply_field,
     retry_after_seconds,
+    save_response,
 )
 from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.enums import DeliveryStatus, FailureReason
@@ -464,19 +465,7 @@ async def _save_media(response: httpx.Response, destination: Path, max_bytes: in
     if code != 200:
         await response.aread()
         raise _refusal(code, f"the file's address answered HTTP {code}: {response.text[:300]}", response)
-    too_large = ChannelError(
-        FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
-    )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    written = 0
-    with destination.open("wb") as out:
-        async for chunk in response.aiter_bytes():
-            written += len(chunk)
-            if written > max_bytes:
-                raise too_large
-            out.write(chunk)
+    await save_response(response, destination, max_bytes)
     return FetchedMedia(content_type=response.headers.get("content-type"))
 
 

@@ -45,6 +45,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    save_response,
 )
 from frontdesk.channels.line.client import is_invalid_reply_token, messages_of, refusal
 from frontdesk.channels.line.parse import STICKER_PREFIX, parse_body
@@ -343,19 +344,7 @@ class LineAdapter(ChannelAdapter):
             if not response.is_success:
                 await response.aread()
                 raise _media_refusal(response)
-            too_large = ChannelError(
-                FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
-            )
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise too_large
-            written = 0
-            with destination.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise too_large
-                    out.write(chunk)
+            await save_response(response, destination, max_bytes)
             return FetchedMedia(content_type=response.headers.get("content-type"))
 
     async def fetch_profile(self, source_id: str) -> Profile | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from frontdesk.channels.base import ChannelError, FetchedMedia, retry_after_seconds
+from frontdesk.channels.base import ChannelError, FetchedMedia, retry_after_seconds, save_response
 from frontdesk.domain.enums import FailureReason
 
 __all__ = ["BotApi", "refusal"]
@@ -93,19 +93,7 @@ async def _save(response: httpx.Response, destination: Path, max_bytes: int) -> 
             f"Telegram's file address answered HTTP {code}",
             retryable=code >= 500 or code == 429,
         )
-    too_large = ChannelError(
-        FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
-    )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    written = 0
-    with destination.open("wb") as out:
-        async for chunk in response.aiter_bytes():
-            written += len(chunk)
-            if written > max_bytes:
-                raise too_large
-            out.write(chunk)
+    await save_response(response, destination, max_bytes)
     kind = response.headers.get("content-type", "").split(";")[0].strip()
     # The file server mostly says octet-stream: the message's own type is the better guess then.
     return FetchedMedia(content_type=None if kind in ("", "application/octet-stream") else kind)

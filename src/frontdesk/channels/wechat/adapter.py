@@ -44,6 +44,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    save_response,
 )
 from frontdesk.channels.wechat.client import (
     TOKEN_ERRORS,
@@ -528,16 +529,4 @@ def _json_or_error(response: httpx.Response) -> dict[str, Any]:
 
 
 async def _save(response: httpx.Response, destination: Path, max_bytes: int) -> None:
-    too_large = ChannelError(
-        FailureReason.TOO_LARGE, f"the file is larger than {max_bytes} bytes", retryable=False
-    )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    written = 0
-    with destination.open("wb") as out:
-        async for chunk in response.aiter_bytes():
-            written += len(chunk)
-            if written > max_bytes:
-                raise too_large
-            out.write(chunk)
+    await save_response(response, destination, max_bytes)
