@@ -202,3 +202,69 @@ async def test_a_slow_telegram_is_a_retryable_timeout(
         with pytest.raises(ChannelError) as caught:
             await asyncio.wait_for(adapter.send(outbound("hi")), 5)
     assert caught.value.code == FailureReason.TIMEOUT and caught.value.retryable
+
+
+async def _run_send_job(server: Server, worker: Any) -> Any:
+    """Claim jobs until the reply's delivery comes up (other jobs run first), and return it."""
+    [job] = await worker.queue.claim(1)
+    while job.kind != "send_reply":
+        await worker._run_leased(job)
+        [job] = await worker.queue.claim(1)
+    return job
+
+
+@pytest.mark.parametrize("server", [{"with_worker": False}], indirect=True)
+async def test_a_worker_killed_mid_send_does_not_send_the_reply_twice(
+    server: Server, http: httpx.AsyncClient, bot_api: FakeProvider
+) -> None:
+    """Telegram takes no idempotency key: a reply whose call was cut off may have been
+    delivered, so the worker that takes the job over fails it, saying so, instead of sending
+    it again; the agent's own retry sends it."""
+    import contextlib
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    from frontdesk.app import build_worker
+    from frontdesk.store import tables as t
+    from frontdesk.store.types import utcnow
+
+    admin, ws, conv = await conversation(server, http)
+    bot_api.script(tg.path("sendMessage"), dataclasses.replace(tg.sent(700), delay=2))
+    base, message_id = await reply(http, admin, ws, conv, "Hello")
+    first = build_worker(server.services)
+    job = await _run_send_job(server, first)
+    running = asyncio.create_task(first._run_leased(job))
+    await bot_api.wait_for(tg.path("sendMessage"))  # Telegram has the message ...
+    running.cancel()  # ... and the worker dies before it hears back
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    async with server.services.db.write() as tx:  # its lease runs out
+        await tx.conn.execute(sa.update(t.jobs).where(t.jobs.c.id == job.id).values(locked_until=utcnow()))
+    second = build_worker(server.services)
+    await second._run_leased(await _run_send_job(server, second))
+    failed = await wait_for_status(http, admin.headers, base, message_id, "failed")
+    assert "may have delivered" in failed["failure_detail"]
+    assert len(bot_api.calls_to(tg.path("sendMessage"))) == 1
+    retry = await http.post(f"{base}/{message_id}/retry", headers=admin.headers)
+    assert retry.status_code == 202, retry.text
+    await second._run_leased(await _run_send_job(server, second))
+    await wait_for_status(http, admin.headers, base, message_id, "sent")
+    assert len(bot_api.calls_to(tg.path("sendMessage"))) == 2
+
+
+async def test_a_retried_long_reply_sends_only_the_parts_not_yet_delivered(
+    server: Server, http: httpx.AsyncClient, bot_api: FakeProvider
+) -> None:
+    """The second part meets a lasting outage (more than the attempt's own tries): the job's
+    retry starts at that part, and the receipt is still the first part's."""
+    admin, ws, conv = await conversation(server, http)
+    down = tg.error(502, "Bad Gateway")
+    bot_api.script(tg.path("sendMessage"), tg.sent(801), down, down, down, tg.sent(802))
+    text = "\n".join(f"Line {n}: " + "word " * 30 for n in range(30))  # two parts
+    base, message_id = await reply(http, admin, ws, conv, text)
+    sent = await wait_for_status(http, admin.headers, base, message_id, "sent")
+    assert sent["source_id"] == f"{CHAT}:801"
+    texts = [c.json()["text"] for c in bot_api.calls_to(tg.path("sendMessage"))]
+    assert len(texts) == 5 and texts.count(texts[0]) == 1  # the first part went once
+    assert texts[1] == texts[4]

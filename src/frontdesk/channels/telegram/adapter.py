@@ -168,7 +168,7 @@ class TelegramAdapter(ChannelAdapter):
     # --- Outbound ---
 
     async def send(self, outbound: Outbound) -> ProviderReceipt:
-        return await send_outbound(self._api(), outbound)
+        return await send_outbound(self._api(), outbound, self.installation.state)
 
     async def send_typing(self, recipient_source_id: str) -> None:
         await self._api().call("sendChatAction", {"chat_id": recipient_source_id, "action": "typing"})

@@ -5,8 +5,9 @@ is the FIRST message sent ("<chat id>:<message id>"), the one a customer's quote
 start points to.
 
 Telegram has no idempotency key. A part after the first that meets a short 429 or 5xx is tried
-again here, within the attempt, so the delivery job's retry (which starts from the first part)
-is needed only when Telegram stays down; the first part's failure is retried by the job alone.
+again here, within the attempt; the delivery job's retry sends only the parts not yet delivered,
+and a part whose call was cut off by a killed worker is not sent again on its own
+(channels/send_progress.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import asyncio
 from typing import Any
 
 from frontdesk.channels.base import ChannelError, Outbound, ProviderReceipt
+from frontdesk.channels.send_progress import SendProgress
 from frontdesk.channels.telegram.client import BotApi
 from frontdesk.domain.enums import FailureReason
+from frontdesk.store.channel_state import InboxState
 
 __all__ = ["TEXT_LIMIT", "send_outbound", "split_text"]
 
@@ -106,7 +109,7 @@ def _file_call(chat_id: str, file: dict[str, Any], caption: str | None) -> tuple
     return method, payload
 
 
-async def send_outbound(api: BotApi, outbound: Outbound) -> ProviderReceipt:
+async def send_outbound(api: BotApi, outbound: Outbound, state: InboxState | None) -> ProviderReceipt:
     chat_id = outbound.recipient_source_id
     files = list(outbound.attachments)
     text = outbound.text
@@ -120,9 +123,16 @@ async def send_outbound(api: BotApi, outbound: Outbound) -> ProviderReceipt:
         raise ChannelError(
             FailureReason.INVALID_MESSAGE, "the reply has no text and no files", retryable=False
         )
-    first: str | None = None
+    progress = SendProgress(state, outbound.message_id, "Telegram")
+    done = await progress.start()
     for index, (method, payload) in enumerate(calls):
-        result = await (api.call(method, payload) if index == 0 else _later_part(api, method, payload))
-        if index == 0:
-            first = _message_id(result, chat_id)
-    return ProviderReceipt(source_id=first)
+        if index < done:
+            continue
+        await progress.sending(index)
+        try:
+            result = await (api.call(method, payload) if index == 0 else _later_part(api, method, payload))
+        except ChannelError:
+            await progress.failed(index)
+            raise
+        await progress.sent(index, last=index + 1 == len(calls), source_id=_message_id(result, chat_id))
+    return ProviderReceipt(source_id=progress.receipt)

@@ -46,6 +46,7 @@ from frontdesk.channels.base import (
     assign_on_reply_field,
     save_response,
 )
+from frontdesk.channels.send_progress import SendProgress
 from frontdesk.channels.wechat.client import (
     TOKEN_ERRORS,
     TOKEN_KEY,
@@ -61,7 +62,6 @@ from frontdesk.domain.channel_rules import ChannelRules
 from frontdesk.domain.enums import FailureReason
 from frontdesk.domain.errors import MalformedRequest
 from frontdesk.domain.inbound import InboundEvent, MediaRef
-from frontdesk.store.channel_state import InboxState
 from frontdesk.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -214,10 +214,8 @@ class WechatAdapter(ChannelAdapter):
 
     async def send(self, outbound: Outbound) -> ProviderReceipt:
         """Each part (the text, then each file) is one customer-service message. WeChat takes no
-        idempotency key, so the inbox's state records each part before and after its call: a
-        retried reply sends only the parts not yet delivered, and a part whose call was cut off
-        (the worker was killed while WeChat was being called) is not sent again, since WeChat
-        may have delivered it: the reply fails saying so, and the agent may send it again."""
+        idempotency key: channels/send_progress.py keeps a retry or a killed worker from
+        sending a part twice."""
         client = self._client()
         parts: list[Mapping[str, Any] | None] = []
         if outbound.text.strip():
@@ -227,7 +225,7 @@ class WechatAdapter(ChannelAdapter):
             raise ChannelError(
                 FailureReason.INVALID_MESSAGE, "the reply has neither text nor files", retryable=False
             )
-        progress = _Progress(self.installation.state, outbound.message_id)
+        progress = SendProgress(self.installation.state, outbound.message_id, "WeChat")
         done = await progress.start()
         for index, part in enumerate(parts):
             if index < done:
@@ -452,56 +450,6 @@ class WechatAdapter(ChannelAdapter):
             url, _ = await make()
             return url
         return await client.state.fresh(key, make, margin=timedelta(days=1))
-
-
-class _Progress:
-    """How far one reply's sending got, in the inbox's state: {"done": parts delivered,
-    "sending": whether a call for the next one was under way}. Gone once all are delivered."""
-
-    KEEP = timedelta(days=3)
-
-    def __init__(self, state: InboxState | None, message_id: int) -> None:
-        self.state = state
-        self.key = f"send:{message_id}"
-
-    async def start(self) -> int:
-        if self.state is None:
-            return 0
-        found = await self.state.get(self.key)
-        if found is None:
-            return 0
-        record = orjson.loads(found.value)
-        if record.get("sending"):
-            # Cut off mid-call: forget it (the agent's "send again" starts afresh) and refuse.
-            await self.state.delete(self.key)
-            raise ChannelError(
-                FailureReason.INTERNAL_ERROR,
-                "an earlier attempt was cut off while WeChat was being called, so WeChat may have "
-                "delivered it; it is not sent again on its own (send it again if the customer did not "
-                "get it)",
-                retryable=False,
-            )
-        return int(record.get("done", 0))
-
-    async def _put(self, done: int, sending: bool) -> None:
-        if self.state is not None:
-            value = orjson.dumps({"done": done, "sending": sending}).decode()
-            await self.state.put(self.key, value, utcnow() + self.KEEP)
-
-    async def sending(self, index: int) -> None:
-        await self._put(index, True)
-
-    async def failed(self, index: int) -> None:
-        if index:
-            await self._put(index, False)
-        elif self.state is not None:
-            await self.state.delete(self.key)
-
-    async def sent(self, index: int, *, last: bool) -> None:
-        if last and self.state is not None:
-            await self.state.delete(self.key)
-        elif not last:
-            await self._put(index + 1, False)
 
 
 class _Refused(Exception):
