@@ -6,6 +6,8 @@ real delivery job to the simulator, which records it in the customer's chat."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -157,3 +159,53 @@ async def test_make_demo_adds_line_and_wechat_inboxes_fed_by_their_simulators(
             assert sent.status_code == 200, sent.text
             [entry] = await chat_lines(http, f"{kind}/{uids[kind]}", "Ayla")
             assert entry["side"] == "customer" and "error" not in entry
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(256)
+
+
+async def wait_for_attachment(http: httpx.AsyncClient, admin: Agent, ws: int, index: int) -> dict[str, Any]:
+    base = f"/api/v1/workspaces/{ws}/conversations"
+    [conversation] = (await http.get(base, headers=admin.headers)).json()["conversations"]
+    async with asyncio.timeout(10):
+        while True:
+            r = await http.get(f"{base}/{conversation['id']}/messages", headers=admin.headers)
+            messages = r.json()["messages"]
+            if len(messages) > index:
+                found = messages[index]
+                if found["data"].get("attachments") and "pending_media" not in found["data"]:
+                    return dict(found["data"]["attachments"][0])
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("kind", ["line", "wechat"])
+async def test_customer_files_are_fetched_from_the_simulators_media_api(
+    sim_server: Server, sim_http: httpx.AsyncClient, kind: str
+) -> None:
+    """LINE: the content endpoint (a video after its transcoding check); WeChat: media/get."""
+    http = sim_http
+    admin, ws = await make_admin(sim_server, http)
+    if kind == "line":
+        _, uid, _ = await make_inbox(
+            sim_server, http, admin, ws, LineSimulator, {"channel_id": "2000000043"}, LINE_SECRETS
+        )
+    else:
+        settings = {"app_id": "wxfiletest42", "message_mode": "safe"}
+        _, uid, _ = await make_inbox(sim_server, http, admin, ws, WechatSimulator, settings, WECHAT_SECRETS)
+    for index, (name, content_type, data) in enumerate(
+        [("photo.jpg", "image/jpeg", JPEG), ("clip.mp4", "video/mp4", MP4)]
+    ):
+        upload = {"name": name, "type": content_type, "data": base64.b64encode(data).decode()}
+        sent = await http.post(
+            "/demo/customer/send", json={"inbox": f"{kind}/{uid}", "name": "Ali", "text": "", "file": upload}
+        )
+        assert sent.status_code == 200, sent.text
+        file = await wait_for_attachment(http, admin, ws, index)
+        assert file["size"] == len(data) and file["content_type"] == content_type
+    if kind == "wechat":  # what a WeChat customer cannot send an Official Account
+        pdf = {"name": "a.pdf", "type": "application/pdf", "data": base64.b64encode(b"%PDF-1.4").decode()}
+        refused = await http.post(
+            "/demo/customer/send", json={"inbox": f"wechat/{uid}", "name": "Ali", "text": "", "file": pdf}
+        )
+        assert refused.status_code == 502 and "pictures" in refused.json()["error"]
