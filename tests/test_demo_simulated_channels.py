@@ -34,6 +34,15 @@ def sim_settings(database_url: str, data_dir: Path, port: int) -> Settings:
     )
 
 
+def point_at_simulators(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+    """Each channel's provider address at its simulator, as the Makefile's SIM_ENV sets them."""
+    sim = f"http://127.0.0.1:{port}/demo/sim"
+    monkeypatch.setenv("FRONTDESK_TELEGRAM_API_BASE", f"{sim}/telegram")
+    monkeypatch.setenv("FRONTDESK_LINE_API_URL", f"{sim}/line")
+    monkeypatch.setenv("FRONTDESK_LINE_DATA_URL", f"{sim}/line")
+    monkeypatch.setenv("FRONTDESK_WECHAT_API_BASE", f"{sim}/wechat")
+
+
 @pytest.fixture
 async def sim_server(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -41,7 +50,7 @@ async def sim_server(
     """A server with the simulated providers on, each channel pointed at its simulator as
     `make demo` points it."""
     port = free_port()
-    monkeypatch.setenv("FRONTDESK_TELEGRAM_API_BASE", f"http://127.0.0.1:{port}/demo/sim/telegram")
+    point_at_simulators(monkeypatch, port)
     async with serving(sim_settings(database_url, tmp_path / "data", port), port=port) as running:
         yield running
 

@@ -22,7 +22,7 @@ Adding a channel's simulator
      customer's text, signed as the provider signs it;
    - optionally `takes_files = True` and `inbound_file(...)`: a customer's file, which the
      simulator then serves through the provider's media API (store.keep_file / file_path);
-   - `console(uid, webhook_url, secrets)` if the provider learns something from its console
+   - `console(uid, webhook_url, settings, secrets)` if the provider learns something from its console
      rather than from an API call (a channel secret, a token): kept in the simulator's state.
 2. One line in `registry.py` SIMULATORS.
 3. In the Makefile's DEMO_ENV, the channel's provider address setting pointed at

@@ -203,6 +203,14 @@ class Simulator(ABC):
     def is_wired(self) -> bool:
         """Whether the channel's provider address setting points at this simulator."""
 
-    def console(self, state: State, uid: str, webhook_url: str, secrets: Mapping[str, Any]) -> None:
-        """What the provider learns from its console, not from an API call (nothing by default)."""
+    def console(
+        self,
+        state: State,
+        uid: str,
+        webhook_url: str,
+        settings: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+    ) -> None:
+        """What the provider learns from its console, not from an API call (nothing by default):
+        the inbox's webhook address, settings and secrets as the administrator entered them."""
         return

@@ -99,5 +99,5 @@ async def register(settings: Settings, sim: Simulator, row: Mapping[Any, Any], b
         except ChannelError as exc:
             return f"{exc.code}: {exc.detail}"
     async with sim.store.edit(sim.channel_type) as state:
-        sim.console(state, str(row["uid"]), webhook_url, secrets)
+        sim.console(state, str(row["uid"]), webhook_url, row["settings"], secrets)
     return None

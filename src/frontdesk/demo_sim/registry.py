@@ -4,12 +4,14 @@ demo_sim/<channel>.py and one line here (demo_sim/__init__.py says what the modu
 from __future__ import annotations
 
 from frontdesk.demo_sim.base import SIM_PREFIX, SimStore, Simulator
+from frontdesk.demo_sim.line import LineSimulator
 from frontdesk.demo_sim.telegram import TelegramSimulator
+from frontdesk.demo_sim.wechat import WechatSimulator
 from frontdesk.settings import Settings
 
 __all__ = ["SIMULATORS", "sim_store", "simulators"]
 
-SIMULATORS: tuple[type[Simulator], ...] = (TelegramSimulator,)
+SIMULATORS: tuple[type[Simulator], ...] = (TelegramSimulator, LineSimulator, WechatSimulator)
 
 
 def sim_store(settings: Settings) -> SimStore:
