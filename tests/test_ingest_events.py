@@ -292,6 +292,27 @@ async def test_follow_makes_the_contact_and_opens_no_conversation(
     assert await count(server, t.contacts) == 1
 
 
+async def test_an_unfollowed_customer_is_unreachable_until_they_follow_again(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    admin, ws_id, inbox = await setup(server, http)
+    got = await receive(http, inbox, "m-1", contact="f-1")
+    url = f"/api/v1/workspaces/{ws_id}/conversations/{got['conversation_id']}"
+    await run(server, inbox, InboundFollow(InboundContact("f-1"), following=False))
+    conv = (await http.get(url, headers=admin.headers)).json()
+    assert conv["reply_window"]["state"] == "closed"
+    assert conv["reply_window"]["refusal"] == "customer_unreachable"
+    refused = await http.post(f"{url}/messages", headers=admin.headers, json={"text": "Still there?"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "customer_unreachable"
+    note = await http.post(f"{url}/messages", headers=admin.headers, json={"text": "gone", "private": True})
+    assert note.status_code == 201, note.text  # a private note reaches nobody: still allowed
+    await run(server, inbox, InboundFollow(InboundContact("f-1"), following=True))
+    assert (await http.get(url, headers=admin.headers)).json()["reply_window"]["refusal"] is None
+    sent = await http.post(f"{url}/messages", headers=admin.headers, json={"text": "Welcome back"})
+    assert sent.status_code == 201, sent.text
+
+
 async def test_typing_and_read_store_nothing_and_reach_the_dashboard(
     server: Server, http: httpx.AsyncClient
 ) -> None:

@@ -278,7 +278,8 @@ async def apply_follow(tx: Tx, inbox: Row, follow: InboundFollow) -> IngestResul
     """A follow or unfollow: the contact and identity are made (or their missing email and phone
     filled in: what an agent wrote is never overwritten). No conversation is opened by a follow
     alone (a follow is not a question, and a follower who never writes would fill the inbox);
-    where the contact has one, its latest conversation gets an activity line."""
+    where the contact has one, its latest conversation gets an activity line, and an unfollow
+    marks the customer as gone from it (customer_left_at) until a follow."""
     person, made = await _person_or_new(tx, inbox, follow.contact)
     if not made:
         fill = {
@@ -303,6 +304,11 @@ async def apply_follow(tx: Tx, inbox: Row, follow: InboundFollow) -> IngestResul
         name=name,
         referral=referral,
     )
+    # Unfollowed or blocked: nothing sent here reaches the customer until they follow again
+    # (the conversation's reply window says so and the reply action refuses).
+    left_at = None if follow.following else (follow.provider_time or utcnow())
+    if (conv["customer_left_at"] is None) != (left_at is None):
+        await do_update_conversation(tx, conv, {"customer_left_at": left_at}, inbox=inbox)
     return IngestResult("follow", Outcome.APPLIED, conversation_id=conv["id"])
 
 

@@ -37,6 +37,8 @@ def window_of(channels: ChannelLookup, row: Row, now: datetime, *, other_inbox: 
         row["customer_last_at"],
         row["replies_since_customer"],
         other_inbox=other_inbox,
+        # .get: rows read by the ingest's own statements (store/direct.py) may not carry it.
+        customer_left=row.get("customer_left_at") is not None,
     )
 
 

@@ -40,8 +40,8 @@ class ReplyWindow:
     closes_at: datetime | None
     messages_left: int | None  # None: no cap
     allowed: tuple[Way, ...]
-    # Why free text is not allowed: "reply_window_closed", "reply_limit_reached" or
-    # "customer_writes_first" or "quota_exhausted"; None while it is.
+    # Why free text is not allowed: "reply_window_closed", "reply_limit_reached",
+    # "customer_writes_first", "quota_exhausted" or "customer_unreachable"; None while it is.
     refusal: str | None = None
 
     def as_json(self) -> dict[str, object]:
@@ -61,10 +61,15 @@ def reply_window(
     replies_since: int,
     *,
     other_inbox: bool,
+    customer_left: bool = False,
 ) -> ReplyWindow:
     """`customer_last_at`: the provider's time of the customer's last message (None: the customer
     never wrote). `replies_since`: agent replies sent after it. `other_inbox`: the contact has an
-    identity on another inbox whose channel has no window (email, SMS)."""
+    identity on another inbox whose channel has no window (email, SMS). `customer_left`: the
+    customer unfollowed or blocked the account, so nothing sent here reaches them."""
+    if customer_left:
+        ways: tuple[Way, ...] = (Way.OTHER_INBOX,) if other_inbox else ()
+        return ReplyWindow(WindowState.CLOSED, None, None, ways, "customer_unreachable")
     if customer_last_at is None and rules.customer_writes_first:
         return _closed(rules, now, None, None, other_inbox, "customer_writes_first")
     if rules.quota_exhausted:
@@ -129,6 +134,8 @@ _WHY = {
     "reply_window_closed": "the channel's reply window is closed: the customer's last message is too old",
     "reply_limit_reached": "the channel allows no more replies until the customer writes again",
     "customer_writes_first": "on this channel the customer must write first",
+    "customer_unreachable": "the customer unfollowed or blocked the account: nothing sent here "
+    "reaches them until they follow it again",
     "quota_exhausted": "the account's monthly message quota is used up: only a quick answer to the "
     "customer's latest message (free by its reply token) can still go",
 }

@@ -217,6 +217,8 @@ conversations = sa.Table(
     # receive time where the provider gives none) and the agent replies sent since it.
     sa.Column("customer_last_at", UTCDateTime(), nullable=True),
     sa.Column("replies_since_customer", sa.Integer, nullable=False, server_default="0"),
+    # The customer unfollowed or blocked the account (migration 0016): replies cannot reach them.
+    sa.Column("customer_left_at", UTCDateTime(), nullable=True),
     _created(),
     sa.UniqueConstraint("workspace_id", "number", name="uq_conversations_workspace_number"),
     # List queries: filter by status (and inbox or assignee), newest activity first, keyset on id.
