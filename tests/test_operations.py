@@ -154,3 +154,22 @@ async def test_metrics_are_off_without_a_token_outside_dev_mode(http: httpx.Asyn
     r = await http.get("/metrics")
     assert r.status_code == 404 and "FRONTDESK_METRICS_TOKEN" in r.json()["error"]["message"]
     assert (await http.get("/healthz")).status_code == 200
+
+
+def test_logs_never_carry_a_credential_from_a_provider_url() -> None:
+    """httpx logs each request's URL at INFO; Telegram's bot token is part of its URLs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, httpx\n"
+        "from frontdesk.logs import configure_logging\n"
+        "configure_logging('text', 'info')\n"
+        "logging.getLogger('frontdesk').info('logging works')\n"
+        "client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))\n"
+        "client.get('https://api.telegram.org/bot123:SECRET-TOKEN/getMe')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "logging works" in done.stderr  # INFO lines are written ...
+    assert "SECRET-TOKEN" not in done.stderr + done.stdout  # ... but not httpx's request lines
