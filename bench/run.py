@@ -93,6 +93,14 @@ async def _run_benches(
     return failures
 
 
+def _default_output(only: list[str]) -> Path:
+    """The full run writes RESULTS.md; a run of some benchmarks writes a file of its own, so it
+    never replaces the other sections (and the hand-written analysis) of RESULTS.md."""
+    if sorted(only) == sorted(BENCHES):
+        return BENCH / "RESULTS.md"
+    return BENCH / f"RESULTS-{'-'.join(only)}.md"
+
+
 async def main_async(args: argparse.Namespace) -> int:
     if args.render:
         out = Path(args.output) if args.output else BENCH / "RESULTS.md"
@@ -125,7 +133,7 @@ async def main_async(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["elapsed_s"] = time.monotonic() - started
-    out = Path(args.output) if args.output else BENCH / "RESULTS.md"
+    out = Path(args.output) if args.output else _default_output(only)
     # The raw figures beside the report, so it can be re-rendered (--render) after editing NOTES.md.
     out.write_text(report.with_browser_sections(out, report.render(results)))
     out.with_suffix(".json").write_bytes(
@@ -151,7 +159,11 @@ def main() -> None:
         help="ingest: leave out the LINE, WeChat and Telegram rows (API channel and floor only)",
     )
     parser.add_argument("--keep-data", action="store_true", help="keep the generated PostgreSQL database")
-    parser.add_argument("--output", default="", help="results file (default bench/RESULTS.md)")
+    parser.add_argument(
+        "--output",
+        default="",
+        help="results file (default bench/RESULTS.md; with --only, bench/RESULTS-<benchmarks>.md)",
+    )
     parser.add_argument("--render", action="store_true", help="only re-render RESULTS.md from RESULTS.json")
     args = parser.parse_args()
     sys.exit(uvloop.run(main_async(args)))
