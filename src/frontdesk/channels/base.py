@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -55,6 +55,7 @@ __all__ = [
     "WebhookRejected",
     "WebhookRequest",
     "assign_on_reply_field",
+    "download_failures",
     "retry_after_seconds",
     "save_response",
 ]
@@ -75,6 +76,30 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@contextlib.contextmanager
+def download_failures(provider: str = "", hide: Callable[[str], str] = lambda text: text) -> Iterator[None]:
+    """A file download's timeouts and network errors as retryable ChannelErrors (fetch_media).
+    `provider` names who served it ("WeChat"); `hide` scrubs a credential from the detail
+    (Telegram's token is in its file URLs)."""
+    source = f" from {provider}" if provider else ""
+    try:
+        yield
+    except TimeoutError:  # the whole download's deadline (asyncio.timeout)
+        raise ChannelError(
+            FailureReason.TIMEOUT, f"the file took too long to download{source}", retryable=True
+        ) from None
+    except httpx.TimeoutException:
+        raise ChannelError(
+            FailureReason.TIMEOUT, f"timed out downloading the file{source}", retryable=True
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ChannelError(
+            FailureReason.CONNECTION_FAILED,
+            hide(f"could not download the file{source}: {type(exc).__name__} {exc}"),
+            retryable=True,
+        ) from None
 
 
 async def save_response(response: httpx.Response, destination: Path, max_bytes: int) -> None:

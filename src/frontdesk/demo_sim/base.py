@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 __all__ = [
     "SIM_PREFIX",
@@ -121,6 +121,16 @@ def _save(path: Path, state: State) -> None:
     partial = path.with_suffix(".part")
     partial.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     partial.replace(path)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """A provider API call's JSON object body; {} for anything else (the caller answers it as
+    the provider would a missing field)."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
 
 
 def chat_of(state: State, uid: str, customer_key: str) -> dict[str, Any] | None:

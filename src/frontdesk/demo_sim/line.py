@@ -35,6 +35,7 @@ from frontdesk.demo_sim.base import (
     State,
     WebhookCall,
     chat_of,
+    json_body,
     record,
     typing,
 )
@@ -73,15 +74,6 @@ def _unauthorized() -> Response:
     return _error(
         401, "Authentication failed. Confirm that the access token in the authorization HTTP header is valid."
     )
-
-
-async def _body_of(request: Request) -> dict[str, Any]:
-    """A JSON object body; {} for anything else."""
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        body = None
-    return body if isinstance(body, dict) else {}
 
 
 def _bearer(request: Request) -> str:
@@ -220,7 +212,7 @@ class LineSimulator(Simulator):
         return router
 
     async def _reply(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _known(state, request)
             if found is None:
@@ -241,7 +233,7 @@ class LineSimulator(Simulator):
             return self._deliver(state, found[0], str(given["to"]), body["messages"])
 
     async def _push(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _known(state, request)
             if found is None:
@@ -335,7 +327,7 @@ class LineSimulator(Simulator):
         )
 
     async def _loading(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _known(state, request)
             if found is None:
@@ -347,7 +339,7 @@ class LineSimulator(Simulator):
         return JSONResponse({}, status_code=202)
 
     async def _mark_read(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _known(state, request)
             if found is None:
@@ -362,7 +354,7 @@ class LineSimulator(Simulator):
         return JSONResponse({})
 
     async def _set_endpoint(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         endpoint = str(body.get("endpoint") or "")
         if not endpoint.startswith("https://"):
             return _error(400, "Invalid webhook endpoint URL")
@@ -382,7 +374,7 @@ class LineSimulator(Simulator):
 
     async def _test_endpoint(self, request: Request) -> Response:
         """LINE posts an empty, signed event list to the endpoint and says how it answered."""
-        body = await _body_of(request)
+        body = await json_body(request)
         state = await self.store.read(self.channel_type)
         found = _known(state, request)
         if found is None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import secrets
 import struct
@@ -37,6 +36,7 @@ from frontdesk.demo_sim.base import (
     State,
     WebhookCall,
     chat_of,
+    json_body,
     record,
     typing,
 )
@@ -103,15 +103,6 @@ def _by_token(state: State, request: Request) -> tuple[str, dict[str, Any]] | No
 
 def _invalid_token() -> Response:
     return _error(40001, "invalid credential, access_token is invalid or not latest")
-
-
-async def _body_of(request: Request) -> dict[str, Any]:
-    """A JSON object body; {} for anything else."""
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        body = None
-    return body if isinstance(body, dict) else {}
 
 
 class WechatSimulator(Simulator):
@@ -231,7 +222,7 @@ class WechatSimulator(Simulator):
         return router
 
     async def _stable_token(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _account_by_app(state, str(body.get("appid") or ""))
             if found is None:
@@ -252,7 +243,7 @@ class WechatSimulator(Simulator):
         return JSONResponse({"ip_list": ["127.0.0.1"]})
 
     async def _custom_send(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _by_token(state, request)
             if found is None:
@@ -260,7 +251,7 @@ class WechatSimulator(Simulator):
             return self._send(state, found[0], body)
 
     async def _custom_typing(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         async with self.store.edit(self.channel_type) as state:
             found = _by_token(state, request)
             if found is None:
@@ -340,7 +331,7 @@ class WechatSimulator(Simulator):
         )
 
     async def _qrcode(self, request: Request) -> Response:
-        body = await _body_of(request)
+        body = await json_body(request)
         if _by_token(await self.store.read(self.channel_type), request) is None:
             return _invalid_token()
         action = body.get("action_name")

@@ -36,6 +36,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    download_failures,
     retry_after_seconds,
     save_response,
 )
@@ -392,7 +393,7 @@ class ApiAdapter(ChannelAdapter):
     async def fetch_media(self, media: MediaRef, destination: Path, max_bytes: int) -> FetchedMedia:
         """GET the file's url, following at most MAX_REDIRECTS redirects and only to http(s)."""
         url = media.reference
-        try:
+        with download_failures():
             async with asyncio.timeout(MEDIA_SECONDS):
                 for _ in range(MAX_REDIRECTS + 1):
                     if urlsplit(url).scheme not in ("http", "https"):
@@ -406,18 +407,6 @@ class ApiAdapter(ChannelAdapter):
                             url = urljoin(url, response.headers["location"])
                             continue
                         return await _save_media(response, destination, max_bytes)
-        except TimeoutError:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "the file took too long to download", retryable=True
-            ) from None
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "timed out downloading the file", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED, f"could not download the file: {exc}", retryable=True
-            ) from None
         raise ChannelError(
             FailureReason.PROVIDER_REJECTED, "the file's address redirects too often", retryable=False
         )

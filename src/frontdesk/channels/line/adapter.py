@@ -45,6 +45,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    download_failures,
     save_response,
 )
 from frontdesk.channels.line.client import is_invalid_reply_token, messages_of, refusal
@@ -295,7 +296,7 @@ class LineAdapter(ChannelAdapter):
     async def fetch_media(self, media: MediaRef, destination: Path, max_bytes: int) -> FetchedMedia:
         ref = media.reference
         kind, _, message_id = ref.partition(":")
-        try:
+        with download_failures():
             async with asyncio.timeout(MEDIA_SECONDS):
                 if ref.startswith(STICKER_PREFIX):
                     sticker = quote(ref.removeprefix(STICKER_PREFIX), safe="")
@@ -308,18 +309,6 @@ class LineAdapter(ChannelAdapter):
                     await self._transcoded(message_id)
                 path = f"/v2/bot/message/{quote(message_id, safe='')}/content"
                 return await self._download(self._data(path), destination, max_bytes, auth=True)
-        except TimeoutError:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "the file took too long to download", retryable=True
-            ) from None
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "timed out downloading the file", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED, f"could not download the file: {exc}", retryable=True
-            ) from None
 
     async def _transcoded(self, message_id: str) -> None:
         path = f"/v2/bot/message/{quote(message_id, safe='')}/content/transcoding"

@@ -11,7 +11,13 @@ from typing import Any
 
 import httpx
 
-from frontdesk.channels.base import ChannelError, FetchedMedia, retry_after_seconds, save_response
+from frontdesk.channels.base import (
+    ChannelError,
+    FetchedMedia,
+    download_failures,
+    retry_after_seconds,
+    save_response,
+)
 from frontdesk.domain.enums import FailureReason
 
 __all__ = ["BotApi", "refusal"]
@@ -57,24 +63,10 @@ class BotApi:
     async def download(self, file_path: str, destination: Path, max_bytes: int) -> FetchedMedia:
         """GET <base>/file/bot<token>/<file_path>, streamed and size-capped."""
         url = f"{self.base}/file/bot{self.token}/{file_path.lstrip('/')}"
-        try:
+        with download_failures(hide=self._hide):
             async with asyncio.timeout(DOWNLOAD_SECONDS):
                 async with self.http.stream("GET", url, timeout=self.timeout) as response:
                     return await _save(response, destination, max_bytes)
-        except TimeoutError:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "the file took too long to download", retryable=True
-            ) from None
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "timed out downloading the file", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED,
-                self._hide(f"could not download the file: {type(exc).__name__} {exc}"),
-                retryable=True,
-            ) from None
 
 
 async def _save(response: httpx.Response, destination: Path, max_bytes: int) -> FetchedMedia:
