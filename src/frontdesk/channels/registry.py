@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from frontdesk.channels.api.adapter import ApiAdapter
-from frontdesk.channels.base import ChannelAdapter, ChannelRouter, SocketRoute
+from frontdesk.channels.base import ChannelAdapter, ChannelRouter, Installation, SocketRoute
 from frontdesk.channels.email.adapter import EmailAdapter
 from frontdesk.channels.line.adapter import LineAdapter
 from frontdesk.channels.telegram.adapter import TelegramAdapter
@@ -22,11 +22,15 @@ from frontdesk.channels.web.adapter import WebAdapter
 from frontdesk.channels.wechat.adapter import WechatAdapter
 from frontdesk.domain.errors import InvalidInput
 from frontdesk.jobs.kinds import JobKind
+from frontdesk.store.channel_state import InboxState
 
 if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
+    from frontdesk.security import SecretBox
     from frontdesk.services import Services
+    from frontdesk.settings import Settings
+    from frontdesk.store.db import Database
 
 BUILT_INS: tuple[type[ChannelAdapter], ...] = (
     ApiAdapter,
@@ -56,6 +60,19 @@ def adapter_class(channel_type: str) -> type[ChannelAdapter]:
         raise InvalidInput(
             f"unknown channel type {channel_type!r}; known: {known}", field="channel_type"
         ) from None
+
+
+def installation_for(
+    settings: Settings | None, db: Database, box: SecretBox, inbox_id: int
+) -> Installation:
+    """What an adapter of one inbox is built with, wherever it is built (the webhook, the
+    dashboard's setup hooks, the jobs): the installation's settings and public address, and the
+    inbox's state shared by every process (one cached access token per inbox)."""
+    return Installation(
+        settings=settings,
+        public_url=settings.effective_public_url if settings is not None else "",
+        state=InboxState(db, box, inbox_id),
+    )
 
 
 def channel_routers() -> list[ChannelRouter]:

@@ -16,12 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from frontdesk.channels.base import ChannelAdapter, ChannelError, InboxAddress, Installation
-from frontdesk.channels.registry import adapter_class
+from frontdesk.channels.base import ChannelAdapter, ChannelError, InboxAddress
+from frontdesk.channels.registry import adapter_class, installation_for
 from frontdesk.domain.enums import MessageKind
 from frontdesk.services import Services
 from frontdesk.store import tables as t
-from frontdesk.store.channel_state import InboxState
 
 log = logging.getLogger(__name__)
 SETUP_SECONDS = 30.0  # on_saved, check_connection: an admin waits for the answer
@@ -32,11 +31,7 @@ _typing_sent: dict[int, float] = {}
 
 
 def adapter_for(svc: Services, row: Mapping[Any, Any]) -> ChannelAdapter:
-    installation = Installation(
-        settings=svc.settings,
-        public_url=svc.settings.effective_public_url,
-        state=InboxState(svc.db, svc.box, row["id"]),
-    )
+    installation = installation_for(svc.settings, svc.db, svc.box, row["id"])
     return adapter_class(row["channel_type"])(
         row["settings"], svc.box.open(row["secrets_encrypted"]), svc.http, installation
     )

@@ -18,15 +18,14 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.actions.ingest import INGESTED, FileRules, ingest
-from frontdesk.channels.base import ChannelAdapter, Installation, WebhookRejected, WebhookRequest
-from frontdesk.channels.registry import adapter_class
+from frontdesk.channels.base import ChannelAdapter, WebhookRejected, WebhookRequest
+from frontdesk.channels.registry import adapter_class, installation_for
 from frontdesk.domain.errors import DomainError, Gone, NotFound, Unauthenticated
 from frontdesk.http import errors
 from frontdesk.http.deps import Svc
 from frontdesk.http.middleware import count_request, declared_length, send_413
 from frontdesk.http.openapi import answers
 from frontdesk.http.url_guard import nul_refusal
-from frontdesk.store.channel_state import InboxState
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
@@ -161,11 +160,7 @@ def _adapter(svc: Services, channel_type: str, inbox: Any, secrets: Any) -> Chan
     cls = adapter_class(channel_type)
     if not cls.takes_webhooks:
         raise NotFound(f"the {channel_type} channel takes no webhooks", field="inbox")
-    installation = Installation(
-        settings=svc.settings,
-        public_url=svc.settings.effective_public_url,
-        state=InboxState(svc.db, svc.box, inbox["id"]),
-    )
+    installation = installation_for(svc.settings, svc.db, svc.box, inbox["id"])
     return cls(inbox["settings"], secrets, svc.http, installation)
 
 
