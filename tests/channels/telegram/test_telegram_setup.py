@@ -112,9 +112,18 @@ async def test_the_deep_link_opens_the_bot_with_the_inbox_as_start_parameter(
     server: Server, http: httpx.AsyncClient, bot_api: FakeProvider
 ) -> None:
     admin, ws = await make_admin(server, http)
+    # No username given: the one getMe gave when the inbox was saved.
     bare = await make_telegram_inbox(http, admin, ws)
     base = f"/api/v1/workspaces/{ws}/inboxes/{bare.id}/entry-points"
+    [learned] = (await http.get(base, headers=admin.headers)).json()
+    assert learned["url"] == f"https://t.me/shop_bot?start={bare.uid}"
+    # getMe refused at save time: no link rather than a guessed one.
+    bot_api.answer(tg.path("getMe"), tg.error(401, "Unauthorized"))
+    unknown = await make_telegram_inbox(http, admin, ws)
+    assert unknown.setup_warning is not None and "Unauthorized" in unknown.setup_warning
+    base = f"/api/v1/workspaces/{ws}/inboxes/{unknown.id}/entry-points"
     assert (await http.get(base, headers=admin.headers)).json() == []
+    bot_api.answer(tg.path("getMe"), tg.ok(tg.BOT))
     named = await make_telegram_inbox(http, admin, ws, bot_username="@shop_bot")
     base = f"/api/v1/workspaces/{ws}/inboxes/{named.id}/entry-points"
     [point] = (await http.get(base, headers=admin.headers)).json()
@@ -155,7 +164,11 @@ async def test_a_new_secret_or_token_given_by_patch_is_registered_at_once(
     assert (await inbox.post(http, tg.update(), secret=fresh)).status_code == 200
 
     bot_api.answer("/bot42:other/setWebhook", tg.ok(True))
+    bot_api.answer("/bot42:other/getMe", tg.ok({**tg.BOT, "id": 42, "username": "other_bot"}))
     r = await http.patch(url, headers=admin.headers, json={"secrets": {"bot_token": "42:other"}})
     assert r.status_code == 200 and r.json()["setup_warning"] is None, r.text
     [moved] = bot_api.calls_to("/bot42:other/setWebhook")
     assert moved.json()["secret_token"] == fresh
+    # The t.me link follows the new bot.
+    [point] = (await http.get(f"{url}/entry-points", headers=admin.headers)).json()
+    assert point["url"] == f"https://t.me/other_bot?start={inbox.uid}"

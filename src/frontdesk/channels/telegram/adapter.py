@@ -52,6 +52,7 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 # The update kinds parse.py handles; Telegram sends no others once setWebhook names these.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 _acknowledging: set[asyncio.Task[None]] = set()
+LEARNED_USERNAME = "bot_username"  # channel-state key: the username getMe gave at the last save
 
 
 class TelegramSettings(BaseModel):
@@ -61,8 +62,8 @@ class TelegramSettings(BaseModel):
         default=None,
         max_length=64,
         pattern=r"^@?[A-Za-z0-9_]{3,64}$",
-        description="The bot's username (Test connection shows it), for the t.me link and QR code "
-        "customers start a chat at; empty: no link is shown.",
+        description="The bot's username, for the t.me link and QR code customers start a chat at; "
+        "empty: the username the bot token belongs to, read when the inbox is saved.",
     )
     lock_to_single_conversation: bool = Field(
         default=True, description="Reopen the customer's last conversation instead of starting a new one."
@@ -175,8 +176,11 @@ class TelegramAdapter(ChannelAdapter):
 
     # --- Setup ---
 
-    def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint]:
+    async def entry_points(self, address: InboxAddress) -> Sequence[EntryPoint]:
         username = str(self.settings.get("bot_username") or "").lstrip("@")
+        if not username and self.installation.state is not None:
+            learned = await self.installation.state.get(LEARNED_USERNAME)
+            username = learned.value if learned is not None else ""
         if not username:
             return ()
         return (
@@ -197,17 +201,19 @@ class TelegramAdapter(ChannelAdapter):
                 "drop_pending_updates": False,
             },
         )
+        # The bot's username, for the t.me link when the admin gave none (kept in the inbox's
+        # channel state: a setup hook does not change the admin's settings).
+        me = await self._api().call("getMe", {})
+        actual = str(me.get("username") or "") if isinstance(me, dict) else ""
+        if actual and self.installation.state is not None:
+            await self.installation.state.put(LEARNED_USERNAME, actual)
         wanted = str(self.settings.get("bot_username") or "").lstrip("@")
-        if wanted:
-            me = await self._api().call("getMe", {})
-            actual = str(me.get("username") or "") if isinstance(me, dict) else ""
-            if actual.lower() != wanted.lower():
-                raise ChannelError(
-                    FailureReason.MISCONFIGURED,
-                    f"the bot token belongs to @{actual}, not @{wanted}: "
-                    "the t.me link would open another bot",
-                    retryable=False,
-                )
+        if wanted and actual.lower() != wanted.lower():
+            raise ChannelError(
+                FailureReason.MISCONFIGURED,
+                f"the bot token belongs to @{actual}, not @{wanted}: the t.me link would open another bot",
+                retryable=False,
+            )
 
     async def check_connection(self) -> ConnectionCheck:
         api = self._api()
