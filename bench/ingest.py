@@ -77,6 +77,7 @@ async def _measure(
     log(
         f"  {label}: open loop {lat_rate:.0f}/s x {count}: socket p50 {lat['socket_p50'] * 1000:.2f} ms "
         f"p99 {lat['socket_p99'] * 1000:.2f} ms, missing {lat['missing']}, errors {lat['errors']}"
+        + (f", socket closed by the server: {lat['socket_closed']}" if lat.get("socket_closed") else "")
     )
     return {"throughput": tput, "latency": lat}
 

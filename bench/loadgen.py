@@ -176,6 +176,8 @@ async def open_loop(  # noqa: C901 (the measured loop is kept in one place on pu
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_seen.wait(), drain_timeout)
         read_task.cancel()
+        # A socket the server closed (a subscriber too slow for its queue) explains missing frames.
+        closed = None if ws.close_code is None else f"{ws.close_code} {ws.close_reason or ''}".strip()
     for c in idle:
         c.close()
     return {
@@ -184,6 +186,7 @@ async def open_loop(  # noqa: C901 (the measured loop is kept in one place on pu
         "achieved_rate": count / send_seconds if send_seconds > 0 else 0.0,
         "frames": len(socket_latency),
         "missing": count - len(socket_latency),
+        "socket_closed": closed,
         "errors": errors,
         "socket_p50": pct(socket_latency, 50),
         "socket_p99": pct(socket_latency, 99),

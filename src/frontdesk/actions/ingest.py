@@ -19,7 +19,6 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import Counter
@@ -61,6 +60,7 @@ from frontdesk.domain.inbound_data import media_of, message_extras
 from frontdesk.domain.input import clean
 from frontdesk.store import tables as t
 from frontdesk.store.db import Database, Tx
+from frontdesk.store.direct import Direct, run
 from frontdesk.store.types import utcnow
 
 __all__ = [
@@ -246,33 +246,38 @@ def _event_key(event_id: str) -> str:
 
 
 _ie = t.inbound_events
-_KNOWN_EVENTS = sa.select(_ie.c.event_id).where(
-    _ie.c.inbox_id == sa.bindparam("inbox_id"), _ie.c.event_id.in_(sa.bindparam("ids", expanding=True))
+# One statement per event id, run on the driver (store/direct.py): it records the id or finds it
+# taken. On PostgreSQL a concurrent delivery of the same event waits here for the other
+# transaction and, once that one committed, finds the id taken.
+_TAKE_EVENT_ID = Direct(
+    sa.text(
+        "INSERT INTO inbound_events (inbox_id, event_id, created_at) "
+        "VALUES (:inbox_id, :event_id, :created_at) "
+        "ON CONFLICT (inbox_id, event_id) DO NOTHING RETURNING event_id"
+    )
+    .bindparams(
+        sa.bindparam("inbox_id", type_=_ie.c.inbox_id.type),
+        sa.bindparam("event_id", type_=_ie.c.event_id.type),
+        sa.bindparam("created_at", type_=_ie.c.created_at.type),
+    )
+    .columns(event_id=_ie.c.event_id.type)
 )
 
 
 async def _take_event_ids(tx: Tx, items: Sequence[IngestItem]) -> set[int]:
     """Record the event ids of this batch; the indexes of the events already taken (before, or
-    earlier in this batch). Events without an id cost nothing. A concurrent delivery of the same
-    event loses on the unique key, and its retry finds the id taken."""
-    wanted: dict[int, list[tuple[int, str]]] = {}
-    for index, item in enumerate(items):
-        if item.event.event_id:
-            wanted.setdefault(item.inbox["id"], []).append((index, _event_key(item.event.event_id)))
+    earlier in this batch). Events without an id cost nothing."""
     repeated: set[int] = set()
     now = utcnow()
-    for inbox_id, keyed in wanted.items():
-        ids = list(dict.fromkeys(key for _, key in keyed))
-        known = set((await tx.conn.execute(_KNOWN_EVENTS, {"inbox_id": inbox_id, "ids": ids})).scalars())
-        new: list[dict[str, Any]] = []
-        for index, key in keyed:
-            if key in known:
+    for index, item in enumerate(items):
+        if item.event.event_id:
+            params = {
+                "inbox_id": item.inbox["id"],
+                "event_id": _event_key(item.event.event_id),
+                "created_at": now,
+            }
+            if not await run(tx.conn, _TAKE_EVENT_ID, params):
                 repeated.add(index)
-            else:
-                known.add(key)
-                new.append({"inbox_id": inbox_id, "event_id": key, "created_at": now})
-        if new:
-            await tx.conn.execute(_ie.insert(), new)
     return repeated
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from frontdesk.domain.enums import JobStatus
 from frontdesk.domain.rules import retry_delay
+from frontdesk.store import direct
 from frontdesk.store import tables as t
 from frontdesk.store.db import Database, Tx
 from frontdesk.store.types import UTCDateTime, utcnow
@@ -45,24 +46,36 @@ async def enqueue(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> int:
     now = utcnow()
-    job_id = (
-        await tx.conn.execute(
-            t.jobs.insert()
-            .values(
-                kind=kind,
-                payload=payload,
-                status=JobStatus.QUEUED,
-                run_at=run_at or now,
-                attempts=0,
-                max_attempts=max_attempts,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(t.jobs.c.id)
-        )
-    ).scalar_one()
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "status": JobStatus.QUEUED.value,
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": now,
+        "updated_at": now,
+    }
+    job_id = (await direct.run(tx.conn, _ENQUEUE, values))[0]["id"]
     tx.jobs_enqueued = True
     return int(job_id)
+
+
+# Run on the driver (store/direct.py): the ingest enqueues a job for every new contact of a
+# channel with profiles and for every linked file.
+_ENQUEUE = direct.Direct(
+    t.jobs.insert().returning(t.jobs.c.id),
+    column_keys=[
+        "kind",
+        "payload",
+        "status",
+        "run_at",
+        "attempts",
+        "max_attempts",
+        "created_at",
+        "updated_at",
+    ],
+)
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
