@@ -167,3 +167,24 @@ async def test_a_write_cancelled_while_its_group_commits_does_not_stall_the_othe
     async with db.write() as tx:
         await tx.conn.execute(sa.insert(_ROWS).values(n=52))
     assert {50, 52} <= set(await _stored(db))
+
+
+async def test_a_failed_write_returns_after_its_group_ended(db: Database, database_url: str) -> None:
+    if BACKEND != "sqlite":
+        pytest.skip("the SQLite write lock is what is checked")
+    import sqlite3
+
+    with pytest.raises(ValueError):
+        async with db.write() as tx:
+            await tx.conn.execute(sa.insert(_ROWS).values(n=1))
+            raise ValueError("refused")
+    # Nothing of this process holds the database's write lock any more: another connection
+    # (another process would be the same) may write at once.
+    other = sqlite3.connect(database_url.split(":///", 1)[1], timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO group_commit_rows (n) VALUES (2)")
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    assert await _stored(db) == [2]

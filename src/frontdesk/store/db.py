@@ -248,23 +248,32 @@ class Database:
         group began: the writes already waiting then join it and share its BEGIN and COMMIT, the
         most expensive part of a small write. A write returns only after its group committed
         (and raises if that commit failed), so a caller never sees a change that is not durable."""
-        async with self._write_lock:
-            group = self._group
-            if group is None:
-                group = self._group = await self._open_group()
-            tx = Tx(conn=group.conn, dialect=self.dialect, channels=self.channels, locks=self.locks)
-            try:
-                await self._savepoint(group, "SAVEPOINT frontdesk_write")
+        group: _Group | None = None
+        try:
+            async with self._write_lock:
+                group = self._group
+                if group is None:
+                    group = self._group = await self._open_group()
+                tx = Tx(conn=group.conn, dialect=self.dialect, channels=self.channels, locks=self.locks)
                 try:
-                    yield tx
-                    await tx.finish()
-                except BaseException:
-                    await self._savepoint(group, "ROLLBACK TO frontdesk_write")
+                    await self._savepoint(group, "SAVEPOINT frontdesk_write")
+                    try:
+                        yield tx
+                        await tx.finish()
+                    except BaseException:
+                        await self._savepoint(group, "ROLLBACK TO frontdesk_write")
+                        await self._savepoint(group, "RELEASE frontdesk_write")
+                        raise
                     await self._savepoint(group, "RELEASE frontdesk_write")
-                    raise
-                await self._savepoint(group, "RELEASE frontdesk_write")
-            finally:
-                tx.release()
+                finally:
+                    tx.release()
+        except BaseException:
+            # A failed write, too, returns only once its group has ended, so that no group is
+            # left open behind a caller that goes on (or a process that exits).
+            if group is not None and not group.done.done():
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(group.done)
+            raise
         # The commit runs in its own task, so a caller cancelled here does not stall the group.
         await asyncio.shield(group.done)
         await self._committed(tx)
