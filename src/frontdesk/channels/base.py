@@ -55,6 +55,7 @@ __all__ = [
     "WebhookRejected",
     "WebhookRequest",
     "assign_on_reply_field",
+    "call_failures",
     "download_failures",
     "retry_after_seconds",
     "save_response",
@@ -78,28 +79,37 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def _shown(text: str) -> str:
+    return text
+
+
 @contextlib.contextmanager
-def download_failures(provider: str = "", hide: Callable[[str], str] = lambda text: text) -> Iterator[None]:
-    """A file download's timeouts and network errors as retryable ChannelErrors (fetch_media).
-    `provider` names who served it ("WeChat"); `hide` scrubs a credential from the detail
-    (Telegram's token is in its file URLs)."""
-    source = f" from {provider}" if provider else ""
+def call_failures(timed_out: str, unreachable: str, hide: Callable[[str], str] = _shown) -> Iterator[None]:
+    """A provider call's timeouts and network errors as retryable ChannelErrors: `timed_out`
+    and `unreachable` say what was being done ("LINE did not answer reply in time", "could not
+    reach LINE for reply"; the error follows the latter); `hide` scrubs a credential from the
+    detail (Telegram's token is in its URLs). A TimeoutError is a caller's own deadline
+    (asyncio.timeout around a whole download)."""
     try:
         yield
-    except TimeoutError:  # the whole download's deadline (asyncio.timeout)
-        raise ChannelError(
-            FailureReason.TIMEOUT, f"the file took too long to download{source}", retryable=True
-        ) from None
-    except httpx.TimeoutException:
-        raise ChannelError(
-            FailureReason.TIMEOUT, f"timed out downloading the file{source}", retryable=True
-        ) from None
+    except (TimeoutError, httpx.TimeoutException):
+        raise ChannelError(FailureReason.TIMEOUT, timed_out, retryable=True) from None
     except httpx.HTTPError as exc:
         raise ChannelError(
             FailureReason.CONNECTION_FAILED,
-            hide(f"could not download the file{source}: {type(exc).__name__} {exc}"),
+            hide(f"{unreachable}: {type(exc).__name__} {exc}"),
             retryable=True,
         ) from None
+
+
+def download_failures(
+    provider: str = "", hide: Callable[[str], str] = _shown
+) -> contextlib.AbstractContextManager[None]:
+    """call_failures for fetch_media's download; `provider` names who served it ("WeChat")."""
+    source = f" from {provider}" if provider else ""
+    return call_failures(
+        f"timed out downloading the file{source}", f"could not download the file{source}", hide
+    )
 
 
 async def save_response(response: httpx.Response, destination: Path, max_bytes: int) -> None:

@@ -36,6 +36,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    call_failures,
     download_failures,
     retry_after_seconds,
     save_response,
@@ -336,18 +337,10 @@ class ApiAdapter(ChannelAdapter):
             "X-Frontdesk-Signature": "sha256=" + hmac_sha256_hex(self.secrets["hmac_secret"], body),
             **headers,
         }
-        try:
+        with call_failures(
+            "timed out waiting for the webhook receiver", "could not reach the webhook receiver"
+        ):
             return await self.http.post(url, content=body, headers=signed)
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "timed out waiting for the webhook receiver", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED,
-                f"could not reach the webhook receiver: {exc}",
-                retryable=True,
-            ) from None
 
     # --- Typing and read out (best effort: the caller logs a failure and carries on) ---
 

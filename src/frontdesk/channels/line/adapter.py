@@ -45,6 +45,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    call_failures,
     download_failures,
     save_response,
 )
@@ -189,16 +190,8 @@ class LineAdapter(ChannelAdapter):
     async def _call(
         self, method: str, url: str, what: str, *, json: Any = None, headers: Mapping[str, str] = {}
     ) -> httpx.Response:
-        try:
+        with call_failures(f"LINE did not answer {what} in time", f"could not reach LINE for {what}"):
             return await self.http.request(method, url, json=json, headers={**self._headers(), **headers})
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, f"LINE did not answer {what} in time", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED, f"could not reach LINE for {what}: {exc}", retryable=True
-            ) from None
 
     def _api(self, path: str) -> str:
         return self._install.line_api_url.rstrip("/") + path

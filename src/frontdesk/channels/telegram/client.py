@@ -14,6 +14,7 @@ import httpx
 from frontdesk.channels.base import (
     ChannelError,
     FetchedMedia,
+    call_failures,
     download_failures,
     retry_after_seconds,
     save_response,
@@ -40,18 +41,10 @@ class BotApi:
         if not self.token:
             raise ChannelError(FailureReason.MISCONFIGURED, "the inbox has no bot token", retryable=False)
         url = f"{self.base}/bot{self.token}/{method}"
-        try:
+        with call_failures(
+            f"Telegram did not answer {method} in time", f"could not reach Telegram ({method})", self._hide
+        ):
             response = await self.http.post(url, json=payload, timeout=self.timeout)
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, f"Telegram did not answer {method} in time", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED,
-                self._hide(f"could not reach Telegram ({method}): {type(exc).__name__} {exc}"),
-                retryable=True,
-            ) from None
         try:
             answer = response.json()
         except ValueError:

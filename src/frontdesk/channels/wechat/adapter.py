@@ -44,6 +44,7 @@ from frontdesk.channels.base import (
     WebhookRejected,
     WebhookRequest,
     assign_on_reply_field,
+    download_failures,
     save_response,
 )
 from frontdesk.channels.send_progress import SendProgress
@@ -310,25 +311,16 @@ class WechatAdapter(ChannelAdapter):
         """media/get streams the file; a video answers JSON with a video_url to fetch instead."""
         client = self._client()
         token = await client.token()
-        try:
+        with download_failures("WeChat"):
             try:
-                return await self._download(client, media, destination, max_bytes, token)
-            except _Refused:
-                return await self._download(
-                    client, media, destination, max_bytes, await client.token(refused=token)
-                )
-        except _Refused as again:
-            raise wechat_error(again.errcode, "invalid access token") from None
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "timed out downloading the file from WeChat", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED,
-                f"could not download the file from WeChat: {exc}",
-                retryable=True,
-            ) from None
+                try:
+                    return await self._download(client, media, destination, max_bytes, token)
+                except _Refused:
+                    return await self._download(
+                        client, media, destination, max_bytes, await client.token(refused=token)
+                    )
+            except _Refused as again:
+                raise wechat_error(again.errcode, "invalid access token") from None
 
     async def _download(
         self, client: WechatClient, media: MediaRef, destination: Path, max_bytes: int, token: str

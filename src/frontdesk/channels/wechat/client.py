@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
-from frontdesk.channels.base import ChannelError, retry_after_seconds
+from frontdesk.channels.base import ChannelError, call_failures, retry_after_seconds
 from frontdesk.domain.enums import FailureReason
 from frontdesk.store.channel_state import InboxState
 from frontdesk.store.types import utcnow
@@ -165,7 +165,7 @@ class WechatClient:
         # WeChat shows \\u escapes literally: the body is sent as UTF-8 JSON, not ASCII-escaped.
         content = orjson.dumps(json_body) if json_body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
-        try:
+        with call_failures("timed out waiting for WeChat", "could not reach WeChat"):
             response = await self.http.request(
                 method,
                 self.base + path,
@@ -175,14 +175,6 @@ class WechatClient:
                 headers=headers,
                 timeout=self.timeout,
             )
-        except httpx.TimeoutException:
-            raise ChannelError(
-                FailureReason.TIMEOUT, "timed out waiting for WeChat", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChannelError(
-                FailureReason.CONNECTION_FAILED, f"could not reach WeChat: {exc}", retryable=True
-            ) from None
         return answer_of(response)
 
 
