@@ -82,15 +82,15 @@ async def _empty_pg(url: str) -> None:
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            for table in metadata.sorted_tables:
-                await conn.execute(f'DELETE FROM "{table.name}"')
-            await conn.execute(
-                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'S' AND n.nspname = 'public'"
-            )
+        # One round trip: a parameterless script runs as one simple-protocol query.
+        deletes = "".join(f'DELETE FROM "{table.name}"; ' for table in metadata.sorted_tables)
+        await conn.execute(
+            "BEGIN; SET LOCAL session_replication_role = replica; "
+            + deletes
+            + "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = 'public'; COMMIT"
+        )
     finally:
         await conn.close()
 

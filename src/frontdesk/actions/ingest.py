@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import Counter
@@ -79,6 +81,7 @@ __all__ = [
 INGESTED = Counter("frontdesk_ingest_total", "Inbound events by what became of them", ["channel", "outcome"])
 ATTEMPTS = 3  # concurrent first messages of one contact may race on the unique keys
 EVENT_ID_LENGTH = 255
+EVENT_IDS_PER_STATEMENT = 300
 
 
 @dataclass(frozen=True)
@@ -246,38 +249,52 @@ def _event_key(event_id: str) -> str:
 
 
 _ie = t.inbound_events
-# One statement per event id, run on the driver (store/direct.py): it records the id or finds it
-# taken. On PostgreSQL a concurrent delivery of the same event waits here for the other
-# transaction and, once that one committed, finds the id taken.
-_TAKE_EVENT_ID = Direct(
-    sa.text(
-        "INSERT INTO inbound_events (inbox_id, event_id, created_at) "
-        "VALUES (:inbox_id, :event_id, :created_at) "
-        "ON CONFLICT (inbox_id, event_id) DO NOTHING RETURNING event_id"
+
+
+@functools.cache
+def _take_event_ids_statement(count: int) -> Direct:
+    """Record `count` event ids in one statement on the driver (store/direct.py); it returns the
+    ids it recorded, not those already taken. On PostgreSQL a concurrent delivery of the same
+    event waits here for the other transaction and, once that one committed, finds the id taken."""
+    rows = ", ".join(f"(:inbox_id_{i}, :event_id_{i}, :created_at_{i})" for i in range(count))
+    types = [
+        sa.bindparam(f"{column}_{i}", type_=_ie.c[column].type)
+        for i in range(count)
+        for column in ("inbox_id", "event_id", "created_at")
+    ]
+    sql = (
+        f"INSERT INTO inbound_events (inbox_id, event_id, created_at) VALUES {rows} "
+        "ON CONFLICT (inbox_id, event_id) DO NOTHING RETURNING inbox_id, event_id"
     )
-    .bindparams(
-        sa.bindparam("inbox_id", type_=_ie.c.inbox_id.type),
-        sa.bindparam("event_id", type_=_ie.c.event_id.type),
-        sa.bindparam("created_at", type_=_ie.c.created_at.type),
-    )
-    .columns(event_id=_ie.c.event_id.type)
-)
+    return Direct(sa.text(sql).bindparams(*types).columns(inbox_id=sa.Integer, event_id=sa.String))
 
 
 async def _take_event_ids(tx: Tx, items: Sequence[IngestItem]) -> set[int]:
     """Record the event ids of this batch; the indexes of the events already taken (before, or
     earlier in this batch). Events without an id cost nothing."""
-    repeated: set[int] = set()
+    keys = [
+        (item.inbox["id"], _event_key(item.event.event_id)) if item.event.event_id else None for item in items
+    ]
+    wanted = list(dict.fromkeys(key for key in keys if key is not None))
+    if not wanted:
+        return set()
     now = utcnow()
-    for index, item in enumerate(items):
-        if item.event.event_id:
-            params = {
-                "inbox_id": item.inbox["id"],
-                "event_id": _event_key(item.event.event_id),
-                "created_at": now,
-            }
-            if not await run(tx.conn, _TAKE_EVENT_ID, params):
-                repeated.add(index)
+    fresh: set[tuple[int, str]] = set()
+    for start in range(0, len(wanted), EVENT_IDS_PER_STATEMENT):  # within the drivers' parameter limits
+        chunk = wanted[start : start + EVENT_IDS_PER_STATEMENT]
+        params: dict[str, Any] = {}
+        for i, (inbox_id, event_id) in enumerate(chunk):
+            params.update({f"inbox_id_{i}": inbox_id, f"event_id_{i}": event_id, f"created_at_{i}": now})
+        recorded = await run(tx.conn, _take_event_ids_statement(len(chunk)), params)
+        fresh.update((row["inbox_id"], row["event_id"]) for row in recorded)
+    repeated: set[int] = set()
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in fresh:
+            fresh.discard(key)  # its first event in this batch is new; a later copy repeats it
+        else:
+            repeated.add(index)
     return repeated
 
 

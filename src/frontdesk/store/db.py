@@ -183,13 +183,8 @@ class _Group:
     conn: AsyncConnection
     transaction: AsyncTransaction
     done: asyncio.Future[None]
+    # Held here because the event loop keeps only a weak reference to a task.
     committer: asyncio.Task[None] | None = None
-
-
-def _sqlite_connection(conn: AsyncConnection) -> sqlite3.Connection:
-    adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    raw: sqlite3.Connection = adapted.driver_connection._conn
-    return raw
 
 
 class Database:
@@ -280,7 +275,7 @@ class Database:
 
     async def _savepoint(self, group: _Group, sql: str) -> None:
         try:
-            _sqlite_connection(group.conn).execute(sql)
+            sqlite_inline.sqlite3_connection(group.conn).execute(sql)
         except sqlite3.Error as exc:  # the transaction itself is gone, and the group with it
             await self._end_group(group, exc)
             raise
@@ -316,7 +311,7 @@ class Database:
         # A COMMIT that SQLite refused (a deferred constraint, a busy database) leaves its
         # transaction open, while SQLAlchemy already counts it as ended.
         with contextlib.suppress(Exception):
-            raw = _sqlite_connection(group.conn)
+            raw = sqlite_inline.sqlite3_connection(group.conn)
             if raw.in_transaction:
                 raw.rollback()
         if not group.done.done():

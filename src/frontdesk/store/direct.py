@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.store import sqlite_inline
+
 Processor = Callable[[Any], Any] | None
 
 
@@ -108,16 +110,13 @@ async def run(conn: AsyncConnection, statement: Direct, params: Mapping[str, Any
     if sync._has_events or sync.engine._has_events:
         # Listeners still see every statement (tests count a request's statements this way).
         sync.dispatch.before_cursor_execute(sync, None, c.sql, values, None, False)
-    adapted: Any = sync.connection.dbapi_connection
     if dialect.name == "sqlite":
-        return _rows(c, _sqlite(adapted, c.sql, values))
-    return _rows(c, await _asyncpg(adapted, c.sql, values))
+        return _rows(c, _sqlite(sqlite_inline.sqlite3_connection(conn), c.sql, values))
+    return _rows(c, await _asyncpg(sync.connection.dbapi_connection, c.sql, values))
 
 
-def _sqlite(adapted: Any, sql: str, values: list[Any]) -> list[Any]:
-    # frontdesk's inline connection (store/sqlite_inline.py) holds the sqlite3 connection;
+def _sqlite(raw: sqlite3.Connection, sql: str, values: list[Any]) -> list[Any]:
     # BEGIN IMMEDIATE was already sent by the transaction.
-    raw: sqlite3.Connection = adapted.driver_connection._conn
     try:
         return raw.execute(sql, values).fetchall()
     except sqlite3.IntegrityError as exc:

@@ -18,6 +18,8 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 
 class InlineCursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
@@ -112,6 +114,14 @@ class InlineConnection:
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
+
+
+def sqlite3_connection(conn: AsyncConnection) -> sqlite3.Connection:
+    """The sqlite3 connection under an AsyncConnection of an engine made with `creator`: for the
+    statements frontdesk sends past SQLAlchemy (store/direct.py, the savepoints of db.py)."""
+    adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    inline: InlineConnection = adapted.driver_connection
+    return inline._conn
 
 
 def creator(path: str) -> Callable[[], Any]:

@@ -85,6 +85,23 @@ async def test_a_replayed_or_redelivered_event_is_stored_once(
     assert await count(server, t.messages) == 1
 
 
+async def test_a_long_batch_stores_each_event_once(server: Server, http: httpx.AsyncClient) -> None:
+    # More event ids than one statement records (EVENT_IDS_PER_STATEMENT), one of them sent
+    # twice in the batch and one already taken by an earlier delivery.
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    taken = line.text("earlier")
+    await deliver(http, inbox, taken)
+    batch = [line.text(f"n{n}", user=f"U{n:032x}") for n in range(310)]
+    batch.insert(200, batch[3])
+    batch.append(taken)
+    results = await deliver(http, inbox, *batch)
+    assert [n for n, r in enumerate(results) if r["duplicate"]] == [200, 311]
+    assert results[200]["message_id"] == results[3]["message_id"]
+    assert await count(server, t.messages) == 311
+    assert await count(server, t.inbound_events) == 311
+
+
 async def test_a_redelivered_message_keeps_no_reply_token(server: Server, http: httpx.AsyncClient) -> None:
     admin, ws = await make_admin(server, http)
     inbox = await line_inbox(http, admin, ws)
