@@ -408,9 +408,8 @@ async def _pg_load(dsn: str, plan_args: dict[str, Any]) -> Plan:
                 status,
                 count,
             )
-        await conn.execute(
-            "UPDATE workspaces SET next_conversation_number = $1 WHERE id = $2", plan.n + 1, plan.ws
-        )
+        # The workspace's conversation numbers go on after the loaded ones (decision 0048).
+        await conn.execute(f"SELECT setval('conversation_numbers_{int(plan.ws)}', $1, false)", plan.n + 1)
         for table in ("contacts", "contact_identities", "conversations", "messages"):
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"

@@ -27,6 +27,7 @@ from frontdesk.domain.rules import can_manage_workspace, sees_every_inbox
 from frontdesk.events import ConversationUpdated, MessageCreated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
+from frontdesk.store.conversation_numbers import next_number
 from frontdesk.store.db import Tx
 from frontdesk.store.direct import Direct, run
 from frontdesk.store.types import utcnow
@@ -36,13 +37,6 @@ Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
 
 
 _conv = t.conversations
-_NEXT_NUMBER = (
-    t.workspaces.update()
-    .where(t.workspaces.c.id == sa.bindparam("workspace_id_"))
-    .values(next_conversation_number=t.workspaces.c.next_conversation_number + 1)
-    .returning(t.workspaces.c.next_conversation_number)
-)
-_NEXT_NUMBER_DIRECT = Direct(_NEXT_NUMBER)
 _INSERT_CONVERSATION = _conv.insert().returning(_conv.c.id)
 _UPDATE_CONVERSATION = _conv.update().where(_conv.c.id == sa.bindparam("id_"))
 
@@ -76,13 +70,7 @@ async def do_open_conversation(
     **initial: Any,
 ) -> dict[str, Any]:
     """Insert a new open conversation with its per-workspace number; `initial` overrides defaults."""
-    if tx.dialect == "postgresql":
-        # Every new conversation of a workspace locks its row (the next number) until commit:
-        # this process's openings take turns here rather than all waiting on that row.
-        await tx.hold(("open conversation", workspace_id))
-    number = (await run(tx.conn, _NEXT_NUMBER_DIRECT, {"workspace_id_": workspace_id}))[0][
-        "next_conversation_number"
-    ] - 1
+    number = await next_number(tx.conn, workspace_id)
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
         "number": number,

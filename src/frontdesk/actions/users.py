@@ -17,6 +17,7 @@ from frontdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenti
 from frontdesk.events import credentials_revoked
 from frontdesk.security import hash_password, new_token, token_digest, verify_password
 from frontdesk.store import tables as t
+from frontdesk.store.conversation_numbers import start_numbers
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
 
@@ -78,6 +79,7 @@ async def do_create_workspace(tx: Tx, name: str, owner_id: int) -> int:
             )
         ).scalar_one()
     )
+    await start_numbers(tx.conn, workspace_id)
     await do_assign_mail_slug(tx, workspace_id, name)
     await do_add_member(tx, workspace_id, owner_id, Role.ADMINISTRATOR)
     await do_audit(tx, workspace_id, owner_id, "workspace.create", "workspace", workspace_id)
