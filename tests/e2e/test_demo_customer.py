@@ -6,13 +6,19 @@ simulated provider and shows in the customer's chat (decision 0045)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
+from frontdesk.demo_sim.base import Simulator
+from frontdesk.demo_sim.line import LineSimulator
+from frontdesk.demo_sim.wechat import WechatSimulator
 from tests.conftest import Server
 from tests.factories import PASSWORD, Agent, make_admin
 from tests.test_demo_simulated_channels import BOT_TOKEN, sim_http, sim_server
+from tests.test_demo_simulated_line_wechat import LINE_SECRETS, WECHAT_SECRETS, make_inbox
 
 __all__ = ["sim_http", "sim_server"]  # the fixtures, used here by name
 Shot = Callable[[Page, str], Awaitable[None]]
@@ -83,5 +89,66 @@ async def test_telegram_customer_and_agent_talk_through_the_simulator(
     await expect(customer.get_by_test_id("demo-line-customer").last).to_contain_text("mug.png")
     # Fetched from the simulator by the media job, then shown inline to the agent.
     await expect(agent.get_by_test_id("thread").locator('img[alt="mug.png"]')).to_be_visible()
+    for page in (agent, customer):
+        await page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("simulator", "settings", "secrets", "customer_name", "text", "answer"),
+    [
+        (
+            LineSimulator,
+            {"channel_id": "2000000091"},
+            LINE_SECRETS,
+            "Ayşe Kaya",
+            "Siparişim nerede?",
+            "Yarın sizde.",
+        ),
+        (
+            WechatSimulator,
+            {"app_id": "wxcustomerpage1", "message_mode": "safe"},
+            WECHAT_SECRETS,
+            "Li Wei",
+            "我的包裹在哪里？",
+            "明天到。",
+        ),
+    ],
+    ids=["line", "wechat"],
+)
+async def test_line_and_wechat_customer_and_agent_talk_through_the_simulator(
+    sim_server: Server,
+    sim_http: httpx.AsyncClient,
+    browser: Browser,
+    simulator: type[Simulator],
+    settings: dict[str, Any],
+    secrets: dict[str, str],
+    customer_name: str,
+    text: str,
+    answer: str,
+) -> None:
+    admin, ws = await make_admin(sim_server, sim_http)
+    await make_inbox(sim_server, sim_http, admin, ws, simulator, settings, secrets)
+    agent = await signed_in(browser, sim_server, admin)
+
+    customer = await tab(browser, sim_server)
+    await customer.goto("/demo/customer")
+    await expect(customer.get_by_test_id("demo-inbox")).to_contain_text(f"{simulator.channel_type} shop")
+    await customer.get_by_test_id("demo-name").fill(customer_name)
+    await customer.get_by_test_id("demo-text").fill(text)
+    await customer.get_by_test_id("demo-send").click()
+    await expect(customer.get_by_test_id("demo-line-customer")).to_contain_text(text)
+
+    # Signed by the simulator as the provider signs (LINE's HMAC, WeChat's SHA-1 and AES), live
+    # in the agent's list without a reload.
+    row = agent.get_by_test_id("conversation-row").filter(has_text=text)
+    await expect(row).to_be_visible()
+    await row.click()
+    await agent.get_by_test_id("composer-input").fill(answer)
+    await agent.get_by_test_id("composer-send").click()
+    reply = agent.get_by_test_id("thread").get_by_test_id("message").filter(has_text=answer)
+    await expect(reply).to_have_attribute("data-status", "sent")
+
+    # The simulated provider took the reply (LINE's reply API, WeChat's customer-service API).
+    await expect(customer.get_by_test_id("demo-line-business")).to_contain_text(answer)
     for page in (agent, customer):
         await page.context.close()

@@ -16,7 +16,7 @@ from frontdesk.demo_sim.line import LineSimulator
 from frontdesk.demo_sim.wechat import WechatSimulator
 from frontdesk.store import tables as t
 from tests.conftest import Server
-from tests.e2e.test_demo_customer import signed_in
+from tests.e2e.test_demo_customer import Shot, signed_in
 from tests.factories import make_admin
 from tests.test_demo_simulated_channels import (
     as_customer,
@@ -123,4 +123,35 @@ async def test_line_quota_used_up_shows_in_the_composer_and_on_the_inbox_page(
     await expect(quota).to_have_attribute("data-level", "full")
     await expect(quota).to_contain_text("Messages used this month: 200 of 200.")
     await expect(quota).to_contain_text("This month's messages are used up")
+    await page.context.close()
+
+
+async def test_administrators_see_the_quota_warning_arrive_live(
+    sim_server: Server, sim_http: httpx.AsyncClient, browser: Browser, screenshot: Shot
+) -> None:
+    admin, ws = await make_admin(sim_server, sim_http)
+    inbox_id, uid, sim = await make_inbox(
+        sim_server, sim_http, admin, ws, LineSimulator, {"channel_id": "2000000078"}, LINE_SECRETS
+    )
+    page = await signed_in(browser, sim_server, admin)
+    banner = page.locator(f'[data-testid="quota-banner"][data-inbox-id="{inbox_id}"]')
+    await expect(banner).to_have_count(0)
+
+    async def used(count: int) -> None:
+        async with sim.store.edit("line") as state:
+            state["accounts"][uid].update(quota=200, used=count)
+        await read_all_quotas(sim_server.services)
+
+    await used(170)  # past 80 %: the poller's event reaches the open dashboard
+    await expect(banner).to_have_attribute("data-level", "high")
+    await expect(banner).to_contain_text("line shop: 170 of this month's 200 messages are used.")
+    await used(200)
+    await expect(banner).to_have_attribute("data-level", "full")
+    await expect(banner).to_contain_text("all 200 of this month's messages are used")
+    await screenshot(page, "line-quota-banner")
+    await banner.get_by_test_id("quota-banner-close").click()
+    await expect(banner).to_have_count(0)
+    # Kept with the inbox: after a reload the warning is there again.
+    await page.reload()
+    await expect(banner).to_have_attribute("data-level", "full")
     await page.context.close()

@@ -114,6 +114,27 @@ class TeamDeleted(Event):
         return {"team_id": self.team_id}
 
 
+@dataclass(frozen=True)
+class InboxQuotaWarning(Event):
+    """An inbox's monthly message quota at the provider crossed 80 % or 100 % (`level`). The
+    dashboard warns administrators and keeps the inbox's `quota` current. Sent with the inbox's
+    id: those who may see the inbox receive it, and every administrator may."""
+
+    type: ClassVar[str] = "inbox.quota_warning"
+    target_inbox_id: int
+    inbox_name: str
+    level: int
+    quota: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "inbox_id": self.target_inbox_id,
+            "inbox_name": self.inbox_name,
+            "level": self.level,
+            "quota": self.quota,
+        }
+
+
 EPHEMERAL_TYPES = (
     "typing",
     "presence.updated",

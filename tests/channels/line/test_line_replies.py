@@ -13,10 +13,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import sqlalchemy as sa
 import websockets
 from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
 
 from frontdesk.channels.line.adapter import retry_key
+from frontdesk.channels.line.quota import read_all_quotas
+from frontdesk.store import tables as t
 from tests.channels.line.line_support import LineInbox, deliver, line_inbox, until
 from tests.conftest import Server
 from tests.factories import Agent, make_admin
@@ -310,3 +313,41 @@ async def test_images_go_as_image_messages_and_files_as_links(
         assert request.to == line.USER and request.messages
     parsed = PushMessageRequest.from_json(fake_provider.calls_to(line.PUSH)[0].body.decode())
     assert [type(m).__name__ for m in parsed.messages] == ["TextMessage", "ImageMessage"]
+
+
+async def _quota_warnings(server: Server) -> list[dict[str, Any]]:
+    async with server.services.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(t.events.c.payload)
+            .where(t.events.c.type == "inbox.quota_warning")
+            .order_by(t.events.c.seq)
+        )
+        return [dict(p) for p in rows.scalars()]
+
+
+@pytest.fixture
+def quota_read_by_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poller reads once at start (before any inbox) and then not during the test."""
+    monkeypatch.setenv("FRONTDESK_LINE_QUOTA_POLL_SECONDS", "3600")
+
+
+async def test_administrators_are_warned_once_at_80_and_once_at_100_percent(
+    quota_read_by_the_test: None, server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    fake_provider.answer(line.QUOTA, line.quota(200))
+    for used, warnings in ((100, 0), (170, 1), (180, 1), (200, 2), (200, 2)):
+        fake_provider.answer(line.CONSUMPTION, line.consumption(used))
+        await read_all_quotas(server.services)
+        assert len(await _quota_warnings(server)) == warnings, used
+    high, full = await _quota_warnings(server)
+    assert high["inbox_id"] == full["inbox_id"] == inbox.id
+    assert (high["level"], high["quota"]["used"], high["quota"]["limit"]) == (80, 170, 200)
+    assert (full["level"], full["quota"]["used"]) == (100, 200)
+    # A new month reads lower; the next crossing warns again.
+    fake_provider.answer(line.CONSUMPTION, line.consumption(3))
+    await read_all_quotas(server.services)
+    fake_provider.answer(line.CONSUMPTION, line.consumption(165))
+    await read_all_quotas(server.services)
+    assert [w["level"] for w in await _quota_warnings(server)] == [80, 100, 80]

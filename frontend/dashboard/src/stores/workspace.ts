@@ -70,6 +70,13 @@ export const useWorkspace = defineStore("workspace", () => {
             stream.on("team.deleted", (e) => {
               teams.value = teams.value.filter((t) => t.id !== e.data.team_id);
             }),
+            // The provider's monthly quota as just read: the administrators' banner shows it.
+            stream.on("inbox.quota_warning", (e) => {
+              const id = Number(e.data.inbox_id);
+              inboxes.value = inboxes.value.map((i) =>
+                i.id === id ? { ...i, settings: { ...(i.settings ?? {}), quota: e.data.quota } } : i,
+              );
+            }),
           ]
         : [];
     },

@@ -3,8 +3,9 @@ FRONTDESK_LINE_QUOTA_POLL_SECONDS and kept in the inbox's settings ("quota": {li
 checked_at}), where the channel's rules read it (adapter.rules_for): once the quota is used up
 a reply that can only go by push is refused before it is queued (decision 0042).
 
-Crossing 80 % and 100 % is logged as a warning for the administrators; Frontdesk has no
-dashboard notifications for administrators yet.
+Crossing 80 % and 100 % is logged as a warning and sent to the dashboard
+(`inbox.quota_warning`), where administrators see it as a banner until the month's quota is read
+lower again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from frontdesk.channels.base import ChannelError, Installation
 from frontdesk.channels.line.adapter import LineAdapter, LineQuota, quota_of
 from frontdesk.channels.line.settings import LineInstallationSettings
+from frontdesk.events import InboxQuotaWarning
 from frontdesk.services import Services
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
@@ -42,16 +44,17 @@ async def do_set_quota(tx: Tx, inbox_id: int, quota: LineQuota) -> None:
     """Keep the quota as last read in the inbox's settings (nothing else of them changes)."""
     i = t.inboxes
     # Locked: an administrator's edit of the settings at the same moment is not lost.
-    query = sa.select(i.c.settings).where(i.c.id == inbox_id).with_for_update()
-    settings = (await tx.conn.execute(query)).scalar_one_or_none()
-    if settings is None:
+    query = sa.select(i.c.settings, i.c.workspace_id, i.c.name).where(i.c.id == inbox_id).with_for_update()
+    row = (await tx.conn.execute(query)).mappings().first()
+    if row is None:
         return
+    settings = row["settings"]
     before = quota_of(settings)
-    await tx.conn.execute(
-        i.update().where(i.c.id == inbox_id).values(settings={**settings, "quota": quota.model_dump()})
-    )
+    kept = quota.model_dump(mode="json")
+    await tx.conn.execute(i.update().where(i.c.id == inbox_id).values(settings={**settings, "quota": kept}))
     level = warning_level(quota)
     if level > warning_level(before):
+        await tx.emit(InboxQuotaWarning(row["workspace_id"], inbox_id, inbox_id, row["name"], level, kept))
         log.warning(
             "LINE message quota at %d%%: used %d of %d this month",
             level,
