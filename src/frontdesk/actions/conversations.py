@@ -27,7 +27,7 @@ from frontdesk.domain.rules import can_manage_workspace, sees_every_inbox
 from frontdesk.events import ConversationUpdated, MessageCreated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
-from frontdesk.store.conversation_numbers import next_number
+from frontdesk.store.conversation_numbers import insert_numbered
 from frontdesk.store.db import Tx
 from frontdesk.store.direct import Direct, run
 from frontdesk.store.types import utcnow
@@ -37,17 +37,11 @@ Row = Mapping[Any, Any]  # a result row (RowMapping) or a dict built like one
 
 
 _conv = t.conversations
-_INSERT_CONVERSATION = _conv.insert().returning(_conv.c.id)
 _UPDATE_CONVERSATION = _conv.update().where(_conv.c.id == sa.bindparam("id_"))
 
 
 # Run on the driver (store/direct.py): every message's ingest opens or updates a conversation.
 # One compiled form per set of columns given, as SQLAlchemy's own cache keeps.
-@functools.cache
-def _insert_conversation(keys: tuple[str, ...]) -> Direct:
-    return Direct(_INSERT_CONVERSATION, keys)
-
-
 @functools.cache
 def _update_conversation(keys: tuple[str, ...]) -> Direct:
     return Direct(_UPDATE_CONVERSATION, keys)
@@ -70,10 +64,8 @@ async def do_open_conversation(
     **initial: Any,
 ) -> dict[str, Any]:
     """Insert a new open conversation with its per-workspace number; `initial` overrides defaults."""
-    number = await next_number(tx.conn, workspace_id)
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
-        "number": number,
         "inbox_id": inbox_id,
         "contact_id": contact_id,
         "identity_id": identity_id,
@@ -94,21 +86,22 @@ async def do_open_conversation(
         "created_at": now,
         **initial,
     }
-    conversation_id = (await run(tx.conn, _insert_conversation(tuple(sorted(values))), values))[0]["id"]
-    row = {**values, "id": conversation_id, "contact_name": contact_name}
+    conversation_id, number = await insert_numbered(tx.conn, values)
+    row = {**values, "id": conversation_id, "number": number, "contact_name": contact_name}
     await counters.move(tx, None, counters.key_of(row))
     return row
 
 
 async def do_update_conversation(
-    tx: Tx, before: Row, changes: dict[str, Any], *, inbox: Row | None = None
+    tx: Tx, before: Row, changes: dict[str, Any], *, inbox: Row | None = None, written: bool = False
 ) -> dict[str, Any]:
     """Apply column changes, move the counters, emit conversation.updated; returns the new row,
     with its reply window (`inbox`: the conversation's, where `before` does not carry its
-    channel)."""
+    channel). `written`: the row's columns were already changed by the caller's statement."""
     after = {**before, **changes}
     if changes:
-        await run(tx.conn, _update_conversation(tuple(sorted(changes))), {"id_": before["id"], **changes})
+        if not written:
+            await run(tx.conn, _update_conversation(tuple(sorted(changes))), {"id_": before["id"], **changes})
         await counters.move(tx, counters.key_of(before), counters.key_of(after))
         if after["labels"] and (
             after["status"] != before["status"] or after["last_activity_at"] != before["last_activity_at"]

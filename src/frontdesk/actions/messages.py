@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,6 +133,25 @@ _MESSAGE_KEYS = (
 _INSERT_MESSAGE = Direct(_m.insert().returning(_m.c.id), _MESSAGE_KEYS)
 
 
+@functools.cache
+def _insert_message_touching(keys: tuple[str, ...]) -> Direct:
+    """PostgreSQL: the message's INSERT with its conversation's UPDATE of columns `keys` as a
+    data-modifying CTE, which PostgreSQL runs whether or not the INSERT reads it. The two touch
+    different tables, so neither needs to see the other's change."""
+    touched = (
+        _conv.update()
+        .where(_conv.c.id == sa.bindparam("touched_id_"))
+        .values({key: sa.bindparam(f"touch_{key}", type_=_conv.c[key].type) for key in keys})
+        .cte("touched")
+    )
+    # Binds named apart from the columns: `column_keys` would also reach into the CTE's UPDATE
+    # and set the conversation's columns of the same names.
+    insert = _m.insert().values(
+        {key: sa.bindparam(f"message_{key}", type_=_m.c[key].type) for key in _MESSAGE_KEYS}
+    )
+    return Direct(insert.returning(_m.c.id).add_cte(touched))
+
+
 async def do_create_contact(
     tx: Tx, workspace_id: int, contact: InboundContact, now: datetime
 ) -> tuple[int, str]:
@@ -215,15 +235,19 @@ async def do_receive_message(
             conv = await _open_with(
                 tx, inbox, (identity_id, contact_id, contact_name), arrival, preview, now, **window
             )
-    message_id = await _insert_incoming(tx, inbox, conv["id"], sender, msg, files, now)
-    if not opened:  # a new conversation was opened as the arrival leaves it
-        changes = {
-            "last_activity_at": now,
-            "last_message_preview": preview,
-            **arrival.changes(conv["unread_count"], conv["waiting_since"]),
-            **window,
-        }
-        await do_update_conversation(tx, conv, changes, inbox=inbox)
+    if opened:  # a new conversation was opened as the arrival leaves it
+        message_id = await _insert_incoming(tx, inbox, conv["id"], sender, msg, files, now)
+        return Received(message_id, conv["id"], duplicate=False)
+    changes = {
+        "last_activity_at": now,
+        "last_message_preview": preview,
+        **arrival.changes(conv["unread_count"], conv["waiting_since"]),
+        **window,
+    }
+    # On PostgreSQL the message's INSERT carries the conversation's UPDATE: one round trip.
+    touch = changes if tx.dialect == "postgresql" else None
+    message_id = await _insert_incoming(tx, inbox, conv["id"], sender, msg, files, now, touch=touch)
+    await do_update_conversation(tx, conv, changes, inbox=inbox, written=touch is not None)
     return Received(message_id, conv["id"], duplicate=False)
 
 
@@ -302,7 +326,10 @@ async def _insert_incoming(
     msg: InboundMessage,
     files: Sequence[StoredFile],
     now: datetime,
+    *,
+    touch: dict[str, Any] | None = None,
 ) -> int:
+    """`touch`: the conversation's column changes, made by the same statement."""
     values: dict[str, Any] = dict(
         workspace_id=inbox["workspace_id"],
         conversation_id=conversation_id,
@@ -319,7 +346,13 @@ async def _insert_incoming(
         annotations=[a.as_json() for a in msg.annotations],
         created_at=now,
     )
-    message_id: int = (await run(tx.conn, _INSERT_MESSAGE, values))[0]["id"]
+    if touch:
+        params = {f"message_{k}": v for k, v in values.items()}
+        params.update({f"touch_{k}": v for k, v in touch.items()}, touched_id_=conversation_id)
+        statement = _insert_message_touching(tuple(sorted(touch)))
+    else:
+        statement, params = _INSERT_MESSAGE, values
+    message_id: int = (await run(tx.conn, statement, params))[0]["id"]
     for stored in files:
         await do_attach(tx, message_id, stored)
     await tx.emit(

@@ -12,6 +12,9 @@ sequence is not transactional: an opening that rolls back leaves a gap in the nu
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,23 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.store import tables as t
 from frontdesk.store.direct import Direct, run
 
+_conv = t.conversations
 _BUMP = Direct(
     t.workspaces.update()
     .where(t.workspaces.c.id == sa.bindparam("workspace_id"))
     .values(next_conversation_number=t.workspaces.c.next_conversation_number + 1)
     .returning((t.workspaces.c.next_conversation_number - 1).label("number"))
 )
-_NEXTVAL = Direct(
-    sa.select(
-        sa.func.nextval(
-            sa.cast(
-                sa.literal("conversation_numbers_", sa.Text)
-                + sa.cast(sa.bindparam("workspace_id", type_=sa.BigInteger), sa.Text),
-                REGCLASS,
-            ),
-            type_=sa.BigInteger,
-        ).label("number")
-    )
+# The sequence's name from the workspace id, inside the INSERT: no round trip of its own.
+_SEQUENCE_NUMBER = sa.func.nextval(
+    sa.cast(
+        sa.literal_column("'conversation_numbers_'", sa.Text)
+        + sa.cast(sa.bindparam("sequence_of", type_=sa.BigInteger), sa.Text),
+        REGCLASS,
+    ),
+    type_=sa.Integer,
 )
 
 
@@ -43,9 +44,25 @@ def sequence_name(workspace_id: int) -> str:
     return f"conversation_numbers_{int(workspace_id)}"
 
 
-async def next_number(conn: AsyncConnection, workspace_id: int) -> int:
-    statement = _NEXTVAL if conn.dialect.name == "postgresql" else _BUMP
-    return int((await run(conn, statement, {"workspace_id": workspace_id}))[0]["number"])
+@functools.cache
+def _insert(dialect: str, keys: tuple[str, ...]) -> Direct:
+    statement = _conv.insert().returning(_conv.c.id, _conv.c.number)
+    if dialect == "postgresql":
+        return Direct(statement.values(number=_SEQUENCE_NUMBER), keys)
+    return Direct(statement, (*keys, "number"))
+
+
+async def insert_numbered(conn: AsyncConnection, values: dict[str, Any]) -> tuple[int, int]:
+    """Insert a conversation (`values` without its number) with the workspace's next number; its
+    id and number."""
+    dialect = conn.dialect.name
+    params = dict(values)
+    if dialect == "postgresql":
+        params["sequence_of"] = values["workspace_id"]
+    else:
+        params["number"] = (await run(conn, _BUMP, {"workspace_id": values["workspace_id"]}))[0]["number"]
+    (row,) = await run(conn, _insert(dialect, tuple(sorted(values))), params)
+    return int(row["id"]), int(row["number"])
 
 
 async def start_numbers(conn: AsyncConnection, workspace_id: int, first: int = 1) -> None:
