@@ -5,6 +5,7 @@ simulated provider and shows in the customer's chat (decision 0045)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -150,5 +151,9 @@ async def test_line_and_wechat_customer_and_agent_talk_through_the_simulator(
 
     # The simulated provider took the reply (LINE's reply API, WeChat's customer-service API).
     await expect(customer.get_by_test_id("demo-line-business")).to_contain_text(answer)
+    if simulator is LineSimulator:  # the profile job copied the LINE picture; the panel shows ours
+        avatar = agent.get_by_test_id("contact-panel").get_by_test_id("contact-avatar")
+        await expect(avatar).to_have_attribute("src", re.compile(r"^/files/contact-avatars/"))
+        assert await avatar.evaluate("img => img.decode().then(() => img.naturalWidth)") == 64
     for page in (agent, customer):
         await page.context.close()

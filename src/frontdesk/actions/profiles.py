@@ -4,7 +4,8 @@ queues a durable fetch_profile job when it makes a contact on an inbox whose cha
 
 Payload: {"inbox_id", "contact_id", "source_id"}. What an agent wrote is never overwritten:
 the name is only set while it is still the placeholder the ingest gave; the picture's address
-and the language go in the contact's attributes (picture_url, language).
+and the language go in the contact's attributes (picture_url, language), and the picture itself,
+copied here by the job, becomes the contact's (avatar_path).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from frontdesk.actions.attachments import StoredFile
 from frontdesk.events import ContactUpdated
 from frontdesk.jobs.queue import enqueue
 from frontdesk.store import tables as t
@@ -45,13 +47,16 @@ async def do_fill_profile(
     name: str | None,
     picture_url: str | None,
     language: str | None,
-) -> None:
-    """The provider's name (only over the placeholder) and the contact's attributes picture_url
-    and language."""
+    picture: StoredFile | None = None,
+) -> str | None:
+    """The provider's name (only over the placeholder), the contact's attributes picture_url
+    and language, and `picture` (the profile picture, already stored) as the contact's own.
+    Returns the file the caller deletes once this has committed: the picture replaced, or
+    `picture` itself when the contact is gone."""
     c = t.contacts
     row = (await tx.conn.execute(sa.select(c).where(c.c.id == contact_id))).mappings().first()
     if row is None:
-        return
+        return picture.relative_path if picture is not None else None
     changes: dict[str, Any] = {}
     if name and row["name"] == placeholder_name(source_id):
         changes["name"] = name[:200]
@@ -59,7 +64,11 @@ async def do_fill_profile(
     profile = {k: v for k, v in {"picture_url": picture_url, "language": language}.items() if v}
     if any(attributes.get(k) != v for k, v in profile.items()):
         changes["attributes"] = {**attributes, **profile}
+    if picture is not None:
+        changes["avatar_path"] = picture.relative_path
     if not changes:
-        return
+        return None
     await tx.conn.execute(c.update().where(c.c.id == contact_id).values(**changes))
     await tx.emit(ContactUpdated(row["workspace_id"], inbox_id, contact_view({**row, **changes})))
+    replaced = row["avatar_path"] if picture is not None else None
+    return str(replaced) if replaced else None

@@ -20,7 +20,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import struct
 import time
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -203,6 +205,7 @@ class LineSimulator(Simulator):
         )
         router.add_api_route("/v2/bot/message/{message_id}/content", self._content, methods=["GET"])
         router.add_api_route("/v2/bot/profile/{user_id}", self._profile, methods=["GET"])
+        router.add_api_route("/profile-picture/{user_id}.png", self._picture, methods=["GET"])
         router.add_api_route("/v2/bot/info", self._info, methods=["GET"])
         router.add_api_route("/v2/bot/chat/loading/start", self._loading, methods=["POST"])
         router.add_api_route("/v2/bot/chat/markAsRead", self._mark_read, methods=["POST"])
@@ -309,7 +312,18 @@ class LineSimulator(Simulator):
         chat = chat_of(state, found[0], user_id)
         if chat is None:
             return _error(404, NOT_FOUND)
-        return JSONResponse({"userId": user_id, "displayName": str(chat.get("name") or ""), "language": "en"})
+        return JSONResponse(
+            {
+                "userId": user_id,
+                "displayName": str(chat.get("name") or ""),
+                "pictureUrl": f"{self.base_url}/profile-picture/{user_id}.png",
+                "language": "en",
+            }
+        )
+
+    async def _picture(self, user_id: str) -> Response:
+        """A customer's profile picture on LINE's CDN (public, as LINE's are): one colour per user."""
+        return Response(_square_png(hashlib.sha256(user_id.encode()).digest()[:3]), media_type="image/png")
 
     async def _info(self, request: Request) -> Response:
         state = await self.store.read(self.channel_type)
@@ -446,3 +460,19 @@ def _check_messages(messages: Any) -> Response | None:
                     [{"message": "Length must be between 1 and 5000", "property": f"messages[{index}].text"}],
                 )
     return None
+
+
+def _square_png(rgb: bytes, size: int = 64) -> bytes:
+    """A plain-coloured PNG, written out by hand (a demo picture needs no imaging library)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + rgb * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -177,6 +177,8 @@ contacts = sa.Table(
     # W4: a blocked contact's widget can no longer start chats or send messages.
     sa.Column("blocked_at", UTCDateTime(), nullable=True),
     _fk("blocked_by_id", "users.id", nullable=True, ondelete="SET NULL"),
+    # The channel's profile picture, copied into the attachments folder (jobs/profiles.py).
+    sa.Column("avatar_path", sa.String(300), nullable=True),
 )
 
 contact_identities = sa.Table(

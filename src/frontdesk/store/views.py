@@ -75,6 +75,7 @@ def contact_view(row: Mapping[Any, Any]) -> dict[str, Any]:
         "created_at": _iso(row["created_at"]),
         # W4: null, or when an agent blocked the contact's website chat.
         "blocked_at": _iso(row.get("blocked_at")),
+        "avatar_url": CONTACT_AVATAR_URL_PREFIX + row["avatar_path"] if row.get("avatar_path") else None,
     }
 
 
@@ -140,6 +141,7 @@ def inbox_view(row: Mapping[Any, Any], webhook_path: str) -> dict[str, Any]:
 
 
 AVATAR_URL_PREFIX = "/files/avatars/"
+CONTACT_AVATAR_URL_PREFIX = "/files/contact-avatars/"
 
 
 def avatar_url(path: str | None) -> str | None:

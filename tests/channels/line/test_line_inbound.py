@@ -115,7 +115,9 @@ async def test_several_events_of_every_kind_in_one_body(
 ) -> None:
     admin, ws = await make_admin(server, http)
     inbox = await line_inbox(http, admin, ws)
-    fake_provider.answer(line.profile_path(), line.profile())
+    picture = f"{fake_provider.url}/profile-cdn/abc"  # LINE's CDN, played by the fake provider
+    fake_provider.answer(line.profile_path(), line.profile(picture=picture))
+    fake_provider.serve_media("/profile-cdn/abc", JPEG, "image/jpeg")
     img, vid, doc = line.image(), line.video(), line.file("menu.pdf", 1234)
     fake_provider.serve_media(line.content_path(img["message"]["id"]), JPEG, "image/jpeg")
     fake_provider.serve_media(line.content_path(vid["message"]["id"]), MP4, "video/mp4")
@@ -164,8 +166,13 @@ async def test_several_events_of_every_kind_in_one_body(
         assert call.headers["authorization"] == f"Bearer {line.ACCESS_TOKEN}"
     # The profile: the contact made by the follow gets LINE's display name and picture.
     contact = await until(lambda: _contact(http, admin, ws, "Ann Tanaka"))
-    assert contact["attributes"]["picture_url"] == "https://profile.line-scdn.net/abc"
+    assert contact["attributes"]["picture_url"] == picture
     assert len(fake_provider.calls_to(line.profile_path())) == 1
+    # The picture is copied here: served from our address, not LINE's, typed by its bytes.
+    assert contact["avatar_url"].startswith("/files/contact-avatars/")
+    stored = await http.get(contact["avatar_url"])
+    assert stored.status_code == 200 and stored.content == JPEG
+    assert stored.headers["content-type"] == "image/jpeg"
 
 
 async def _when(http: httpx.AsyncClient, admin: object, ws: int, conv: int, ok: object) -> object:
@@ -308,3 +315,16 @@ async def test_saving_the_inbox_registers_its_webhook_with_line(
     assert call.method == "PUT"
     assert call.json() == {"endpoint": f"https://desk.example.com/webhooks/line/{inbox.uid}"}
     assert call.headers["authorization"] == f"Bearer {line.ACCESS_TOKEN}"
+
+
+async def test_a_profile_picture_that_is_not_an_image_is_left_out(
+    server: Server, http: httpx.AsyncClient, fake_provider: FakeProvider
+) -> None:
+    admin, ws = await make_admin(server, http)
+    inbox = await line_inbox(http, admin, ws)
+    picture = f"{fake_provider.url}/profile-cdn/login-page"
+    fake_provider.answer(line.profile_path(), line.profile(name="Ken Sato", picture=picture))
+    fake_provider.serve_media("/profile-cdn/login-page", b"<html>sign in</html>", "text/html")
+    await deliver(http, inbox, line.text("Hello"))
+    contact = await until(lambda: _contact(http, admin, ws, "Ken Sato"))
+    assert contact["avatar_url"] is None and contact["attributes"]["picture_url"] == picture

@@ -1324,6 +1324,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files/contact-avatars/{year}/{month}/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Contact Avatar */
+        get: operations["download_contact_avatar_files_contact_avatars__year___month___token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/email-headers/{year}/{month}/{token}": {
         parameters: {
             query?: never;
@@ -1823,6 +1840,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * Avatar Url
+             * @description The profile picture the contact's channel gave (LINE, WeChat), as stored here; null: none.
+             */
+            avatar_url?: string | null;
+            /**
              * Blocked At
              * @description When an agent blocked this contact's website chat (W4); null: not blocked.
              */
@@ -1844,6 +1866,11 @@ export interface components {
             attributes: {
                 [key: string]: unknown;
             };
+            /**
+             * Avatar Url
+             * @description The profile picture the contact's channel gave (LINE, WeChat), as stored here; null: none.
+             */
+            avatar_url?: string | null;
             /**
              * Blocked At
              * @description When an agent blocked this contact's website chat (W4); null: not blocked.
@@ -5988,6 +6015,32 @@ export interface operations {
         };
     };
     download_avatar_files_avatars__year___month___token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: string;
+                month: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, in its own content type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidInput"];
+        };
+    };
+    download_contact_avatar_files_contact_avatars__year___month___token__get: {
         parameters: {
             query?: never;
             header?: never;

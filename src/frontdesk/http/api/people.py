@@ -156,6 +156,19 @@ async def download_avatar(year: str, month: str, token: str, svc: Svc) -> FileRe
     )
 
 
+@files_router.get("/files/contact-avatars/{year}/{month}/{token}")
+async def download_contact_avatar(year: str, month: str, token: str, svc: Svc) -> FileResponse:
+    # Like an agent's picture: the random path is the capability, a new picture a new path.
+    return await stored_image_response(
+        svc,
+        f"{year}/{month}/{token}",
+        shape=_AVATAR_PATH,
+        owner=t.contacts.c.avatar_path,
+        missing="no such picture",
+        cache_control="private, max-age=86400",
+    )
+
+
 @router.post("/auth/password-reset", status_code=202, response_model=schemas.PasswordResetAccepted)
 async def request_password_reset(body: PasswordResetIn, svc: Svc) -> dict[str, str]:
     """Always 202, whether or not an account has this email: the answer tells nobody who has one."""

@@ -184,6 +184,11 @@ class Contact(BaseModel):
     blocked_at: str | None = Field(
         description="When an agent blocked this contact's website chat (W4); null: not blocked."
     )
+    avatar_url: str | None = Field(
+        default=None,
+        description="The profile picture the contact's channel gave (LINE, WeChat), as stored here; "
+        "null: none.",
+    )
 
 
 class ContactPage(BaseModel):
