@@ -20,6 +20,7 @@ from frontdesk.actions.profiles import do_queue_profile
 from frontdesk.domain.arrival import arrival_of
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.inbound import (
+    InboundActivity,
     InboundContact,
     InboundEcho,
     InboundEdit,
@@ -38,11 +39,11 @@ from frontdesk.domain.inbound_data import (
     reacted_data,
     revoked_data,
 )
-from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated, ephemeral
+from frontdesk.events import ContactUpdated, ConversationCreated, MessageCreated, MessageUpdated, ephemeral
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
-from frontdesk.store.views import conversation_view, message_view
+from frontdesk.store.views import contact_view, conversation_view, message_view
 
 TYPING_EVENT = "typing"  # the dashboard's typing indicator (the widget's visitor typing is the same)
 READ_EVENT = "contact.read"
@@ -52,7 +53,7 @@ class Outcome(StrEnum):
     STORED = "stored"  # a new message (an echo too) was stored
     DUPLICATE = "duplicate"  # a message whose provider id this inbox already has
     REPEATED = "repeated"  # an event whose event id this inbox already took: nothing stored
-    APPLIED = "applied"  # a status, edit, revoke, reaction or follow changed what was stored
+    APPLIED = "applied"  # a status, edit, revoke, reaction, follow or activity changed what was stored
     IGNORED = "ignored"  # names a message we do not have, or changes nothing (a status going back)
     PUBLISHED = "published"  # typing or read: told to open dashboards, nothing stored
     UNKNOWN = "unknown"  # a kind of event the channel does not handle: acknowledged, counted
@@ -310,6 +311,49 @@ async def apply_follow(tx: Tx, inbox: Row, follow: InboundFollow) -> IngestResul
     if (conv["customer_left_at"] is None) != (left_at is None):
         await do_update_conversation(tx, conv, {"customer_left_at": left_at}, inbox=inbox)
     return IngestResult("follow", Outcome.APPLIED, conversation_id=conv["id"])
+
+
+OPENED_LINK = "{name} opened {url} from the account's menu"
+
+
+async def apply_activity(tx: Tx, inbox: Row, activity: InboundActivity) -> IngestResult:
+    """A menu link opened or a location reported (InboundActivity). Only for a customer already
+    known here: neither makes a contact or a conversation."""
+    person = await _person(tx, inbox, activity.contact.source_id)
+    if person is None:
+        return IngestResult("activity", Outcome.IGNORED)
+    if activity.location is not None:
+        at = activity.provider_time or utcnow()
+        await _keep_on_contact(
+            tx,
+            inbox,
+            person["contact_id"],
+            "last_location",
+            {
+                "latitude": activity.location.latitude,
+                "longitude": activity.location.longitude,
+                "reported_at": at.isoformat(),
+            },
+        )
+    if activity.link is None or person["conversation_id"] is None:
+        return IngestResult("activity", Outcome.APPLIED)
+    conv = await _conversation(tx, person["conversation_id"])
+    name = person["contact_name"]
+    text = OPENED_LINK.format(name=name, url=activity.link)
+    await do_activity(tx, conv, None, text, activity="opened_link", name=name, url=activity.link)
+    return IngestResult("activity", Outcome.APPLIED, conversation_id=conv["id"])
+
+
+async def _keep_on_contact(tx: Tx, inbox: Row, contact_id: int, key: str, value: Any) -> None:
+    """One attribute of the contact, announced to the dashboards."""
+    row = (await tx.conn.execute(sa.select(_c).where(_c.c.id == contact_id))).mappings().first()
+    if row is None or (row["attributes"] or {}).get(key) == value:
+        return
+    attributes = {**(row["attributes"] or {}), key: value}
+    await tx.conn.execute(_c.update().where(_c.c.id == contact_id).values(attributes=attributes))
+    await tx.emit(
+        ContactUpdated(row["workspace_id"], inbox["id"], contact_view({**row, "attributes": attributes}))
+    )
 
 
 async def publish_presence(tx: Tx, inbox: Row, event: InboundTyping | InboundRead) -> IngestResult:

@@ -31,6 +31,7 @@ from frontdesk.actions.inbound_events import (
     IngestResult,
     OnMedia,
     Outcome,
+    apply_activity,
     apply_edit,
     apply_follow,
     apply_reaction,
@@ -45,6 +46,7 @@ from frontdesk.actions.messages import Row, do_receive_message
 from frontdesk.domain.annotations import Annotation, attachment_left_out
 from frontdesk.domain.errors import DomainError
 from frontdesk.domain.inbound import (
+    InboundActivity,
     InboundEcho,
     InboundEdit,
     InboundEvent,
@@ -306,6 +308,7 @@ _KIND = {
     InboundRevoke: "revoke",
     InboundReaction: "reaction",
     InboundFollow: "follow",
+    InboundActivity: "activity",
     InboundTyping: "typing",
     InboundRead: "read",
     InboundUnknown: "unknown",
@@ -340,6 +343,8 @@ async def _handle(tx: Tx, item: IngestItem, files: _Files, on_media: OnMedia) ->
             return await apply_reaction(tx, inbox, event)
         case InboundFollow():
             return await apply_follow(tx, inbox, event)
+        case InboundActivity():
+            return await apply_activity(tx, inbox, event)
         case InboundTyping() | InboundRead():
             return await publish_presence(tx, inbox, event)
         case InboundUnknown():

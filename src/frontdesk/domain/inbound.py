@@ -196,6 +196,21 @@ class InboundFollow:
 
 
 @dataclass(frozen=True)
+class InboundActivity:
+    """Something the customer did in the provider's app that is neither a message nor a follow.
+    `link`: they opened a link of the account's menu (WeChat VIEW), shown as an activity line in
+    their latest conversation; `location`: the provider reported where they are (WeChat's
+    location reports, every few seconds while the chat is open), kept on the contact. Neither
+    opens a conversation or a reply window: nothing was asked."""
+
+    contact: InboundContact
+    link: str | None = None
+    location: Location | None = None
+    event_id: str | None = None
+    provider_time: datetime | None = None
+
+
+@dataclass(frozen=True)
 class InboundTyping:
     contact_source_id: str
     event_id: str | None = None
@@ -227,6 +242,7 @@ InboundEvent = (
     | InboundRevoke
     | InboundReaction
     | InboundFollow
+    | InboundActivity
     | InboundTyping
     | InboundRead
     | InboundUnknown

@@ -173,7 +173,8 @@ async def test_events_follow_scan_click_and_unknown(
     conv = await _only_conversation(http, inbox)
     [scan] = await messages(http, inbox, conv)
     assert scan["data"]["referral"] == {"source": "qr", "ref": "shop-window", "url": None}
-    # A follower scans again (SCAN), clicks a menu item (CLICK); VIEW and LOCATION are acknowledged.
+    # A follower scans again (SCAN), clicks a menu item (CLICK), opens a menu link (VIEW: an
+    # activity line), and WeChat reports where they are (LOCATION: kept on the contact).
     await deliver(http, inbox.path, signed(event("SCAN", EventKey="counter-2", Ticket="T2", created=now - 4)))
     await deliver(http, inbox.path, signed(event("CLICK", EventKey="MENU_ORDERS", created=now - 3)))
     await deliver(http, inbox.path, signed(event("VIEW", EventKey="https://shop.example", created=now - 2)))
@@ -190,6 +191,22 @@ async def test_events_follow_scan_click_and_unknown(
     assert refs.count("counter-2") == 1
     clicks = [m for m in found if m["data"].get("choice")]
     assert len(clicks) == 1 and clicks[0]["data"]["choice"]["choice_id"] == "MENU_ORDERS"
+    [opened] = [m for m in found if m["data"].get("activity") == "opened_link"]
+    assert opened["kind"] == "activity" and opened["data"]["url"] == "https://shop.example"
+    assert opened["text"].endswith("opened https://shop.example from the account's menu")
+    contact = (await http.get(inbox.api(f"contacts/{scan['sender_id']}"), headers=inbox.admin.headers)).json()
+    where = contact["attributes"]["last_location"]
+    assert (where["latitude"], where["longitude"]) == (23.1, 113.3)
+    # Neither a link nor a report makes a stranger a contact, nor a report off the globe a place.
+    stranger = "o6_bmasdasdsad6_2sgVt7hMZOPfX"
+    for body in (
+        event("VIEW", EventKey="https://shop.example/x", sender=stranger, created=now - 2),
+        event("LOCATION", Latitude="23.1", Longitude="113.3", sender=stranger, created=now - 1),
+        event("LOCATION", Latitude="nan", Longitude="513", created=now - 6),
+    ):
+        assert (await deliver(http, inbox.path, signed(body))).status_code == 200
+    contacts = (await http.get(inbox.api("contacts"), headers=inbox.admin.headers)).json()["contacts"]
+    assert len(contacts) == 1 and contacts[0]["attributes"]["last_location"] == where
     # Unfollowing leaves an activity line.
     await deliver(http, inbox.path, signed(event("unsubscribe", created=now)))
     lines = [m for m in await messages(http, inbox, conv) if m["kind"] == "activity"]

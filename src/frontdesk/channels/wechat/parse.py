@@ -6,8 +6,9 @@ elements are ignored; ids stay strings (MsgId is a 64-bit number and may grow).
 
 Messages: text, image, voice (with WeChat's recognition text where the account has it on),
 video, shortvideo, location, link. Events: subscribe (with the QR scene when the follow came
-from a scene QR code), unsubscribe, SCAN, CLICK; everything else (VIEW, LOCATION reports,
-template-send receipts, new kinds) is acknowledged as InboundUnknown.
+from a scene QR code), unsubscribe, SCAN, CLICK, VIEW (a menu link opened: an activity line),
+LOCATION (a location report: kept on the contact); everything else (template-send receipts,
+new kinds) is acknowledged as InboundUnknown.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from xml.etree import ElementTree
 from frontdesk.domain.errors import MalformedRequest
 from frontdesk.domain.inbound import (
     Choice,
+    InboundActivity,
     InboundContact,
     InboundEvent,
     InboundFollow,
@@ -175,6 +177,10 @@ def _event(fields: dict[str, str]) -> list[InboundEvent]:
             return [InboundFollow(contact, False, event_id=event_id, provider_time=at)]
         case "scan" if contact is not None and key:
             return [_scan(contact, event_id, at, Referral(source="qr", ref=key))]
+        case "view" if contact is not None and key:
+            return [InboundActivity(contact, link=key, event_id=event_id, provider_time=at)]
+        case "location" if contact is not None and (place := _reported_place(fields)) is not None:
+            return [InboundActivity(contact, location=place, event_id=event_id, provider_time=at)]
         case "click" if contact is not None and key:
             return [
                 InboundMessage(
@@ -188,6 +194,17 @@ def _event(fields: dict[str, str]) -> list[InboundEvent]:
                 )
             ]
     return [InboundUnknown(kind=f"event.{name or 'none'}"[:60], event_id=event_id)]
+
+
+def _reported_place(fields: dict[str, str]) -> Location | None:
+    """A location report's Latitude and Longitude, when both are numbers on the globe."""
+    try:
+        latitude, longitude = float(fields.get("Latitude", "")), float(fields.get("Longitude", ""))
+    except ValueError:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return Location(latitude=latitude, longitude=longitude)
 
 
 def _scan(

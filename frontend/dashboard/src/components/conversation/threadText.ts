@@ -16,6 +16,7 @@ interface ActivityData {
   snoozed_until?: string | null;
   by_reply?: boolean;
   name?: string;
+  url?: string;
 }
 
 export interface Names {
@@ -54,6 +55,8 @@ export function activityText(message: Pick<Message, "data" | "sender_id" | "text
       return t("conversation.activity.followed", { name: d.name ?? "" });
     case "unfollowed":
       return t("conversation.activity.unfollowed", { name: d.name ?? "" });
+    case "opened_link":
+      return t("conversation.activity.openedLink", { name: d.name ?? "", url: d.url ?? "" });
     case "participant_added":
       return t("conversation.activity.participantAdded", { by, user: names.member(d.user_id) });
     case "participant_removed":
