@@ -97,7 +97,11 @@ async def _copy_picture(http: httpx.AsyncClient, url: str | None, root: Path) ->
             store_file, root, "avatar", content_type, bytes(content), AVATAR_MAX_BYTES
         )
     except (httpx.HTTPError, TimeoutError, ValueError, DomainError) as exc:
-        log.info("could not copy a profile picture", extra={"error": str(exc) or type(exc).__name__})
+        # The error's words, not httpx's message: that one names the address, which a channel's
+        # picture address may carry a credential in.
+        status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+        words = str(exc) if isinstance(exc, (ValueError, DomainError)) else type(exc).__name__
+        log.info("could not copy a profile picture", extra={"error": words, "http_status": status})
         return None
 
 

@@ -145,25 +145,23 @@ async def delete_avatar(auth: CurrentAuth, svc: Svc) -> None:
 
 @files_router.get("/files/avatars/{year}/{month}/{token}")
 async def download_avatar(year: str, month: str, token: str, svc: Svc) -> FileResponse:
-    # A new picture gets a new address, so an old one may be cached for a while.
-    return await stored_image_response(
-        svc,
-        f"{year}/{month}/{token}",
-        shape=_AVATAR_PATH,
-        owner=t.users.c.avatar_path,
-        missing="no such picture",
-        cache_control="private, max-age=86400",
-    )
+    return await _picture(svc, f"{year}/{month}/{token}", t.users.c.avatar_path)
 
 
 @files_router.get("/files/contact-avatars/{year}/{month}/{token}")
 async def download_contact_avatar(year: str, month: str, token: str, svc: Svc) -> FileResponse:
-    # Like an agent's picture: the random path is the capability, a new picture a new path.
+    """A contact's picture from their channel (jobs/profiles.py)."""
+    return await _picture(svc, f"{year}/{month}/{token}", t.contacts.c.avatar_path)
+
+
+async def _picture(svc: Svc, relative: str, owner: sa.Column[str]) -> FileResponse:
+    # The random path is the capability; a new picture gets a new address, so an old one may be
+    # cached for a while.
     return await stored_image_response(
         svc,
-        f"{year}/{month}/{token}",
+        relative,
         shape=_AVATAR_PATH,
-        owner=t.contacts.c.avatar_path,
+        owner=owner,
         missing="no such picture",
         cache_control="private, max-age=86400",
     )
