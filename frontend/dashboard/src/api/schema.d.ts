@@ -1331,7 +1331,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download Contact Avatar */
+        /**
+         * Download Contact Avatar
+         * @description A contact's picture from their channel (jobs/profiles.py).
+         */
         get: operations["download_contact_avatar_files_contact_avatars__year___month___token__get"];
         put?: never;
         post?: never;
