@@ -49,6 +49,7 @@ from frontdesk.channels.base import (
     download_failures,
     save_response,
 )
+from frontdesk.channels.installation_env import read_installation
 from frontdesk.channels.line.client import is_invalid_reply_token, messages_of, refusal
 from frontdesk.channels.line.parse import STICKER_PREFIX, parse_body
 from frontdesk.channels.line.settings import LineInstallationSettings
@@ -166,7 +167,7 @@ class LineAdapter(ChannelAdapter):
 
     @cached_property
     def _install(self) -> LineInstallationSettings:
-        return LineInstallationSettings()
+        return read_installation(LineInstallationSettings)
 
     # --- Inbound ---
 

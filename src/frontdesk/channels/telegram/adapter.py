@@ -36,6 +36,7 @@ from frontdesk.channels.base import (
     WebhookRequest,
     assign_on_reply_field,
 )
+from frontdesk.channels.installation_env import read_installation
 from frontdesk.channels.telegram.client import BotApi
 from frontdesk.channels.telegram.parse import parse_update
 from frontdesk.channels.telegram.sending import send_outbound
@@ -101,7 +102,7 @@ class TelegramAdapter(ChannelAdapter):
     def _install(self) -> TelegramInstallationSettings:
         found: TelegramInstallationSettings | None = getattr(self, "_install_settings", None)
         if found is None:
-            found = self._install_settings = TelegramInstallationSettings()
+            found = self._install_settings = read_installation(TelegramInstallationSettings)
         return found
 
     def _api(self) -> BotApi:

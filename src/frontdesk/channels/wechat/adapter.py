@@ -47,6 +47,7 @@ from frontdesk.channels.base import (
     download_failures,
     save_response,
 )
+from frontdesk.channels.installation_env import read_installation
 from frontdesk.channels.send_progress import SendProgress
 from frontdesk.channels.wechat.client import (
     TOKEN_ERRORS,
@@ -203,7 +204,7 @@ class WechatAdapter(ChannelAdapter):
     # --- The API ---
 
     def _client(self) -> WechatClient:
-        env = WechatInstallationSettings()
+        env = read_installation(WechatInstallationSettings)
         return WechatClient(
             self.http,
             env.wechat_api_base,
