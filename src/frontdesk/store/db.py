@@ -40,11 +40,6 @@ JSON: dict[str, Any] = {
 AfterCommit = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
-# How long a transaction waits for one of this process's locks (Tx.hold) before going on
-# without it; openings take a few milliseconds each, so this is only reached by a cycle.
-HOLD_WAIT_SECONDS = 2.0
-
-
 @dataclass
 class Tx:
     """One write transaction: the connection plus what must happen after it commits."""
@@ -65,32 +60,6 @@ class Tx:
     # actions/counters.py): a hot row touched last is locked for the least time.
     deferred: dict[Any, int] = field(default_factory=dict)
     _before_commit: list[Callable[[Tx], Awaitable[None]]] = field(default_factory=list)
-    # This process's locks by name (Database.locks), and those this transaction holds.
-    locks: dict[Any, asyncio.Lock] = field(default_factory=dict)
-    _held: list[asyncio.Lock] = field(default_factory=list)
-
-    async def hold(self, name: Any, wait: float = HOLD_WAIT_SECONDS) -> None:
-        """Hold this process's lock `name` until the transaction has ended (committed or not).
-        For a row every transaction of a kind must lock (on PostgreSQL): its writers then
-        queue here, where waiting is free, instead of each waiting inside the database, where
-        every commit wakes them all. Only an aid: a transaction holds one such lock at most,
-        and one that waited `wait` seconds goes on without it, so that a wait here can never
-        close a cycle the database's deadlock detection cannot see."""
-        if self._held:
-            return
-        lock = self.locks.get(name)
-        if lock is None:
-            lock = self.locks[name] = asyncio.Lock()
-        try:
-            async with asyncio.timeout(wait):
-                await lock.acquire()
-        except TimeoutError:
-            return
-        self._held.append(lock)
-
-    def release(self) -> None:
-        while self._held:
-            self._held.pop().release()
 
     def before_commit(self, callback: Callable[[Tx], Awaitable[None]]) -> None:
         """Run `callback` once, after the change's own statements and before its events."""
@@ -249,19 +218,16 @@ class Database:
                 group = self._group
                 if group is None:
                     group = self._group = await self._open_group()
-                tx = Tx(conn=group.conn, dialect=self.dialect, channels=self.channels, locks=self.locks)
+                tx = Tx(conn=group.conn, dialect=self.dialect, channels=self.channels)
+                await self._savepoint(group, "SAVEPOINT frontdesk_write")
                 try:
-                    await self._savepoint(group, "SAVEPOINT frontdesk_write")
-                    try:
-                        yield tx
-                        await tx.finish()
-                    except BaseException:
-                        await self._savepoint(group, "ROLLBACK TO frontdesk_write")
-                        await self._savepoint(group, "RELEASE frontdesk_write")
-                        raise
+                    yield tx
+                    await tx.finish()
+                except BaseException:
+                    await self._savepoint(group, "ROLLBACK TO frontdesk_write")
                     await self._savepoint(group, "RELEASE frontdesk_write")
-                finally:
-                    tx.release()
+                    raise
+                await self._savepoint(group, "RELEASE frontdesk_write")
         except BaseException:
             # A failed write, too, returns only once its group has ended, so that no group is
             # left open behind a caller that goes on (or a process that exits).
@@ -332,13 +298,10 @@ class Database:
 
     @asynccontextmanager
     async def _in_transaction(self, conn: AsyncConnection) -> AsyncIterator[Tx]:
-        tx = Tx(conn=conn, dialect=self.dialect, channels=self.channels, locks=self.locks)
-        try:
-            async with conn.begin():
-                yield tx
-                await tx.finish()
-        finally:
-            tx.release()
+        tx = Tx(conn=conn, dialect=self.dialect, channels=self.channels)
+        async with conn.begin():
+            yield tx
+            await tx.finish()
         # Only reached when the commit succeeded: nothing is published for a failed write.
         await self._committed(tx)
 
