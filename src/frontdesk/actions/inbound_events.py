@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from frontdesk.actions.conversations import do_activity, do_open_conversation, do_update_conversation
 from frontdesk.actions.messages import Row, do_add_identity, do_create_contact, do_set_delivery
-from frontdesk.actions.profiles import do_queue_profile
+from frontdesk.actions.profiles import do_change_contact, do_queue_profile
 from frontdesk.domain.arrival import arrival_of
 from frontdesk.domain.enums import DeliveryStatus, FailureReason, MessageKind, SenderType
 from frontdesk.domain.inbound import (
@@ -39,11 +39,11 @@ from frontdesk.domain.inbound_data import (
     reacted_data,
     revoked_data,
 )
-from frontdesk.events import ContactUpdated, ConversationCreated, MessageCreated, MessageUpdated, ephemeral
+from frontdesk.events import ConversationCreated, MessageCreated, MessageUpdated, ephemeral
 from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.types import utcnow
-from frontdesk.store.views import contact_view, conversation_view, message_view
+from frontdesk.store.views import conversation_view, message_view
 
 TYPING_EVENT = "typing"  # the dashboard's typing indicator (the widget's visitor typing is the same)
 READ_EVENT = "contact.read"
@@ -347,13 +347,10 @@ async def apply_activity(tx: Tx, inbox: Row, activity: InboundActivity) -> Inges
 async def _keep_on_contact(tx: Tx, inbox: Row, contact_id: int, key: str, value: Any) -> None:
     """One attribute of the contact, announced to the dashboards."""
     row = (await tx.conn.execute(sa.select(_c).where(_c.c.id == contact_id))).mappings().first()
-    if row is None or (row["attributes"] or {}).get(key) == value:
-        return
-    attributes = {**(row["attributes"] or {}), key: value}
-    await tx.conn.execute(_c.update().where(_c.c.id == contact_id).values(attributes=attributes))
-    await tx.emit(
-        ContactUpdated(row["workspace_id"], inbox["id"], contact_view({**row, "attributes": attributes}))
-    )
+    if row is not None and (row["attributes"] or {}).get(key) != value:
+        await do_change_contact(
+            tx, inbox["id"], row, {"attributes": {**(row["attributes"] or {}), key: value}}
+        )
 
 
 async def publish_presence(tx: Tx, inbox: Row, event: InboundTyping | InboundRead) -> IngestResult:

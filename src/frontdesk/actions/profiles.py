@@ -21,7 +21,7 @@ from frontdesk.store import tables as t
 from frontdesk.store.db import Tx
 from frontdesk.store.views import contact_view
 
-__all__ = ["FETCH_PROFILE", "do_fill_profile", "do_queue_profile", "placeholder_name"]
+__all__ = ["FETCH_PROFILE", "do_change_contact", "do_fill_profile", "do_queue_profile", "placeholder_name"]
 
 FETCH_PROFILE = "fetch_profile"
 
@@ -68,7 +68,14 @@ async def do_fill_profile(
         changes["avatar_path"] = picture.relative_path
     if not changes:
         return None
-    await tx.conn.execute(c.update().where(c.c.id == contact_id).values(**changes))
-    await tx.emit(ContactUpdated(row["workspace_id"], inbox_id, contact_view({**row, **changes})))
+    await do_change_contact(tx, inbox_id, row, changes)
     replaced = row["avatar_path"] if picture is not None else None
     return str(replaced) if replaced else None
+
+
+async def do_change_contact(tx: Tx, inbox_id: int, row: Any, changes: dict[str, Any]) -> None:
+    """Write `changes` to the contact `row` (its full row) and tell the dashboards that see
+    `inbox_id`: for what a channel learns of a person, not an agent's edit."""
+    c = t.contacts
+    await tx.conn.execute(c.update().where(c.c.id == row["id"]).values(**changes))
+    await tx.emit(ContactUpdated(row["workspace_id"], inbox_id, contact_view({**row, **changes})))
