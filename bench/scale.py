@@ -38,6 +38,8 @@ from common import (
 )
 from loadgen import sequential_latency
 
+from frontdesk.store.conversation_numbers import sequence_name
+
 COMMON = [
     "refund",
     "invoice",
@@ -409,7 +411,7 @@ async def _pg_load(dsn: str, plan_args: dict[str, Any]) -> Plan:
                 count,
             )
         # The workspace's conversation numbers go on after the loaded ones (decision 0048).
-        await conn.execute(f"SELECT setval('conversation_numbers_{int(plan.ws)}', $1, false)", plan.n + 1)
+        await conn.execute("SELECT setval($1, $2, false)", sequence_name(plan.ws), plan.n + 1)
         for table in ("contacts", "contact_identities", "conversations", "messages"):
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
